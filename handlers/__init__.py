@@ -1,0 +1,16 @@
+"""Slack listeners: parse the payload, check access, call `bot/`, render, reply."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.services import Services
+from handlers import account, middleware
+from handlers.command import CommandRouter
+
+
+def register_all(app: App, services: Services) -> None:
+    middleware.register(app, services)
+    router = CommandRouter()
+    account.register(app, router)
+    router.register(app)

@@ -1,0 +1,82 @@
+"""`create_app(settings)`: the configured Bolt app, ready for Socket Mode or HTTP."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_bolt.oauth.oauth_flow import OAuthFlow
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.runtime import Runtime, open_runtime
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack_client import make_client
+
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "users:read.email",
+    "channels:read",
+    "groups:read",
+    "reactions:read",
+    "files:write",
+]
+OAUTH_STATE_SECONDS = 600
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings, runtime: Runtime | None = None, *, socket_mode: bool = False
+) -> App:
+    """One app for both transports; only how it authenticates differs.
+
+    In Socket Mode Slack does not sign requests, so verification is off there and only there.
+    """
+    runtime = runtime or open_runtime(settings)
+    services = Services(runtime=runtime)
+    if settings.oauth_enabled:
+        app = App(
+            signing_secret=settings.slack_signing_secret,
+            client=make_client(settings, token=""),
+            oauth_flow=_oauth_flow(settings, runtime),
+            process_before_response=False,
+        )
+    else:
+        app = App(
+            token=settings.slack_bot_token,
+            signing_secret=settings.slack_signing_secret or "",
+            client=make_client(settings),
+            request_verification_enabled=not socket_mode,
+            process_before_response=False,
+        )
+    from handlers import register_all
+
+    register_all(app, services)
+    return app
+
+
+def _oauth_flow(settings: Settings, runtime: Runtime) -> OAuthFlow:
+    """Multi-workspace installs keep their tokens in the bot's own database."""
+    installations = SQLAlchemyInstallationStore(
+        client_id=settings.slack_client_id or "", engine=runtime.engine
+    )
+    states = SQLAlchemyOAuthStateStore(
+        expiration_seconds=OAUTH_STATE_SECONDS, engine=runtime.engine
+    )
+    installations.create_tables()
+    states.create_tables()
+    oauth_settings = OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=BOT_SCOPES,
+        installation_store=installations,
+        state_store=states,
+    )
+    return OAuthFlow(client=make_client(settings, token=""), settings=oauth_settings)

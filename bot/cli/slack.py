@@ -1,0 +1,63 @@
+"""`voc run` (Socket Mode) and `voc serve` (HTTP, gunicorn workers)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from bot.runtime import Runtime, open_runtime
+
+log = logging.getLogger(__name__)
+
+
+def run_socket_mode(args: argparse.Namespace, runtime: Runtime) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(runtime.settings, runtime, socket_mode=True)
+    _start_scheduler(runtime)
+    print("voc: connected over Socket Mode; press Ctrl+C to stop")
+    SocketModeHandler(app, runtime.settings.slack_app_token).start()
+    return 0
+
+
+def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
+    """gunicorn with several workers; each worker builds its own app and database pool."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = runtime.settings
+    runtime.engine.dispose()  # connections must not cross the fork into workers
+
+    class VocServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("timeout", 30)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            from bot.web import create_wsgi_app
+
+            return create_wsgi_app(open_runtime(settings, migrate=False))
+
+    if not args.no_scheduler:
+        _start_scheduler(runtime)
+    print(f"voc: serving on http://{args.host}:{args.port} (POST /slack/events, GET /healthz)")
+    VocServer().run()
+    return 0
+
+
+def _start_scheduler(runtime: Runtime) -> None:
+    """The scheduler arrives with meetings and reminders; until then there is nothing due."""
+    try:
+        from bot.scheduler import start_background_scheduler
+    except ImportError:
+        return
+    start_background_scheduler(runtime)

@@ -1,0 +1,43 @@
+"""One jinja2 environment for every text the bot renders, with the same filters everywhere."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot import formatting
+
+
+def slack_escape(text: object) -> str:
+    """Customer words are data: `<!channel>` must show as text, never ping anyone."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("bot", "templates"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters.update(
+        nps=formatting.nps,
+        mean=formatting.mean,
+        score=formatting.score,
+        band=formatting.band,
+        loyalty=formatting.loyalty,
+        role=formatting.role,
+        area=formatting.area,
+        significance=formatting.significance,
+        slack=slack_escape,
+    )
+    env.globals["change"] = formatting.change
+    return env
+
+
+def render(template: str, **context: object) -> str:
+    return environment().get_template(template).render(**context)

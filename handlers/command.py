@@ -1,0 +1,112 @@
+"""`/voc SUBCOMMAND …`: one slash command, routed to small per-domain functions."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.services import Services
+from bot.views.common import escape
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    """A parsed `/voc` invocation with what a subcommand needs to answer it."""
+
+    subcommand: str
+    args: list[str]
+    raw_args: str
+    user_id: str
+    channel_id: str | None
+    workspace_id: str
+    trigger_id: str | None
+    respond: Respond
+    client: WebClient
+    services: Services
+
+    def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """Only the requester sees it: feedback names people and quotes them."""
+        self.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str
+    summary: str
+    example: str
+    run: Callable[[CommandRequest], None]
+
+
+class CommandRouter:
+    def __init__(self) -> None:
+        self.subcommands: dict[str, Subcommand] = {}
+
+    def add(self, subcommand: Subcommand) -> None:
+        self.subcommands[subcommand.name] = subcommand
+
+    def register(self, app: App) -> None:
+        app.command("/voc")(self.handle)
+
+    def handle(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        request = self._parse(body, respond, client, context)
+        if request is None:
+            respond(
+                text="That command text could not be read: check the quotes.",
+                response_type="ephemeral",
+            )
+            return
+        subcommand = self.subcommands.get(request.subcommand)
+        if subcommand is None:
+            request.reply(self.help_text(unknown=request.subcommand))
+            return
+        subcommand.run(request)
+
+    def _parse(
+        self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> CommandRequest | None:
+        text = (body.get("text") or "").strip()
+        try:
+            words = shlex.split(text)
+        except ValueError:
+            return None
+        name = words[0].lower() if words else "help"
+        raw_args = text.split(None, 1)[1] if len(text.split(None, 1)) > 1 else ""
+        return CommandRequest(
+            subcommand=name,
+            args=words[1:],
+            raw_args=raw_args.strip(),
+            user_id=body.get("user_id", ""),
+            channel_id=body.get("channel_id"),
+            workspace_id=context["workspace_id"],
+            trigger_id=body.get("trigger_id"),
+            respond=respond,
+            client=client,
+            services=context["services"],
+        )
+
+    def help_text(self, unknown: str | None = None) -> str:
+        lines = []
+        if unknown and unknown != "help":
+            lines.append(f"`/voc {escape(unknown)}` is not a command I know.\n")
+        lines.append("*What `/voc` can do*")
+        for sub in self.subcommands.values():
+            lines.append(f"• `/voc {sub.usage}` — {sub.summary}\n    e.g. `{sub.example}`")
+        lines.append("• `/voc help` — this list")
+        return "\n".join(lines)

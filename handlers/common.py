@@ -1,0 +1,61 @@
+"""Steps most listeners share: find the account a person named and check they may use it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.access import may_access
+from bot.accounts import describe_miss, find_account
+from bot.services import Services
+from bot.views.report import refusal_text
+from storage.models import Account
+
+
+def account_for(
+    session: Session,
+    services: Services,
+    client: WebClient,
+    workspace_id: str,
+    user_id: str,
+    query: str,
+    reply: Callable[[str], None],
+) -> Account | None:
+    """The account, or None after telling the person why not (miss, ambiguity, no access)."""
+    match = find_account(session, workspace_id, query)
+    if match.account is None:
+        reply(describe_miss(query, match))
+        return None
+    return account_if_allowed(services, client, workspace_id, user_id, match.account, reply)
+
+
+def account_if_allowed(
+    services: Services,
+    client: WebClient,
+    workspace_id: str,
+    user_id: str,
+    account: Account,
+    reply: Callable[[str], None],
+) -> Account | None:
+    directory = services.directory(client, workspace_id)
+    decision = may_access(services.settings, account, user_id, directory)
+    if not decision.allowed:
+        reply(refusal_text(account.name, decision.ask))
+        return None
+    return account
+
+
+def reader_timezone(
+    services: Services, client: WebClient, workspace_id: str, user_id: str
+) -> ZoneInfo:
+    """The reader's Slack timezone, else the configured fallback."""
+    name = services.directory(client, workspace_id).timezone_of(user_id)
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return services.settings.tz
