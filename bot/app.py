@@ -7,8 +7,6 @@ import logging
 from slack_bolt import App
 from slack_bolt.oauth.oauth_flow import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.runtime import Runtime, open_runtime
 from bot.services import Services
@@ -50,7 +48,6 @@ def create_app(
         )
     else:
         app = App(
-            token=settings.slack_bot_token,
             signing_secret=settings.slack_signing_secret or "",
             client=make_client(settings),
             request_verification_enabled=not socket_mode,
@@ -64,6 +61,9 @@ def create_app(
 
 def _oauth_flow(settings: Settings, runtime: Runtime) -> OAuthFlow:
     """Multi-workspace installs keep their tokens in the bot's own database."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
     installations = SQLAlchemyInstallationStore(
         client_id=settings.slack_client_id or "", engine=runtime.engine
     )

@@ -11,7 +11,8 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
 from storage.db import make_engine, normalize_url, session_factory, upgrade
 from storage.models import Base
+from tests.slack import FakeSlack, SlackRequests, serve_wsgi
 
 POSTGRES_URL = os.environ.get("VOC_TEST_DATABASE_URL")
 
@@ -131,3 +133,55 @@ def any_runtime(any_database_url: str) -> Iterator[Runtime]:
     rt = _runtime(any_database_url)
     yield rt
     rt.engine.dispose()
+
+
+# --- Slack: the fake Web API and the bot behind its real HTTP path --------------------------
+
+SIGNING_SECRET = "test-signing-secret"
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """A running fake Slack; every payload the bot sent must have been valid Block Kit."""
+    with FakeSlack() as fake:
+        yield fake
+        fake.assert_all_payloads_valid()
+
+
+@dataclass
+class SlackBot:
+    """The bot as Slack sees it: a URL that takes signed requests, and its database."""
+
+    runtime: Runtime
+    slack: FakeSlack
+    requests: SlackRequests
+    base_url: str
+
+
+@pytest.fixture
+def make_bot(database_url: str, slack: FakeSlack) -> Iterator[Callable[..., SlackBot]]:
+    """Build and serve the app as `voc serve` would, with settings overridden per test."""
+    from bot.web import create_wsgi_app
+
+    stack = ExitStack()
+
+    def factory(**overrides: object) -> SlackBot:
+        settings = {
+            "slack_bot_token": "xoxb-test",
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": slack.api_url,
+            **overrides,
+        }
+        runtime = _runtime(database_url, **settings)
+        stack.callback(runtime.engine.dispose)
+        base_url = stack.enter_context(serve_wsgi(create_wsgi_app(runtime)))
+        requests = SlackRequests(base_url, SIGNING_SECRET, slack=slack)
+        return SlackBot(runtime=runtime, slack=slack, requests=requests, base_url=base_url)
+
+    with stack:
+        yield factory
+
+
+@pytest.fixture
+def bot(make_bot: Callable[..., SlackBot]) -> SlackBot:
+    return make_bot()

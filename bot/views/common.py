@@ -49,6 +49,9 @@ def slack_date(moment: datetime, fmt: str, fallback_tz: ZoneInfo) -> str:
     return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
 
 
+DATE_AND_TIME = "{date_short_pretty} at {time}"
+
+
 def slack_day(day: date, fallback_tz: ZoneInfo) -> str:
     """A calendar date: noon in the fallback zone stays the same day for almost every reader."""
     noon = datetime.combine(day, time(12), tzinfo=fallback_tz)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bot import formatting
 from bot.reports import AccountReport, Person
 from bot.views.common import (
+    DATE_AND_TIME,
     MAX_VIEW_BLOCKS,
     Block,
     actions,
@@ -201,7 +202,7 @@ def _commitment_blocks(report: AccountReport, tz: ZoneInfo) -> list[Block]:
 def _schedule_line(report: AccountReport, tz: ZoneInfo) -> str:
     cycle = slack_day(report.next_cycle_on, tz) if report.next_cycle_on else "not known"
     meeting = (
-        slack_date(report.next_meeting_at, "{date_short_pretty} at {time}", tz)
+        slack_date(report.next_meeting_at, DATE_AND_TIME, tz)
         if report.next_meeting_at
         else "none scheduled"
     )

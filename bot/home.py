@@ -1,0 +1,52 @@
+"""What a person sees on the bot's Home tab: their accounts, and what is coming up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import Account, Meeting
+
+MAX_ACCOUNTS = 30
+
+
+@dataclass(frozen=True)
+class HomeSummary:
+    accounts: list[Account]
+    upcoming_meetings: list[tuple[Meeting, str]] = field(default_factory=list)
+
+
+def home_summary(
+    session: Session, workspace_id: str, user_id: str, email: str | None, now: datetime
+) -> HomeSummary:
+    """Accounts where the person is account manager or sponsor, by the ID or email on file."""
+    names = [user_id] + ([email] if email else [])
+    accounts = list(
+        session.scalars(
+            select(Account)
+            .where(
+                Account.workspace_id == workspace_id,
+                or_(Account.account_manager.in_(names), Account.exec_sponsor.in_(names)),
+            )
+            .order_by(Account.annual_revenue.desc().nulls_last(), Account.name)
+            .limit(MAX_ACCOUNTS)
+        )
+    )
+    meetings = []
+    if accounts:
+        by_id = {account.id: account.name for account in accounts}
+        rows = session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.account_id.in_(by_id),
+                Meeting.status == "scheduled",
+                Meeting.starts_at >= now,
+            )
+            .order_by(Meeting.starts_at)
+            .limit(10)
+        )
+        meetings = [(meeting, by_id[meeting.account_id]) for meeting in rows]
+    return HomeSummary(accounts=accounts, upcoming_meetings=meetings)

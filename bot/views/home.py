@@ -1,0 +1,40 @@
+"""The App Home tab."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.home import HomeSummary
+from bot.views.common import (
+    DATE_AND_TIME,
+    Block,
+    context,
+    divider,
+    escape,
+    header,
+    section,
+    slack_date,
+)
+
+
+def home_view(summary: HomeSummary, tz: ZoneInfo) -> Block:
+    blocks: list[Block] = [header("Voice of the Customer")]
+    if summary.accounts:
+        lines = [
+            f"• *{escape(account.name)}* — {escape(account.segment)}, {account.tier}"
+            for account in summary.accounts
+        ]
+        blocks.append(section("*Your accounts*\n" + "\n".join(lines)))
+    else:
+        blocks.append(section("You are not account manager or sponsor of any account yet."))
+    blocks.append(divider())
+    if summary.upcoming_meetings:
+        lines = [
+            f"• {escape(name)} — {slack_date(meeting.starts_at, DATE_AND_TIME, tz)}"
+            for meeting, name in summary.upcoming_meetings
+        ]
+        blocks.append(section("*Upcoming review meetings*\n" + "\n".join(lines)))
+    else:
+        blocks.append(section("*Upcoming review meetings*\nNone scheduled."))
+    blocks.append(context("Try `/voc account NAME` for an account's feedback report."))
+    return {"type": "home", "blocks": blocks}
