@@ -111,7 +111,9 @@ def load_settings(
         slack_api_url=reader.optional("SLACK_API_URL", _check_api_url),
         admins=frozenset(reader.user_ids("VOC_ADMINS")),
         access=reader.text("VOC_ACCESS", "team", _one_of("team", "open")),
-        done_reaction=reader.text("VOC_DONE_REACTION", "white_check_mark", _check_reaction),
+        done_reaction=reader.text("VOC_DONE_REACTION", "white_check_mark", _check_reaction).strip(
+            ":"
+        ),
         timezone=reader.text("VOC_TIMEZONE", "UTC", _check_timezone),
         workspace=reader.text("VOC_WORKSPACE", LOCAL_WORKSPACE),
         area_channels=reader.area_channels("VOC_AREA_CHANNELS"),
