@@ -44,11 +44,22 @@ class Subcommand:
     summary: str
     example: str
     run: Callable[[CommandRequest], None]
+    hidden: bool = False
 
 
 class CommandRouter:
     def __init__(self) -> None:
         self.subcommands: dict[str, Subcommand] = {}
+        self.add(
+            Subcommand(
+                name="ping",
+                usage="ping",
+                summary="check that the bot answers",
+                example="/voc ping",
+                run=lambda request: request.reply("pong"),
+                hidden=True,
+            )
+        )
 
     def add(self, subcommand: Subcommand) -> None:
         self.subcommands[subcommand.name] = subcommand
@@ -107,6 +118,8 @@ class CommandRouter:
             lines.append(f"`/voc {escape(unknown)}` is not a command I know.\n")
         lines.append("*What `/voc` can do*")
         for sub in self.subcommands.values():
+            if sub.hidden:
+                continue
             lines.append(f"• `/voc {sub.usage}` — {sub.summary}\n    e.g. `{sub.example}`")
         lines.append("• `/voc help` — this list")
         return "\n".join(lines)
