@@ -159,7 +159,3 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.slack import run_http
 
     return run_http(args, _runtime(settings))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""`python -m bot.cli` is `voc`."""
+
+from bot.cli import main
+
+raise SystemExit(main())
