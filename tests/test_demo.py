@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+import argparse
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
+from sqlalchemy import func, select
 
 from bot import demo
+from bot.accounts import find_account
+from bot.cli.demo import run_demo
+from bot.feedback import import_accounts, import_responses
+from bot.reports import build_account_report
+from bot.runtime import Runtime
+from storage.db import transaction
+from storage.models import (
+    Account,
+    Benchmark,
+    Commitment,
+    Cycle,
+    Meeting,
+    Respondent,
+    Response,
+)
 
 TODAY = date(2026, 5, 14)
 
@@ -180,3 +197,142 @@ def test_commitment_and_meeting_plans_name_demo_accounts(
     meetings = demo.meeting_plans()
     assert 1 <= len(meetings) <= 2
     assert {meeting.account for meeting in meetings} <= strategic
+
+
+# --------------------------------------------------------------------------------------------
+# Loading through the real importer
+
+WORKSPACE = "T0DEMOTEST"
+_COUNTED = (Account, Cycle, Respondent, Response, Benchmark, Commitment, Meeting)
+
+
+def _load(runtime: Runtime, *, reset: bool = False, workspace: str = WORKSPACE) -> demo.DemoSummary:
+    with transaction(runtime.sessions) as session:
+        return demo.load_demo(
+            session, workspace_id=workspace, today=TODAY, reset=reset, settings=runtime.settings
+        )
+
+
+def _row_counts(runtime: Runtime) -> dict[str, int]:
+    with runtime.sessions() as session:
+        return {
+            model.__tablename__: int(session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in _COUNTED
+        }
+
+
+def test_load_twice_gives_the_same_rows(runtime: Runtime, portfolio: demo.DemoPortfolio) -> None:
+    first = _load(runtime)
+    counts = _row_counts(runtime)
+    assert counts["accounts"] == first.accounts == len(portfolio.accounts)
+    assert counts["responses"] == first.responses == len(portfolio.responses)
+    assert counts["cycles"] == 6 and counts["benchmarks"] > 6
+    assert first.commitments_added == counts["commitments"] == len(demo.commitment_plans())
+    meetings = len(demo.meeting_plans()) + len(demo.past_review_plans())
+    assert first.meetings_added == counts["meetings"] == meetings
+    assert first.upcoming_meetings == len(demo.meeting_plans())
+
+    second = _load(runtime)
+    assert _row_counts(runtime) == counts
+    assert second.commitments_added == 0 and second.meetings_added == 0
+    assert second.responses_import is not None and second.accounts_import is not None
+    assert second.responses_import.added == second.responses_import.updated == 0
+    assert second.accounts_import.added == 0
+
+
+def test_reset_reloads_cleanly_and_spares_other_data(runtime: Runtime) -> None:
+    _load(runtime)
+    fresh = _row_counts(runtime)
+    with transaction(runtime.sessions) as session:
+        # A real customer sharing the latest cycle, and a promise someone logged on a demo account.
+        roster = pd.DataFrame({"account": ["Real Customer Ltd"], "segment": ["Enterprise"]})
+        import_accounts(session, roster, workspace_id=WORKSPACE, actor="U0TEST")
+        answers = pd.DataFrame(
+            {"account": ["Real Customer Ltd"], "cycle": ["2026-Q2"], "respondent": ["Ana Lima"]}
+        ).assign(satisfaction=[2])
+        import_responses(session, answers, workspace_id=WORKSPACE, actor="U0TEST")
+        trapped = find_account(session, WORKSPACE, demo.TRAPPED_ACCOUNT).account
+        assert trapped is not None
+        session.add(
+            Commitment(workspace_id=WORKSPACE, account_id=trapped.id, text="Extra", owner="U0TEST")
+        )
+    _load(runtime, workspace="T0OTHER")  # another workspace's demo must survive our reset
+
+    summary = _load(runtime, reset=True)
+
+    assert summary.removed["accounts"] == fresh["accounts"]
+    assert summary.removed["commitments"] == fresh["commitments"] + 1
+    with runtime.sessions() as session:
+        ours = select(func.count()).select_from(Account).where(Account.workspace_id == WORKSPACE)
+        assert session.scalar(ours) == fresh["accounts"] + 1
+        extra = select(Commitment).where(Commitment.text == "Extra")
+        assert session.scalars(extra).first() is None
+        latest = session.scalars(
+            select(Cycle.id).where(Cycle.workspace_id == WORKSPACE, Cycle.label == "2026-Q2")
+        ).one()
+        bench = session.scalars(
+            select(Benchmark).where(Benchmark.cycle_id == latest, Benchmark.scope == "all")
+        ).one()
+        answered = select(func.count()).select_from(Response).where(Response.cycle_id == latest)
+        assert bench.respondents == session.scalar(answered)
+    other = _row_counts(runtime)
+    assert other["accounts"] == 2 * fresh["accounts"] + 1
+    assert other["commitments"] == 2 * fresh["commitments"]
+
+
+def test_reset_on_an_empty_workspace_just_loads(runtime: Runtime) -> None:
+    summary = _load(runtime, reset=True)
+    assert summary.removed == {}
+    assert summary.accounts == 60
+
+
+def test_commitments_and_meetings_are_dated_around_today(runtime: Runtime) -> None:
+    _load(runtime)
+    with runtime.sessions() as session:
+        commitments = session.scalars(select(Commitment)).all()
+        meetings = session.scalars(select(Meeting)).all()
+    open_ = [c for c in commitments if c.status == "open"]
+    assert any(c.due_on < TODAY for c in open_) and any(c.due_on >= TODAY for c in open_)
+    done = [c for c in commitments if c.status == "done"]
+    assert done and all(c.done_at is not None and c.done_by == c.owner for c in done)
+    assert {c.owner for c in commitments} <= set(demo.ACCOUNT_MANAGERS)
+    midnight = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)
+    upcoming = [m for m in meetings if m.starts_at > midnight]
+    assert len(upcoming) == len(demo.meeting_plans())
+    for meeting in meetings:
+        assert meeting.starts_at.weekday() < 5 and meeting.status == "scheduled"
+        assert meeting.digest_due_at is not None and meeting.digest_due_at < meeting.starts_at
+        assert meeting.channel and meeting.channel.startswith("#acct-")
+        # Past reviews had their digest; upcoming ones still owe it.
+        assert (meeting.digest_posted_at is None) == (meeting in upcoming)
+    held = {m.id: m for m in meetings if m not in upcoming}
+    linked = [c for c in commitments if c.meeting_id is not None]
+    assert linked and all(c.meeting_id in held for c in linked)
+    assert all(c.due_on > held[c.meeting_id].starts_at.date() for c in linked)
+
+
+def test_report_of_the_trapped_account_shows_trapped_people(runtime: Runtime) -> None:
+    _load(runtime)
+    with runtime.sessions() as session:
+        account = find_account(session, WORKSPACE, demo.TRAPPED_ACCOUNT).account
+        assert account is not None
+        report = build_account_report(session, account, now=datetime.now(UTC)).to_json()
+    assert report["cycle"] == "2026-Q2"
+    loyalty = [person["loyalty"] for person in report["people"]]
+    assert loyalty.count("trapped") >= 0.75 * len(loyalty)
+    assert report["open_commitments"]
+
+
+def test_cli_prints_a_summary_and_what_to_try(
+    runtime: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_demo(argparse.Namespace(reset=False), runtime) == 0
+    out = capsys.readouterr().out
+    added = f"{len(demo.generate_responses()):,} responses added"
+    assert "60 accounts" in out and added in out
+    assert f"voc account '{demo.TRAPPED_ACCOUNT}'" in out
+    assert run_demo(argparse.Namespace(reset=False), runtime) == 0
+    again = capsys.readouterr().out
+    assert "responses added" not in again and "commitments added" not in again
+    assert run_demo(argparse.Namespace(reset=True), runtime) == 0
+    assert "Removed the previous demo data: " in capsys.readouterr().out

@@ -1,0 +1,91 @@
+"""`voc demo [--reset]`: fill the database with the sample portfolio and say what to try next."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import time
+from datetime import datetime
+
+from bot.demo import (
+    ACCOUNT_MANAGERS,
+    IMPROVING,
+    RECENT_DROP,
+    SLIDING,
+    TRAPPED,
+    DemoSummary,
+    load_demo,
+)
+from bot.runtime import Runtime
+from storage.db import transaction
+
+_STORIES = (
+    (TRAPPED, "trapped (renews because it must)"),
+    (SLIDING, "sliding for five quarters"),
+    (IMPROVING, "improving after onboarding fixes"),
+    (RECENT_DROP, "sharp drop this quarter"),
+)
+
+
+def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
+    settings = runtime.settings
+    # "Today" is the team's today: the current quarter and what is overdue follow their clock.
+    today = datetime.now(settings.tz).date()
+    started = time.perf_counter()
+    with transaction(runtime.sessions) as session:
+        summary = load_demo(
+            session,
+            workspace_id=settings.workspace,
+            today=today,
+            reset=args.reset,
+            settings=settings,
+        )
+    print(describe(summary, time.perf_counter() - started))
+    return 0
+
+
+def describe(summary: DemoSummary, seconds: float) -> str:
+    """The short summary: what is there now, what changed, which accounts to open first."""
+    lines = []
+    if summary.removed:
+        removed = ", ".join(f"{count} {what}" for what, count in summary.removed.items())
+        lines.append(f"Removed the previous demo data: {removed}.")
+    lines += [
+        f"Demo portfolio in workspace {summary.workspace_id} ({seconds:.1f}s):",
+        f"  {summary.accounts} accounts, {summary.respondents} people, "
+        f"{summary.responses} responses over {len(summary.cycles)} cycles "
+        f"({summary.cycles[0]} … {summary.cycles[-1]})",
+        f"  {summary.commitments} commitments, {summary.upcoming_meetings} upcoming review "
+        f"meetings and {summary.meetings - summary.upcoming_meetings} past ones "
+        f"({_changes(summary)})",
+        "",
+        "Accounts worth a look:",
+    ]
+    width = max(len(label) for _, label in _STORIES)
+    lines += [f"  {label:<{width}}  {summary.notable[kind]}" for kind, label in _STORIES]
+    lines += [
+        "",
+        "Try next:",
+        f"  voc account {shlex.quote(summary.notable[TRAPPED])}",
+        f"  voc account {shlex.quote(summary.notable[RECENT_DROP])} --json",
+        f"  voc open --owner {ACCOUNT_MANAGERS[0]}",
+        "  voc tick --dry-run",
+    ]
+    return "\n".join(lines)
+
+
+def _changes(summary: DemoSummary) -> str:
+    """What this run changed; a second run should visibly say nothing, since that is the promise."""
+    counts: list[tuple[int, str]] = []
+    for imported, noun in (
+        (summary.accounts_import, "accounts"),
+        (summary.responses_import, "responses"),
+    ):
+        if imported is not None:
+            counts += [(imported.added, f"{noun} added"), (imported.updated, f"{noun} updated")]
+    counts += [
+        (summary.commitments_added, "commitments added"),
+        (summary.meetings_added, "meetings added"),
+    ]
+    parts = [f"{count:,} {what}" for count, what in counts if count]
+    return ", ".join(parts) if parts else "already loaded: nothing changed"
