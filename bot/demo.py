@@ -35,7 +35,9 @@ from bot.feedback import (
     import_responses,
     recompute_benchmarks,
 )
+from bot.meetings import digest_due_at, next_meeting, previous_meeting, schedule_meeting
 from bot.settings import Settings
+from storage.importer import Progress
 from storage.models import (
     Account,
     AuditEntry,
@@ -1124,29 +1126,16 @@ def _workday(day: date, step: int) -> date:
     return day
 
 
-def _meeting_of(session: Session, account: Account, now: datetime, *, past: bool) -> Meeting | None:
-    """The account's last held review before `now`, or its next scheduled one after it."""
-    query = select(Meeting).where(Meeting.account_id == account.id)
-    if past:
-        query = query.where(Meeting.status != "cancelled", Meeting.starts_at < now)
-        query = query.order_by(Meeting.starts_at.desc())
-    else:
-        query = query.where(Meeting.status == "scheduled", Meeting.starts_at >= now)
-    return session.scalars(query.limit(1)).first()
-
-
 def _add_past_reviews(
     session: Session, today: date, accounts: dict[str, Account], settings: Settings
 ) -> tuple[int, dict[int, Meeting]]:
     """Reviews already held (digest already sent), unless the account has one on record."""
-    from bot.meetings import digest_due_at
-
     tz = settings.tz
     now = _local(today, time(0, 0), tz)
     added, reviews = 0, {}
     for plan in past_review_plans():
         account = accounts[_name_key(plan.account)]
-        meeting = _meeting_of(session, account, now, past=True)
+        meeting = previous_meeting(session, account.id, now)
         if meeting is None:
             starts_at = _local(_workday(today + timedelta(days=plan.in_days), -1), plan.at, tz)
             due = digest_due_at(starts_at, settings)
@@ -1177,14 +1166,12 @@ def _add_upcoming_meetings(
     Scheduled through `bot.meetings`, like `/voc meeting`, so the digest due time and the audit
     entry are exactly what a real meeting gets.
     """
-    from bot.meetings import schedule_meeting
-
     tz = settings.tz
     now = _local(today, time(0, 0), tz)  # "upcoming" as of `today`, so reruns agree
     added = 0
     for plan in meeting_plans():
         account = accounts[_name_key(plan.account)]
-        if _meeting_of(session, account, now, past=False) is not None:
+        if next_meeting(session, account.id, now) is not None:
             continue
         starts_at = _local(_workday(today + timedelta(days=plan.in_days), 1), plan.at, tz)
         schedule_meeting(
@@ -1200,9 +1187,10 @@ def _add_upcoming_meetings(
     return added
 
 
-def _count(session: Session, model: type[Any], ids: list[int]) -> int:
+def _count(session: Session, model: type[Any], ids: list[int], *where: Any) -> int:
     column = model.id if model is Account else model.account_id
-    return int(session.scalar(select(func.count()).select_from(model).where(column.in_(ids))) or 0)
+    query = select(func.count()).select_from(model).where(column.in_(ids), *where)
+    return int(session.scalar(query) or 0)
 
 
 def load_demo(
@@ -1213,14 +1201,15 @@ def load_demo(
     reset: bool = False,
     actor: str = DEMO_ACTOR,
     settings: Settings | None = None,
-    progress: Any = None,
+    progress: Progress | None = None,
 ) -> DemoSummary:
     """Load the sample portfolio through the real importer; safe to run again.
 
     The roster and responses go through `bot.feedback`, exactly like a customer's spreadsheet,
     so a second run is idempotent for the same reasons a re-imported file is. Commitments and
-    meetings have no natural key in the schema, so they are matched here (by text, and by "an
-    upcoming meeting exists") before inserting. The caller owns the transaction.
+    meetings have no natural key in the schema, so they are matched here before inserting: a
+    commitment by its text, a review by "the account already has a past / an upcoming one".
+    The caller owns the transaction.
     """
     settings = settings or Settings()
     today = today or datetime.now(settings.tz).date()
@@ -1274,17 +1263,12 @@ def load_demo(
         responses=_count(session, Response, ids),
         commitments=_count(session, Commitment, ids),
         meetings=_count(session, Meeting, ids),
-        upcoming_meetings=int(
-            session.scalar(
-                select(func.count())
-                .select_from(Meeting)
-                .where(
-                    Meeting.account_id.in_(ids),
-                    Meeting.status == "scheduled",
-                    Meeting.starts_at >= _local(today, time(0, 0), settings.tz),
-                )
-            )
-            or 0
+        upcoming_meetings=_count(
+            session,
+            Meeting,
+            ids,
+            Meeting.status == "scheduled",
+            Meeting.starts_at > _local(today, time(0, 0), settings.tz),
         ),
         commitments_added=commitments_added,
         meetings_added=meetings_added,
