@@ -181,6 +181,25 @@ def cancel(sessions: sessionmaker[Session], *, workspace_id: str, key: str, now:
         return result.rowcount == 1
 
 
+def reopen(sessions: sessionmaker[Session], *, workspace_id: str, key: str) -> bool:
+    """Owe a withdrawn message again (a meeting moved away and back); a sent one stays sent.
+
+    A cancelled key was never sent (`cancel` cannot withdraw a sent or in-flight one), so it
+    becomes `failed`: the next tick claims it like any retry, looking first.
+    """
+    with transaction(sessions) as session:
+        result = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.workspace_id == workspace_id,
+                Delivery.delivery_key == key,
+                Delivery.status == "cancelled",
+            )
+            .values(status="failed", last_error="reopened")
+        )
+        return result.rowcount == 1
+
+
 def status_of(sessions: sessionmaker[Session], *, workspace_id: str, key: str) -> str | None:
     with sessions() as session:
         return session.scalar(
