@@ -22,6 +22,8 @@ BOT_SCOPES = [
     "users:read.email",
     "channels:read",
     "groups:read",
+    "channels:history",
+    "groups:history",
     "reactions:read",
     "files:write",
 ]

@@ -55,9 +55,11 @@ def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def _start_scheduler(runtime: Runtime) -> None:
-    """The scheduler arrives with meetings and reminders; until then there is nothing due."""
-    try:
-        from bot.scheduler import start_background_scheduler
-    except ImportError:
-        return
+    """One scheduler thread, in this process only.
+
+    For `voc serve` this is gunicorn's master: workers are forked from it and do not inherit
+    the thread, so a process group ticks once. Another host ticking too is safe (the ledger).
+    """
+    from bot.scheduler import start_background_scheduler
+
     start_background_scheduler(runtime)
