@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import account, home, middleware
+from handlers import account, home, meetings, middleware
 from handlers.command import CommandRouter
 
 
@@ -13,5 +13,6 @@ def register_all(app: App, services: Services) -> None:
     middleware.register(app, services)
     router = CommandRouter()
     account.register(app, router)
+    meetings.register(app, router)
     home.register(app)
     router.register(app)

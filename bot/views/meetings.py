@@ -1,0 +1,176 @@
+"""Review meetings in Slack: the confirmation, the list with its buttons, the move dialog."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.views.common import (
+    DATE_AND_TIME,
+    MAX_MESSAGE_BLOCKS,
+    Block,
+    actions,
+    button,
+    channel_link,
+    context,
+    escape,
+    header,
+    mention,
+    section,
+    slack_date,
+    truncate,
+)
+from storage.models import Account, Meeting
+
+MOVE_ACTION = "meeting_move"
+CANCEL_ACTION = "meeting_cancel"
+MOVE_CALLBACK = "meeting_move_submit"
+MOVE_DATE_BLOCK = "meeting_date"
+MOVE_DATE_ACTION = "date"
+MOVE_TIME_BLOCK = "meeting_time"
+MOVE_TIME_ACTION = "time"
+MEETINGS_PER_MESSAGE = (MAX_MESSAGE_BLOCKS - 2) // 2
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    return slack_date(moment, DATE_AND_TIME, tz)
+
+
+def digest_status(meeting: Meeting, tz: ZoneInfo) -> str:
+    if meeting.digest_posted_at is not None:
+        return f"digest posted {when(meeting.digest_posted_at, tz)}"
+    if meeting.digest_due_at is not None:
+        return f"digest due {when(meeting.digest_due_at, tz)}"
+    return "no digest planned"
+
+
+def scheduled_text(meeting: Meeting, account: Account, tz: ZoneInfo, *, time_given: bool) -> str:
+    """The requester's confirmation: what, when, where the digest goes, how to change it."""
+    assumed = "" if time_given else " (no time given, so 10:00 your time)"
+    return (
+        f":calendar: Review with *{escape(account.name)}* scheduled for "
+        f"{when(meeting.starts_at, tz)}{assumed}, meeting #{meeting.id}.\n"
+        f"The pre-meeting digest goes to {channel_link(meeting.channel)} "
+        f"{when(meeting.digest_due_at, tz) if meeting.digest_due_at else 'before it'}.\n"
+        f"To move or cancel it: `/voc meetings {escape(account.name)}`."
+    )
+
+
+def moved_text(meeting: Meeting, account: Account, tz: ZoneInfo) -> str:
+    return (
+        f":calendar: Review #{meeting.id} with *{escape(account.name)}* moved to "
+        f"{when(meeting.starts_at, tz)}; {digest_status(meeting, tz)}."
+    )
+
+
+def cancelled_text(meeting: Meeting, account: Account, tz: ZoneInfo) -> str:
+    posted = (
+        " Its digest had already been posted."
+        if meeting.digest_posted_at is not None
+        else " Its digest will not be sent."
+    )
+    return (
+        f":x: Review #{meeting.id} with *{escape(account.name)}* on "
+        f"{when(meeting.starts_at, tz)} is cancelled.{posted}"
+    )
+
+
+def meetings_fallback_text(count: int) -> str:
+    if count == 0:
+        return "No upcoming review meetings."
+    return f"{count} upcoming review meeting{'s' if count != 1 else ''}"
+
+
+def meetings_list_blocks(rows: list[tuple[Meeting, Account]], tz: ZoneInfo) -> list[Block]:
+    """Each meeting with Move and Cancel buttons; a cancel asks for confirmation first."""
+    if not rows:
+        return [
+            section(
+                "No upcoming review meetings. Schedule one with "
+                "`/voc meeting ACCOUNT DATE TIME`, e.g. `/voc meeting acme 2026-12-03 14:00`."
+            )
+        ]
+    blocks: list[Block] = [header("Upcoming review meetings")]
+    for meeting, account in rows[:MEETINGS_PER_MESSAGE]:
+        blocks.append(
+            section(
+                f"*{escape(account.name)}* — {when(meeting.starts_at, tz)} · "
+                f"#{meeting.id} · {channel_link(meeting.channel)} · {digest_status(meeting, tz)}"
+            )
+        )
+        blocks.append(_meeting_buttons(meeting, account))
+    if len(rows) > MEETINGS_PER_MESSAGE:
+        blocks.append(context(f"…and {len(rows) - MEETINGS_PER_MESSAGE} more."))
+    return blocks
+
+
+def _meeting_buttons(meeting: Meeting, account: Account) -> Block:
+    cancel = button("Cancel meeting", CANCEL_ACTION, str(meeting.id), style="danger")
+    cancel["confirm"] = {
+        "title": {"type": "plain_text", "text": "Cancel this review?"},
+        "text": {
+            "type": "mrkdwn",
+            "text": truncate(
+                f"The review with *{escape(account.name)}* is cancelled and its digest is "
+                "not sent (unless it already was).",
+                300,
+            ),
+        },
+        "confirm": {"type": "plain_text", "text": "Cancel the review"},
+        "deny": {"type": "plain_text", "text": "Keep it"},
+    }
+    return actions(
+        button("Move…", MOVE_ACTION, str(meeting.id)),
+        cancel,
+        block_id=f"meeting_{meeting.id}",
+    )
+
+
+def move_modal(meeting: Meeting, account: Account, tz: ZoneInfo, response_url: str | None) -> Block:
+    """Date and time pickers prefilled with the current slot, in the reader's timezone."""
+    local = meeting.starts_at.astimezone(tz)
+    metadata = {"meeting_id": meeting.id, "response_url": response_url}
+    return {
+        "type": "modal",
+        "callback_id": MOVE_CALLBACK,
+        "private_metadata": json.dumps(metadata),
+        "title": {"type": "plain_text", "text": "Move review"},
+        "submit": {"type": "plain_text", "text": "Move"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            section(
+                f"Review with *{escape(account.name)}*, now {when(meeting.starts_at, tz)}. "
+                f"Times are in your timezone ({escape(str(tz))})."
+            ),
+            {
+                "type": "input",
+                "block_id": MOVE_DATE_BLOCK,
+                "label": {"type": "plain_text", "text": "New date"},
+                "element": {
+                    "type": "datepicker",
+                    "action_id": MOVE_DATE_ACTION,
+                    "initial_date": local.date().isoformat(),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": MOVE_TIME_BLOCK,
+                "label": {"type": "plain_text", "text": "New time"},
+                "element": {
+                    "type": "timepicker",
+                    "action_id": MOVE_TIME_ACTION,
+                    "initial_time": local.strftime("%H:%M"),
+                },
+            },
+        ],
+    }
+
+
+def sponsor_text(account: Account, previous: str | None) -> str:
+    was = f" (was {mention(previous)})" if previous and previous != account.exec_sponsor else ""
+    return (
+        f"{mention(account.exec_sponsor)} is now the executive sponsor of "
+        f"*{escape(account.name)}*{was}. They open its review meetings with the company "
+        "overview, future plans and the Voice of the Customer programme."
+    )
