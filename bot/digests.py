@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -278,7 +279,7 @@ def _send_claimed(
             _record_sent(runtime, due, found[0], found[1], now)
             return DigestDelivery("found", channel=found[0], ts=found[1])
     try:
-        posted_in, ts = post_digest(client, digest, channel, runtime, key=due.key)
+        posted_in, ts = post_digest(client, digest, channel, runtime.settings.tz, key=due.key)
     except SEND_ERRORS as error:
         return _failed(runtime, due, describe_error(error))
     _record_sent(runtime, due, posted_in, ts, now)
@@ -367,10 +368,9 @@ def find_tagged_message(
 
 
 def post_digest(
-    client: WebClient, digest: Digest, channel: str, runtime: Runtime, *, key: str
+    client: WebClient, digest: Digest, channel: str, tz: ZoneInfo, *, key: str
 ) -> tuple[str, str]:
     """Post the digest tagged with its key; returns (channel id, ts)."""
-    tz = runtime.settings.tz
     response = client.chat_postMessage(
         channel=channel,
         text=digest_fallback_text(digest, tz),
@@ -427,7 +427,7 @@ def post_digest_now(
     if not target:
         raise ValueError("no channel to post the digest in")
     key = f"{DIGEST_KIND}-now:{account.id}:{now.isoformat()}"
-    posted_in, ts = post_digest(client, digest, target, runtime, key=key)
+    posted_in, ts = post_digest(client, digest, target, runtime.settings.tz, key=key)
     upload_trend_chart(client, digest, posted_in, ts)
     return posted_in, ts
 

@@ -39,7 +39,6 @@ from storage.db import make_engine, session_factory
 log = logging.getLogger(__name__)
 
 TICK_INTERVAL = timedelta(minutes=2)
-OUTCOMES = ("sent", "found", "failed", "skipped", "would send")
 
 ClientFor = Callable[[str], WebClient | None]
 
@@ -57,7 +56,10 @@ class DueItem:
 
 @dataclass(frozen=True)
 class Delivered:
-    outcome: str  # one of OUTCOMES
+    """`sent`; `found` (an earlier attempt had posted it); `failed` (a later tick retries);
+    `skipped` (already sent, in flight elsewhere, withdrawn, or nowhere to send)."""
+
+    outcome: str
     detail: str | None = None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import date, time
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -128,10 +129,6 @@ def _meeting_number(word: str) -> int | None:
     return int(match[1]) if match else None
 
 
-def _reply_to(request: CommandRequest) -> Any:
-    return lambda text: request.reply(text)
-
-
 # -- /voc meeting ----------------------------------------------------------------------------
 
 
@@ -166,7 +163,7 @@ def schedule_command(request: CommandRequest, words: list[str]) -> None:
                 request.workspace_id,
                 request.user_id,
                 text.account_query,
-                _reply_to(request),
+                request.reply,
             )
             if account is None:
                 return
@@ -185,18 +182,27 @@ def schedule_command(request: CommandRequest, words: list[str]) -> None:
     request.reply(views.scheduled_text(meeting, account, tz, time_given=text.at is not None))
 
 
+def _scheduled_meeting(
+    services: Services, workspace_id: str, meeting_id: int | None
+) -> tuple[Meeting, Account] | None:
+    """The scheduled meeting with that number in this workspace, and its account."""
+    if meeting_id is None:
+        return None
+    with services.runtime.sessions() as session:
+        meeting = session.get(Meeting, meeting_id)
+        account = session.get(Account, meeting.account_id) if meeting else None
+    if meeting is None or account is None:
+        return None
+    if meeting.workspace_id != workspace_id or meeting.status != "scheduled":
+        return None
+    return meeting, account
+
+
 def _allowed_meeting(request: CommandRequest, number: int | None) -> tuple[Meeting, Account] | None:
     """The scheduled meeting with that number, if the requester may change its account."""
     services = request.services
-    with services.runtime.sessions() as session:
-        meeting = session.get(Meeting, number) if number is not None else None
-        account = session.get(Account, meeting.account_id) if meeting else None
-    if (
-        meeting is None
-        or account is None
-        or meeting.workspace_id != request.workspace_id
-        or meeting.status != "scheduled"
-    ):
+    found = _scheduled_meeting(services, request.workspace_id, number)
+    if found is None:
         request.reply(
             f"No scheduled meeting #{number}. `/voc meetings` lists them."
             if number is not None
@@ -204,14 +210,9 @@ def _allowed_meeting(request: CommandRequest, number: int | None) -> tuple[Meeti
         )
         return None
     allowed = account_if_allowed(
-        services,
-        request.client,
-        request.workspace_id,
-        request.user_id,
-        account,
-        _reply_to(request),
+        services, request.client, request.workspace_id, request.user_id, found[1], request.reply
     )
-    return (meeting, account) if allowed is not None else None
+    return found if allowed is not None else None
 
 
 def move_command(request: CommandRequest, words: list[str]) -> None:
@@ -274,7 +275,7 @@ def list_meetings(request: CommandRequest, words: list[str]) -> None:
                 request.workspace_id,
                 request.user_id,
                 unescape(" ".join(words)),
-                _reply_to(request),
+                request.reply,
             )
             if account is None:
                 return
@@ -306,18 +307,14 @@ def _meeting_from_action(
         respond(text=text, response_type="ephemeral", replace_original=False)
 
     meeting_id = _meeting_number(str(body["actions"][0].get("value", "")))
-    with services.runtime.sessions() as session:
-        meeting = session.get(Meeting, meeting_id) if meeting_id is not None else None
-        account = session.get(Account, meeting.account_id) if meeting else None
-    if meeting is None or account is None or meeting.workspace_id != context["workspace_id"]:
-        reply("That meeting no longer exists.")
+    found = _scheduled_meeting(services, context["workspace_id"], meeting_id)
+    if found is None:
+        reply(f"Review #{meeting_id} is no longer scheduled.")
         return None
-    if meeting.status != "scheduled":
-        reply(f"Review #{meeting.id} is already cancelled.")
-        return None
-    user_id = body["user"]["id"]
-    allowed = account_if_allowed(services, client, context["workspace_id"], user_id, account, reply)
-    return (meeting, account) if allowed is not None else None
+    allowed = account_if_allowed(
+        services, client, context["workspace_id"], body["user"]["id"], found[1], reply
+    )
+    return found if allowed is not None else None
 
 
 def cancel_from_button(
@@ -371,16 +368,15 @@ def move_from_dialog(
     user_id = body["user"]["id"]
     metadata = json.loads(view.get("private_metadata") or "{}")
     values = view["state"]["values"]
-    day = values[views.MOVE_DATE_BLOCK][views.MOVE_DATE_ACTION].get("selected_date")
-    at = values[views.MOVE_TIME_BLOCK][views.MOVE_TIME_ACTION].get("selected_time")
+    day = values[views.MOVE_DATE_BLOCK][views.MOVE_DATE_ACTION]["selected_date"]
+    at = values[views.MOVE_TIME_BLOCK][views.MOVE_TIME_ACTION]["selected_time"]
     tz = reader_timezone(services, client, context["workspace_id"], user_id)
     now = utc_now()
     try:
-        day_on, at_time = parse_when([day or "", at or ""], now.astimezone(tz).date())
         moved = meetings.move_meeting(
             services.runtime.sessions,
             int(metadata["meeting_id"]),
-            local_start(day_on, at_time or DEFAULT_MEETING_TIME, tz),
+            local_start(date.fromisoformat(day), time.fromisoformat(at), tz),
             actor=user_id,
             now=now,
             settings=services.settings,
@@ -422,7 +418,7 @@ def post_digest_command(request: CommandRequest) -> None:
             request.workspace_id,
             request.user_id,
             unescape(" ".join(words)),
-            _reply_to(request),
+            request.reply,
         )
     if account is None:
         return
@@ -468,7 +464,7 @@ def set_sponsor_command(request: CommandRequest) -> None:
             request.workspace_id,
             request.user_id,
             unescape(" ".join(words[:-1])),
-            _reply_to(request),
+            request.reply,
         )
         if account is None:
             return
