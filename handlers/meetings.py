@@ -16,6 +16,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy.orm import Session
 
 from bot import meetings
 from bot.digests import describe_error, post_digest_now
@@ -129,6 +130,19 @@ def _meeting_number(word: str) -> int | None:
     return int(match[1]) if match else None
 
 
+def _account_named(session: Session, request: CommandRequest, query: str) -> Account | None:
+    """The account the person named, or None after telling them why not (miss or access)."""
+    return account_for(
+        session,
+        request.services,
+        request.client,
+        request.workspace_id,
+        request.user_id,
+        query,
+        request.reply,
+    )
+
+
 # -- /voc meeting ----------------------------------------------------------------------------
 
 
@@ -156,15 +170,7 @@ def schedule_command(request: CommandRequest, words: list[str]) -> None:
         text = parse_meeting_text([unescape(w) for w in words], now.astimezone(tz).date())
         starts_at = local_start(text.day, text.at or DEFAULT_MEETING_TIME, tz)
         with transaction(services.runtime.sessions) as session:
-            account = account_for(
-                session,
-                services,
-                request.client,
-                request.workspace_id,
-                request.user_id,
-                text.account_query,
-                request.reply,
-            )
+            account = _account_named(session, request, text.account_query)
             if account is None:
                 return
             meeting = meetings.schedule_meeting(
@@ -268,15 +274,7 @@ def list_meetings(request: CommandRequest, words: list[str]) -> None:
     now = utc_now()
     with services.runtime.sessions() as session:
         if words:
-            account = account_for(
-                session,
-                services,
-                request.client,
-                request.workspace_id,
-                request.user_id,
-                unescape(" ".join(words)),
-                request.reply,
-            )
+            account = _account_named(session, request, unescape(" ".join(words)))
             if account is None:
                 return
             account_ids: list[int] | None = [account.id]
@@ -411,15 +409,7 @@ def post_digest_command(request: CommandRequest) -> None:
         return
     services = request.services
     with services.runtime.sessions() as session:
-        account = account_for(
-            session,
-            services,
-            request.client,
-            request.workspace_id,
-            request.user_id,
-            unescape(" ".join(words)),
-            request.reply,
-        )
+        account = _account_named(session, request, unescape(" ".join(words)))
     if account is None:
         return
     try:
@@ -457,15 +447,7 @@ def set_sponsor_command(request: CommandRequest) -> None:
     services = request.services
     now = utc_now()
     with transaction(services.runtime.sessions) as session:
-        account = account_for(
-            session,
-            services,
-            request.client,
-            request.workspace_id,
-            request.user_id,
-            unescape(" ".join(words[:-1])),
-            request.reply,
-        )
+        account = _account_named(session, request, unescape(" ".join(words[:-1])))
         if account is None:
             return
         previous = meetings.set_exec_sponsor(
