@@ -18,7 +18,7 @@ from bot.views.report import (
     report_blocks,
     report_fallback_text,
 )
-from handlers.command import CommandRequest, CommandRouter, Subcommand
+from handlers.command import CommandRequest, CommandRouter, Subcommand, slack_unescape
 from handlers.common import account_for, account_if_allowed, reader_timezone
 from storage.models import Account
 
@@ -51,7 +51,7 @@ def show_account_report(request: CommandRequest) -> None:
             request.client,
             request.workspace_id,
             request.user_id,
-            request.raw_args.strip("\"'"),
+            slack_unescape(request.raw_args).strip("\"'"),
             request.reply,
         )
         if account is None:

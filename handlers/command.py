@@ -17,6 +17,11 @@ from bot.views.common import escape
 log = logging.getLogger(__name__)
 
 
+def slack_unescape(text: str) -> str:
+    """Slack escapes `&`, `<` and `>` in command text; an account called AT&T must still match."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 @dataclass(frozen=True)
 class CommandRequest:
     """A parsed `/voc` invocation with what a subcommand needs to answer it."""

@@ -16,7 +16,8 @@ from tests.slack import assert_valid_blocks
 
 def _text_of(payload: dict[str, Any]) -> str:
     """Everything a reader could see in a message: fallback text and every text in its blocks."""
-    return payload.get("text", "") + "\n" + json.dumps(payload.get("blocks") or [])
+    blocks = json.dumps(payload.get("blocks") or [], ensure_ascii=False)
+    return payload.get("text", "") + "\n" + blocks
 
 
 def _ask(bot: SlackBot, text: str, user: str = AM) -> dict[str, Any]:
@@ -206,6 +207,7 @@ def test_two_hundred_respondents_fit_slack_limits_with_a_way_to_see_all(bot: Sla
 
 def test_the_trend_chart_goes_to_the_requester_only(bot: SlackBot) -> None:
     _acme(bot)
+    bot.slack.add_user(AM, tz="Europe/Paris")
     payload = _ask(bot, "account acme")
     chart = next(e for b in payload["blocks"] if b["type"] == "actions" for e in b["elements"])
     bot.requests.block_action(
