@@ -1,4 +1,4 @@
-"""What a person sees on the bot's Home tab: their accounts, and what is coming up."""
+"""What a person sees on the bot's Home tab: what they owe, their accounts, what is coming up."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot.commitments import OpenItem, open_commitments
 from storage.models import Account, Meeting
 
 MAX_ACCOUNTS = 30
+MAX_COMMITMENTS = 100
 
 
 @dataclass(frozen=True)
 class HomeSummary:
     accounts: list[Account]
     upcoming_meetings: list[tuple[Meeting, str]] = field(default_factory=list)
+    open_commitments: list[OpenItem] = field(default_factory=list)
 
 
 def home_summary(
@@ -49,4 +52,5 @@ def home_summary(
             .limit(10)
         )
         meetings = [(meeting, by_id[meeting.account_id]) for meeting in rows]
-    return HomeSummary(accounts=accounts, upcoming_meetings=meetings)
+    owed = open_commitments(session, workspace_id, owners=names, limit=MAX_COMMITMENTS)
+    return HomeSummary(accounts=accounts, upcoming_meetings=meetings, open_commitments=owed)

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.home import home_summary
 from bot.reports import utc_now
+from bot.services import Services
 from bot.views.home import home_view
 from handlers.common import reader_timezone
 
@@ -20,13 +21,14 @@ def register(app: App) -> None:
 def publish_home(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     if event.get("tab", "home") != "home":
         return
-    services = context["services"]
-    user_id = event["user"]
-    workspace_id = context["workspace_id"]
+    refresh_home(context["services"], client, context["workspace_id"], event["user"])
+
+
+def refresh_home(services: Services, client: WebClient, workspace_id: str, user_id: str) -> None:
+    """Also called after a Done button on the Home tab, so the list drops what was just done."""
     user = services.directory(client, workspace_id).user(user_id)
+    now = utc_now()
     with services.runtime.sessions() as session:
-        summary = home_summary(
-            session, workspace_id, user_id, user.email if user else None, utc_now()
-        )
+        summary = home_summary(session, workspace_id, user_id, user.email if user else None, now)
     tz = reader_timezone(services, client, workspace_id, user_id)
-    client.views_publish(user_id=user_id, view=home_view(summary, tz))
+    client.views_publish(user_id=user_id, view=home_view(summary, tz, now.astimezone(tz).date()))

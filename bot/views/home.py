@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.home import HomeSummary
+from bot.views.commitments import home_commitment_blocks
 from bot.views.common import (
     DATE_AND_TIME,
     Block,
@@ -17,8 +19,12 @@ from bot.views.common import (
 )
 
 
-def home_view(summary: HomeSummary, tz: ZoneInfo) -> Block:
+def home_view(summary: HomeSummary, tz: ZoneInfo, today: date | None = None) -> Block:
+    """`today` is the reader's, for marking overdue commitments."""
+    today = today or datetime.now(tz).date()
     blocks: list[Block] = [header("Voice of the Customer")]
+    blocks += home_commitment_blocks(summary.open_commitments, tz, today)
+    blocks.append(divider())
     if summary.accounts:
         lines = [
             f"• *{escape(account.name)}* — {escape(account.segment)}, {account.tier}"
@@ -36,5 +42,10 @@ def home_view(summary: HomeSummary, tz: ZoneInfo) -> Block:
         blocks.append(section("*Upcoming review meetings*\n" + "\n".join(lines)))
     else:
         blocks.append(section("*Upcoming review meetings*\nNone scheduled."))
-    blocks.append(context("Try `/voc account NAME` for an account's feedback report."))
+    blocks.append(
+        context(
+            "Try `/voc account NAME` for an account's feedback report, "
+            "`/voc commit NAME` to log commitments."
+        )
+    )
     return {"type": "home", "blocks": blocks}
