@@ -70,7 +70,7 @@ from bot.views.commitments import (
     today_in,
 )
 from bot.views.report import refusal_text
-from handlers.command import CommandRequest, CommandRouter, Subcommand
+from handlers.command import CommandRequest, CommandRouter, Subcommand, slack_unescape
 from handlers.common import account_for, account_if_allowed, reader_timezone
 from handlers.home import refresh_home
 from storage.db import transaction
@@ -139,7 +139,7 @@ def open_modal_from_command(request: CommandRequest) -> None:
             request.client,
             request.workspace_id,
             request.user_id,
-            unescape(request.raw_args).strip("\"'"),
+            slack_unescape(request.raw_args).strip("\"'"),
             request.reply,
         )
         if account is None:
@@ -577,7 +577,7 @@ def show_open_commitments(request: CommandRequest) -> None:
     directory = services.directory(request.client, request.workspace_id)
     arg = request.raw_args.strip().strip("\"'")
     person = _person(arg)
-    arg = unescape(arg)
+    arg = slack_unescape(arg)
     hidden = 0
     with services.runtime.sessions() as session:
         if not arg:
@@ -615,11 +615,6 @@ def show_open_commitments(request: CommandRequest) -> None:
     tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
     text, blocks = open_list_message(title, items, tz, today_in(tz, utc_now()), hidden=hidden)
     request.reply(text, blocks)
-
-
-def unescape(text: str) -> str:
-    """Slack escapes `&`, `<` and `>` in command text: "AT&T" arrives as "AT&amp;T"."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _person(arg: str) -> str | None:
