@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -10,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.charts import trend_chart_png
-from bot.reports import build_account_report, utc_now
+from bot.reports import AccountReport, build_account_report, utc_now
 from bot.views.report import (
     SHOW_PEOPLE_ACTION,
     TREND_CHART_ACTION,
@@ -61,37 +62,39 @@ def show_account_report(request: CommandRequest) -> None:
     request.reply(report_fallback_text(report), report_blocks(report, tz))
 
 
-def _account_from_action(
-    body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
-) -> tuple[Any, Account | None]:
-    services = context["services"]
-    action = body["actions"][0]
-    session = services.runtime.sessions()
-    account = session.get(Account, int(action["value"]))
-    if account is None or account.workspace_id != context["workspace_id"]:
-        respond(
-            text="That account no longer exists.", response_type="ephemeral", replace_original=False
-        )
-        return session, None
-
+def _private_reply(respond: Respond) -> Callable[[str], None]:
     def reply(text: str) -> None:
         respond(text=text, response_type="ephemeral", replace_original=False)
 
-    user_id = body["user"]["id"]
-    allowed = account_if_allowed(services, client, context["workspace_id"], user_id, account, reply)
-    return session, allowed
+    return reply
+
+
+def _report_for_action(
+    body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> AccountReport | None:
+    """The report a button refers to, checked again: the clicker may not be the requester."""
+    services = context["services"]
+    reply = _private_reply(respond)
+    with services.runtime.sessions() as session:
+        account = session.get(Account, int(body["actions"][0]["value"]))
+        if account is None or account.workspace_id != context["workspace_id"]:
+            reply("That account no longer exists.")
+            return None
+        user_id = body["user"]["id"]
+        if not account_if_allowed(
+            services, client, context["workspace_id"], user_id, account, reply
+        ):
+            return None
+        return build_account_report(session, account, now=utc_now())
 
 
 def show_all_people(
     ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    session, account = _account_from_action(body, context, client, respond)
-    with session:
-        if account is None:
-            return
-        report = build_account_report(session, account, now=utc_now())
-    client.views_open(trigger_id=body["trigger_id"], view=people_modal(report))
+    report = _report_for_action(body, context, client, respond)
+    if report is not None:
+        client.views_open(trigger_id=body["trigger_id"], view=people_modal(report))
 
 
 def send_trend_chart(
@@ -99,11 +102,10 @@ def send_trend_chart(
 ) -> None:
     """The report is private, so the chart goes to the requester's DM, not the channel."""
     ack()
-    session, account = _account_from_action(body, context, client, respond)
-    with session:
-        if account is None:
-            return
-        report = build_account_report(session, account, now=utc_now())
+    report = _report_for_action(body, context, client, respond)
+    if report is None:
+        return
+    reply = _private_reply(respond)
     user_id = body["user"]["id"]
     try:
         dm = client.conversations_open(users=user_id)["channel"]["id"]
@@ -115,12 +117,6 @@ def send_trend_chart(
         )
     except SlackApiError as error:
         log.warning("trend chart upload failed: %s", error)
-        respond(
-            text="Sorry, the chart could not be sent. Try again in a minute.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        reply("Sorry, the chart could not be sent. Try again in a minute.")
         return
-    respond(
-        text="The trend chart is in your DMs.", response_type="ephemeral", replace_original=False
-    )
+    reply("The trend chart is in your DMs.")
