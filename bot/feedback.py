@@ -1,0 +1,550 @@
+"""Use cases for bringing feedback in: the accounts roster and survey/interview responses.
+
+Both run inside the caller's session and transaction (the CLI's `transaction()`, later a Slack
+upload handler's), so the import, its benchmarks and its audit entry commit together or not at all.
+A rejected file raises `ImportRejected` and leaves the database as it was: small files are checked
+whole before anything is written; large CSVs are written chunk by chunk as they validate, and a
+problem found later rolls the session back before the exception leaves this module.
+
+Benchmarks (per segment and for all customers, per cycle) are recomputed here, in SQL, for the
+cycles an import touched, so reports read one small row instead of scanning responses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
+from storage.importer import (
+    DEFAULT_SEGMENT,
+    ImportRejected,
+    ProblemLog,
+    Progress,
+    ResponseValidator,
+    ResponseWriter,
+    Source,
+    Table,
+    bulk_write_settings,
+    open_table,
+    validate_roster,
+    write_roster,
+)
+from storage.models import Account, AuditEntry, Benchmark, Cycle, Response
+
+__all__ = [
+    "ImportRejected",
+    "ImportSummary",
+    "import_accounts",
+    "import_responses",
+    "recompute_benchmarks",
+]
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, in numbers a person can check against their file."""
+
+    kind: str
+    rows: int
+    added: int
+    updated: int
+    unchanged: int
+    accounts_created: int = 0
+    cycles: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    source: str = ""
+    new_accounts: list[str] = field(default_factory=list)
+    people_added: int = 0
+    people_updated: int = 0
+    benchmark_rows: int = 0
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        noun = "accounts" if self.kind == "accounts" else "responses"
+        lines = [
+            f"Imported {self.source or self.kind}: {self.rows:,} rows — {self.added:,} {noun} "
+            f"added, {self.updated:,} updated, {self.unchanged:,} unchanged."
+        ]
+        if self.cycles:
+            lines.append(f"Cycles: {', '.join(self.cycles)}")
+        if self.accounts_created:
+            names = ", ".join(self.new_accounts[:10])
+            more = f" and {self.accounts_created - 10} more" if self.accounts_created > 10 else ""
+            lines.append(
+                f"Created {self.accounts_created} accounts (segment {DEFAULT_SEGMENT}): "
+                f"{names}{more}"
+            )
+        if self.people_added or self.people_updated:
+            lines.append(
+                f"People: {self.people_added:,} new, {self.people_updated:,} with a corrected "
+                "name or email"
+            )
+        if self.benchmark_rows:
+            lines.append(f"Benchmarks recomputed: {self.benchmark_rows} segment/all rows")
+        if self.ignored_columns:
+            quoted = ", ".join(f'"{name}"' for name in self.ignored_columns)
+            lines.append(f"Ignored columns (not part of the format): {quoted}")
+        lines.extend(f"Warning: {warning}" for warning in self.warnings)
+        return lines
+
+    def audit_details(self) -> dict[str, Any]:
+        return {
+            "file": self.source,
+            "rows": self.rows,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "accounts_created": self.accounts_created,
+            "cycles": self.cycles,
+            "ignored_columns": self.ignored_columns,
+            "warnings": self.warnings,
+        }
+
+
+# ============================================================================================
+# Roster
+
+
+def import_accounts(
+    session: Session,
+    source: Source,
+    *,
+    workspace_id: str,
+    actor: str,
+    filename: str | None = None,
+) -> ImportSummary:
+    """Load or refresh the accounts roster; accounts are matched by name, never duplicated."""
+    started = time.perf_counter()
+    table = open_table(source, filename=filename)
+    problems = ProblemLog(table.name)
+    roster = validate_roster(table, problems)
+    problems.raise_if_any()
+    _one_import_at_a_time(session, workspace_id)
+    result = write_roster(session, workspace_id, roster)
+    benchmark_rows = 0
+    if result.segment_changed_ids:
+        cycles = _cycles_with_responses_of(session, result.segment_changed_ids)
+        benchmark_rows = recompute_benchmarks(session, workspace_id, cycles)
+    summary = ImportSummary(
+        kind="accounts",
+        rows=len(roster.frame),
+        added=result.added,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        ignored_columns=roster.ignored,
+        warnings=list(table.notes),
+        source=table.name,
+        benchmark_rows=benchmark_rows,
+        seconds=time.perf_counter() - started,
+    )
+    _audit(session, workspace_id, actor, summary)
+    return summary
+
+
+def _cycles_with_responses_of(session: Session, account_ids: Sequence[int]) -> list[int]:
+    statement = sa.select(Response.cycle_id).where(Response.account_id.in_(account_ids)).distinct()
+    return list(session.scalars(statement))
+
+
+# ============================================================================================
+# Responses
+
+
+def import_responses(
+    session: Session,
+    source: Source,
+    *,
+    workspace_id: str,
+    cycle: str | None = None,
+    create_accounts: bool = False,
+    actor: str,
+    filename: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Load feedback responses; re-importing the same file changes nothing.
+
+    `cycle` labels rows whose cycle cell is blank (or every row, when there is no cycle column).
+    With `create_accounts`, accounts missing from the roster are created in segment Unsegmented;
+    otherwise they make the file rejected, listed by name.
+    """
+    started = time.perf_counter()
+    table = open_table(source, filename=filename)
+    validator = ResponseValidator(table, default_cycle=cycle)
+    _one_import_at_a_time(session, workspace_id)
+    writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
+    fresh_figures = _FreshCycleFigures(validator.attributes)
+    writer.on_fresh_rows = fresh_figures.add
+    wrote = False
+    try:
+        with bulk_write_settings(session):
+            wrote = _validate_and_write(table, validator, writer, progress)
+        validator.finish()
+        _unknown_account_problems(session, workspace_id, writer, validator.problems)
+        validator.problems.raise_if_any()
+        writer.finish()
+    except ImportRejected:
+        if wrote:
+            session.rollback()
+        raise
+    benchmark_rows = _refresh_benchmarks(session, workspace_id, writer, fresh_figures)
+    counts = writer.counts
+    summary = ImportSummary(
+        kind="responses",
+        rows=validator.rows,
+        added=counts.added,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        accounts_created=len(writer.created_accounts),
+        cycles=writer.cycle_labels(),
+        ignored_columns=validator.columns.ignored,
+        warnings=_response_warnings(table, validator),
+        source=table.name,
+        new_accounts=writer.created_accounts,
+        people_added=counts.people_added,
+        people_updated=counts.people_updated,
+        benchmark_rows=benchmark_rows,
+        seconds=time.perf_counter() - started,
+    )
+    _audit(session, workspace_id, actor, summary)
+    return summary
+
+
+def _validate_and_write(
+    table: Table, validator: ResponseValidator, writer: ResponseWriter, progress: Progress | None
+) -> bool:
+    """Validate every chunk; write each one only while the file has shown no problem yet."""
+    wrote = False
+    for raw in table.chunks:
+        clean = validator.validate(raw)
+        del raw  # the cells are not needed once validated; keep the peak to one chunk
+        if not len(clean):
+            continue
+        account_ids = writer.resolve_accounts(clean)
+        if not validator.problems and not writer.unknown:
+            writer.write(clean, account_ids)
+            wrote = True
+        if progress is not None:
+            progress(validator.rows, table.estimated_rows)
+    return wrote
+
+
+def _response_warnings(table: Table, validator: ResponseValidator) -> list[str]:
+    warnings = list(table.notes)
+    if validator.blank_rows:
+        warnings.append(f"skipped {validator.blank_rows} blank rows")
+    return warnings
+
+
+def _unknown_account_problems(
+    session: Session, workspace_id: str, writer: ResponseWriter, problems: ProblemLog
+) -> None:
+    if not writer.unknown:
+        return
+    names = dict(
+        session.execute(
+            sa.select(Account.name_key, Account.name).where(Account.workspace_id == workspace_id)
+        )
+        .tuples()
+        .all()
+    )
+    for key, entry in writer.unknown.items():
+        shown = ", ".join(str(row) for row in entry.rows)
+        more = f" and {entry.count - len(entry.rows)} more" if entry.count > len(entry.rows) else ""
+        where = f"row {shown}" if entry.count == 1 else f"rows {shown}{more}"
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.75)
+        suggestion = f'; did you mean "{names[close[0]]}"?' if close else ""
+        problems.trailing(f'unknown account "{entry.name}" ({where}){suggestion}')
+    problems.hint(
+        f"{len(writer.unknown)} accounts are not in the roster: import the roster first "
+        "(voc import accounts FILE), correct the names, or pass --create-accounts to create "
+        f"them in segment {DEFAULT_SEGMENT}"
+    )
+
+
+def _one_import_at_a_time(session: Session, workspace_id: str) -> None:
+    """Serialise a workspace's imports on PostgreSQL (SQLite has one writer anyway).
+
+    Two concurrent imports into one cycle could each believe the cycle was empty and compute
+    benchmarks from their own rows only; a transaction-scoped advisory lock rules that out.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(f"voc-import:{workspace_id}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _audit(session: Session, workspace_id: str, actor: str, summary: ImportSummary) -> None:
+    session.add(
+        AuditEntry(
+            workspace_id=workspace_id,
+            actor=actor,
+            action=f"import_{summary.kind}",
+            entity="import",
+            entity_id=summary.source[:64] or None,
+            details=summary.audit_details(),
+        )
+    )
+    session.flush()
+
+
+# ============================================================================================
+# Benchmarks
+
+
+def recompute_benchmarks(
+    session: Session,
+    workspace_id: str,
+    cycle_ids: Iterable[int],
+    attributes: Iterable[str] = (),
+) -> int:
+    """Recompute the segment and all-customer rows of these cycles from their stored responses.
+
+    Counts and sums are aggregated in SQL. Attribute means cover `attributes` plus every
+    attribute the cycles' benchmark rows already had, which is every attribute any earlier
+    import of those cycles brought. Returns the number of rows written.
+    """
+    cycle_ids = sorted({int(c) for c in cycle_ids})
+    if not cycle_ids:
+        return 0
+    figures = _figures_from_database(session, workspace_id, cycle_ids, attributes)
+    return _store_benchmarks(session, workspace_id, cycle_ids, figures)
+
+
+def _refresh_benchmarks(
+    session: Session, workspace_id: str, writer: ResponseWriter, fresh: _FreshCycleFigures
+) -> int:
+    """Benchmarks of the cycles this import changed.
+
+    A cycle that had no responses before holds exactly the rows just written, whose figures were
+    summed chunk by chunk on the way in; only cycles that already had data are aggregated again
+    in the database. That keeps a first million-row import from re-reading what it just wrote.
+    """
+    changed = sorted(writer.changed_cycles)
+    if not changed:
+        return 0
+    from_import = writer.fresh_cycles & writer.changed_cycles
+    figures = fresh.figures(from_import)
+    others = [c for c in changed if c not in from_import]
+    if others:
+        figures += _figures_from_database(session, workspace_id, others, fresh.attributes)
+    return _store_benchmarks(session, workspace_id, changed, figures)
+
+
+@dataclass
+class _Figures:
+    """Additive benchmark figures of one (cycle, segment): counts and sums, never means."""
+
+    respondents: int = 0
+    promoters: int = 0
+    detractors: int = 0
+    answered: int = 0
+    satisfaction_sum: float = 0.0
+    attribute_sums: dict[str, float] = field(default_factory=dict)
+    attribute_counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: _Figures) -> None:
+        self.respondents += other.respondents
+        self.promoters += other.promoters
+        self.detractors += other.detractors
+        self.answered += other.answered
+        self.satisfaction_sum += other.satisfaction_sum
+        for name, total in other.attribute_sums.items():
+            self.attribute_sums[name] = self.attribute_sums.get(name, 0.0) + total
+            self.attribute_counts[name] = (
+                self.attribute_counts.get(name, 0) + other.attribute_counts[name]
+            )
+
+    def row(self, workspace_id: str, cycle_id: int, scope: str, segment: str) -> dict[str, Any]:
+        means = {
+            name: self.attribute_sums[name] / count
+            for name, count in sorted(self.attribute_counts.items())
+            if count
+        }
+        return {
+            "workspace_id": workspace_id,
+            "cycle_id": cycle_id,
+            "scope": scope,
+            "segment": segment,
+            "respondents": self.respondents,
+            "promoters": self.promoters,
+            "detractors": self.detractors,
+            "recommend_answered": self.answered,
+            "satisfaction_sum": self.satisfaction_sum,
+            "satisfaction_mean": (
+                self.satisfaction_sum / self.respondents if self.respondents else None
+            ),
+            "nps": (
+                100.0 * (self.promoters - self.detractors) / self.answered
+                if self.answered
+                else None
+            ),
+            "attribute_means": means,
+            "computed_at": datetime.now(UTC),
+        }
+
+
+SegmentFigures = tuple[int, str, _Figures]
+
+
+class _FreshCycleFigures:
+    """Sums of the rows written to cycles that were empty, grouped per chunk (vectorised)."""
+
+    def __init__(self, attributes: Sequence[str]) -> None:
+        self.attributes = list(attributes)
+        self._parts: list[pd.DataFrame] = []
+
+    def add(self, rows: pd.DataFrame) -> None:
+        recommend = rows["recommend"].to_numpy(dtype=float, na_value=np.nan)
+        columns: dict[str, Any] = {
+            "cycle_id": rows["cycle_id"].to_numpy(),
+            "segment": rows["segment"].to_numpy(dtype=object),
+            "respondents": np.ones(len(rows), dtype=np.int64),
+            "promoters": (recommend >= PROMOTER_MIN).astype(np.int64),
+            "detractors": (recommend <= DETRACTOR_MAX).astype(np.int64),
+            "answered": (~np.isnan(recommend)).astype(np.int64),
+            "satisfaction_sum": rows["satisfaction"].to_numpy(dtype=float),
+        }
+        for name in self.attributes:
+            scores = rows[f"rating:{name}"].to_numpy(dtype=float, na_value=np.nan)
+            columns[f"sum:{name}"] = np.nan_to_num(scores, nan=0.0)
+            columns[f"count:{name}"] = (~np.isnan(scores)).astype(np.int64)
+        frame = pd.DataFrame(columns)
+        self._parts.append(frame.groupby(["cycle_id", "segment"], sort=False).sum())
+
+    def figures(self, cycle_ids: set[int]) -> list[SegmentFigures]:
+        if not self._parts or not cycle_ids:
+            return []
+        totals = pd.concat(self._parts).groupby(level=["cycle_id", "segment"]).sum()
+        result = []
+        for (cycle_id, segment), record in totals.iterrows():
+            if int(cycle_id) not in cycle_ids:
+                continue
+            result.append(
+                (
+                    int(cycle_id),
+                    str(segment),
+                    _Figures(
+                        respondents=int(record["respondents"]),
+                        promoters=int(record["promoters"]),
+                        detractors=int(record["detractors"]),
+                        answered=int(record["answered"]),
+                        satisfaction_sum=float(record["satisfaction_sum"]),
+                        attribute_sums={n: float(record[f"sum:{n}"]) for n in self.attributes},
+                        attribute_counts={n: int(record[f"count:{n}"]) for n in self.attributes},
+                    ),
+                )
+            )
+        return result
+
+
+def _figures_from_database(
+    session: Session, workspace_id: str, cycle_ids: list[int], attributes: Iterable[str]
+) -> list[SegmentFigures]:
+    """One aggregate query: per (cycle, segment) counts, sums and per-attribute sums/counts."""
+    names = sorted(set(attributes) | _benchmarked_attributes(session, workspace_id, cycle_ids))
+    one_if = lambda condition: sa.func.sum(sa.case((condition, 1), else_=0))  # noqa: E731
+    columns: list[Any] = [
+        Response.cycle_id,
+        Account.segment,
+        sa.func.count(),
+        one_if(Response.recommend >= PROMOTER_MIN),
+        one_if(Response.recommend <= DETRACTOR_MAX),
+        sa.func.count(Response.recommend),
+        sa.func.sum(Response.satisfaction),
+    ]
+    for name in names:
+        score = Response.ratings[name].as_float()
+        columns += [sa.func.sum(score), sa.func.count(score)]
+    statement = (
+        sa.select(*columns)
+        .join(Account, Account.id == Response.account_id)
+        .where(Response.cycle_id.in_(cycle_ids), Account.workspace_id == workspace_id)
+        .group_by(Response.cycle_id, Account.segment)
+    )
+    result = []
+    for record in session.execute(statement):
+        cycle_id, segment, respondents, promoters, detractors, answered, satisfaction = record[:7]
+        extra = record[7:]
+        figures = _Figures(
+            respondents=int(respondents),
+            promoters=int(promoters or 0),
+            detractors=int(detractors or 0),
+            answered=int(answered),
+            satisfaction_sum=float(satisfaction or 0.0),
+            attribute_sums={n: float(extra[2 * i] or 0.0) for i, n in enumerate(names)},
+            attribute_counts={n: int(extra[2 * i + 1]) for i, n in enumerate(names)},
+        )
+        result.append((int(cycle_id), segment or DEFAULT_SEGMENT, figures))
+    return result
+
+
+def _benchmarked_attributes(session: Session, workspace_id: str, cycle_ids: list[int]) -> set[str]:
+    means = session.scalars(
+        sa.select(Benchmark.attribute_means).where(
+            Benchmark.workspace_id == workspace_id,
+            Benchmark.cycle_id.in_(cycle_ids),
+            Benchmark.scope == "all",
+        )
+    )
+    return {str(name) for mapping in means for name in (mapping or {})}
+
+
+def _store_benchmarks(
+    session: Session, workspace_id: str, cycle_ids: list[int], figures: list[SegmentFigures]
+) -> int:
+    """Write segment rows and their "all" totals; delete rows no longer backed by data."""
+    totals: dict[int, _Figures] = {}
+    rows = []
+    for cycle_id, segment, part in sorted(figures, key=lambda item: (item[0], item[1])):
+        rows.append(part.row(workspace_id, cycle_id, "segment", segment))
+        totals.setdefault(cycle_id, _Figures()).add(part)
+    rows.extend(total.row(workspace_id, cycle_id, "all", "") for cycle_id, total in totals.items())
+    _replace_benchmarks(session, workspace_id, cycle_ids, rows)
+    return len(rows)
+
+
+def _replace_benchmarks(
+    session: Session, workspace_id: str, cycle_ids: list[int], rows: list[dict[str, Any]]
+) -> None:
+    keep = {(r["cycle_id"], r["scope"], r["segment"]) for r in rows}
+    existing = session.execute(
+        sa.select(Benchmark.id, Benchmark.cycle_id, Benchmark.scope, Benchmark.segment).where(
+            Benchmark.workspace_id == workspace_id, Benchmark.cycle_id.in_(cycle_ids)
+        )
+    )
+    stale = [row.id for row in existing if (row.cycle_id, row.scope, row.segment) not in keep]
+    if stale:
+        session.execute(sa.delete(Benchmark).where(Benchmark.id.in_(stale)))
+    if not rows:
+        return
+    table = Benchmark.__table__
+    insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
+    statement = insert(table)
+    key = ("workspace_id", "cycle_id", "scope", "segment")
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key),
+        set_={c: statement.excluded[c] for c in rows[0] if c not in key},
+    )
+    session.execute(statement, rows)
+
+
+def cycle_ids_for(session: Session, workspace_id: str, labels: Iterable[str]) -> list[int]:
+    """Ids of the workspace's cycles with these labels (for re-running benchmarks by hand)."""
+    statement = sa.select(Cycle.id).where(
+        Cycle.workspace_id == workspace_id, Cycle.label.in_(list(labels))
+    )
+    return list(session.scalars(statement))
