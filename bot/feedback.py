@@ -253,18 +253,15 @@ def _unknown_account_problems(
 ) -> None:
     if not writer.unknown:
         return
-    names = dict(
-        session.execute(
-            sa.select(Account.name_key, Account.name).where(Account.workspace_id == workspace_id)
-        )
-        .tuples()
-        .all()
+    statement = sa.select(Account.name_key, Account.name).where(
+        Account.workspace_id == workspace_id
     )
+    names = {key: name for key, name in session.execute(statement)}
     for key, entry in writer.unknown.items():
         shown = ", ".join(str(row) for row in entry.rows)
         more = f" and {entry.count - len(entry.rows)} more" if entry.count > len(entry.rows) else ""
         where = f"row {shown}" if entry.count == 1 else f"rows {shown}{more}"
-        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.75)
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
         suggestion = f'; did you mean "{names[close[0]]}"?' if close else ""
         problems.trailing(f'unknown account "{entry.name}" ({where}){suggestion}')
     problems.hint(

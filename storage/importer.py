@@ -209,9 +209,10 @@ class Table:
 
 
 def open_table(
-    source: Source, *, filename: str | None = None, chunk_rows: int = CHUNK_ROWS
+    source: Source, *, filename: str | None = None, chunk_rows: int | None = None
 ) -> Table:
     """Open a CSV, XLSX or DataFrame source; ImportRejected says why one cannot be read."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
     if isinstance(source, pd.DataFrame):
         return _frame_table(source, filename or "data frame", chunk_rows)
     name, path, data = _source_bytes(source, filename)
@@ -332,6 +333,7 @@ def _scan_text(path: Path | None, data: bytes | None, name: str) -> _TextScan:
                 decoder.decode(block)
             except UnicodeDecodeError as error:
                 failure = (size + error.start, lines + block[: error.start].count(b"\n") + 1)
+                saw_multibyte = saw_multibyte or not block[: error.start].isascii()
             else:
                 saw_multibyte = True
         lines += block.count(b"\n")
@@ -2059,7 +2061,7 @@ class ResponseWriter:
                 table.c.name_key.in_(part["account_key"].tolist()),
             )
         )
-        created_ids = dict(created.tuples().all())
+        created_ids = {key: account_id for key, account_id in created}
         self.accounts.update(created_ids)
         self.segments.update({account_id: DEFAULT_SEGMENT for account_id in created_ids.values()})
         self.created_accounts.extend(part["account"].tolist())
