@@ -2278,7 +2278,8 @@ class ResponseWriter:
         table = Respondent.__table__
         watermark = self.session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)))
         above = int(watermark.scalar_one())
-        new = new.iloc[np.lexsort((text_array(new["person_key"]), new["account_id"].to_numpy()))]
+        # Numbered account by account, so each account's people sit together in every index.
+        new = new.iloc[np.argsort(new["account_id"].to_numpy(), kind="stable")]
         sql, order = self._people_insert
         values = {
             "account_id": new["account_id"].astype(np.int64).tolist(),
@@ -2487,7 +2488,9 @@ class ResponseWriter:
 
 def _fetch_rows(session: Session, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
     """Plain tuples straight from the driver: no Row objects for a hundred thousand rows."""
-    compiled = statement.compile(dialect=_positional_dialect(session))
+    compiled = statement.compile(
+        dialect=_positional_dialect(session), compile_kwargs={"render_postcompile": True}
+    )
     params = [compiled.params[name] for name in compiled.positiontup or []]
     cursor = _cursor(session)
     try:
