@@ -131,7 +131,14 @@ def _deliver_digest(runtime: Runtime, client: WebClient, item: DueItem, now: dat
 
 def default_jobs() -> list[Job]:
     """Every kind of scheduled work, in the order a tick runs them."""
-    return [Job("digest", _due_digests, _deliver_digest)]
+    from bot import escalations, reminders  # they build on DueItem/Delivered defined here
+
+    return [
+        Job("digest", _due_digests, _deliver_digest),
+        Job("reminder", reminders.find_due, reminders.deliver),
+        Job("escalation", escalations.find_due_escalations, escalations.deliver),
+        Job("open_promises", escalations.find_due_summaries, escalations.deliver),
+    ]
 
 
 # -- one tick ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import account, commitments, home, meetings, middleware
+from handlers import account, commitments, home, meetings, middleware, reminders
 from handlers.command import CommandRouter
 
 
@@ -16,4 +16,5 @@ def register_all(app: App, services: Services) -> None:
     commitments.register(app, router)
     meetings.register(app, router)
     home.register(app)
+    reminders.register(app)
     router.register(app)

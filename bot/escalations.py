@@ -1,0 +1,521 @@
+"""Escalation: promises to customers that stay late reach the people who answer for the account.
+
+- A commitment overdue by more than `overdue_escalation_days` (default 7) is raised once a week to
+  its account's manager and, for strategic accounts, to the executive sponsor: one summary DM per
+  person per week, however many accounts and promises it covers.
+- The account channel gets a weekly "open promises" summary, and only while something is overdue:
+  a channel that hears every week that all is well learns to stop reading.
+
+Weeks are ISO weeks in the reader's time: the recipient's Slack timezone for a DM,
+`VOC_TIMEZONE` for a channel. The summary goes out on the first tick of the week after the start
+of the working day (Monday, or the next working day the bot runs), keyed
+`escalation:<user>:<ISO week>` and `open-promises:<account>:<ISO week>` in the delivery ledger.
+
+Delivery follows the reminders: claim inside a transaction that also re-checks what there is to
+say (nothing left: rolled back, so a later day of the same week can still send), look for a
+tagged message before any retry, post with the key in the metadata, mark sent or failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import ledger
+from bot.directory import Directory, TtlCache
+from bot.reminders import (
+    IN_CHUNK,
+    SEND_ERRORS,
+    LookupUnavailable,
+    NothingToSend,
+    People,
+    PeopleFor,
+    chunks,
+    claim_key,
+    describe_error,
+    dm_channel,
+    find_tagged,
+    iso_week,
+    people_for_workspace,
+    permalink,
+    reminder_day,
+    team_url,
+    working_day_start,
+)
+from bot.runtime import Runtime
+from bot.scheduler import Delivered, DueItem
+from bot.views import reminders as views
+from bot.views.reminders import EscalatedItem, PromiseLine
+from storage.db import transaction
+from storage.models import Account, Commitment, Delivery
+
+log = logging.getLogger(__name__)
+
+ESCALATION_KIND = "escalation"
+SUMMARY_KIND = "open_promises"
+ESCALATION_EVENT = "voc_escalation"
+SUMMARY_EVENT = "voc_open_promises"
+STRATEGIC = "strategic"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DueEscalation:
+    """One person's weekly summary of promises running late on the accounts they answer for."""
+
+    workspace_id: str
+    user_id: str
+    names: tuple[str, ...]  # how accounts name this person (ID, email)
+    tz_name: str
+    day: date
+    commitment_ids: tuple[int, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{ESCALATION_KIND}:{self.user_id}:{iso_week(self.day)}"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.tz_name)
+
+
+@dataclass(frozen=True)
+class DueSummary:
+    """An account channel's weekly "open promises" summary."""
+
+    workspace_id: str
+    account_id: int
+    account_name: str
+    channel: str
+    day: date
+
+    @property
+    def key(self) -> str:
+        return f"open-promises:{self.account_id}:{iso_week(self.day)}"
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+def plan_escalations(
+    runtime: Runtime, now: datetime, *, people_for: PeopleFor | None = None
+) -> list[DueEscalation]:
+    """Who is owed this week's escalation at `now`: read-only, one query, one lookup a person."""
+    settings = runtime.settings
+    after = settings.overdue_escalation_days
+    # Late by more than `after` days on a reader's day, which is at most tomorrow in UTC.
+    latest_due = now.astimezone(UTC).date() - timedelta(days=after)
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(
+                Commitment.id,
+                Commitment.workspace_id,
+                Commitment.due_on,
+                Account.account_manager,
+                Account.exec_sponsor,
+                Account.tier,
+            )
+            .join(Account, Account.id == Commitment.account_id)
+            .where(
+                Commitment.status == "open",
+                Commitment.due_on.is_not(None),
+                Commitment.due_on <= latest_due,
+            )
+        ).all()
+    late_by_person: dict[tuple[str, str], list[tuple[int, date]]] = defaultdict(list)
+    for row in rows:
+        for who in _answerable(row.account_manager, row.exec_sponsor, row.tier):
+            late_by_person[(row.workspace_id, who)].append((row.id, row.due_on))
+    lookups = people_for or (lambda ws: people_for_workspace(runtime, ws))
+    planned = _per_recipient(late_by_person, lookups, now, runtime.settings.workday_start_hour)
+    due = []
+    for (workspace_id, user_id), (names, tz_name, day, items) in planned.items():
+        late = sorted({i for i, due_on in items if (day - due_on).days > after})
+        if late:
+            due.append(
+                DueEscalation(
+                    workspace_id, user_id, tuple(sorted(names)), tz_name, day, tuple(late)
+                )
+            )
+    return _unsent(runtime, due)
+
+
+def _answerable(manager: str | None, sponsor: str | None, tier: str) -> list[str]:
+    people = [manager] if manager else []
+    if tier == STRATEGIC and sponsor and sponsor != manager:
+        people.append(sponsor)
+    return people
+
+
+def _per_recipient(
+    late_by_person: dict[tuple[str, str], list[tuple[int, date]]],
+    people_for: PeopleFor,
+    now: datetime,
+    start_hour: int,
+) -> dict[tuple[str, str], tuple[set[str], str, date, list[tuple[int, date]]]]:
+    """Merge the names one person goes by; keep only people whose working day has started."""
+    merged: dict[tuple[str, str], tuple[set[str], str, date, list[tuple[int, date]]]] = {}
+    lookups: dict[str, People | None] = {}
+    for (workspace_id, who), items in late_by_person.items():
+        if workspace_id not in lookups:
+            lookups[workspace_id] = people_for(workspace_id)
+        people = lookups[workspace_id]
+        if people is None:
+            continue
+        try:
+            person = people.recipient(who)
+        except LookupUnavailable as error:
+            log.warning("escalation to %s waits for the next tick: %s", who, error)
+            continue
+        if person is None:
+            continue
+        day = reminder_day(now, person.tz, start_hour)
+        if day is None:
+            continue
+        key = (workspace_id, person.user_id)
+        names, _, _, merged_items = merged.setdefault(key, (set(), person.tz.key, day, []))
+        names.add(who)
+        merged_items.extend(items)
+    return merged
+
+
+def plan_summaries(runtime: Runtime, now: datetime) -> list[DueSummary]:
+    """Account channels owed this week's summary: those with something overdue, in team time."""
+    settings = runtime.settings
+    day = reminder_day(now, settings.tz, settings.workday_start_hour)
+    if day is None:
+        return []
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(Account.id, Account.workspace_id, Account.name, Account.channel)
+            .join(Commitment, Commitment.account_id == Account.id)
+            .where(
+                Account.channel.is_not(None),
+                Commitment.status == "open",
+                Commitment.due_on < day,
+            )
+            .distinct()
+            .order_by(Account.id)
+        ).all()
+    due = [DueSummary(row.workspace_id, row.id, row.name, row.channel, day) for row in rows]
+    return _unsent(runtime, due)
+
+
+class _Weekly(Protocol):
+    @property
+    def workspace_id(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
+
+
+W = TypeVar("W", bound=_Weekly)
+
+
+def _unsent(runtime: Runtime, due: list[W]) -> list[W]:
+    """Leave out what the ledger already shows as sent this week (a few IN queries)."""
+    by_workspace: dict[str, list[W]] = defaultdict(list)
+    for item in due:
+        by_workspace[item.workspace_id].append(item)
+    sent: set[tuple[str, str]] = set()
+    with runtime.sessions() as session:
+        for workspace_id, items in by_workspace.items():
+            for chunk in chunks([item.key for item in items], IN_CHUNK):
+                sent.update(
+                    (workspace_id, key)
+                    for key in session.scalars(
+                        select(Delivery.delivery_key).where(
+                            Delivery.workspace_id == workspace_id,
+                            Delivery.delivery_key.in_(chunk),
+                            Delivery.status == "sent",
+                        )
+                    )
+                )
+    return [item for item in due if (item.workspace_id, item.key) not in sent]
+
+
+# --- the scheduler's jobs ------------------------------------------------------------------------
+
+
+def find_due_escalations(runtime: Runtime, now: datetime) -> list[DueItem]:
+    return [
+        DueItem(
+            job=ESCALATION_KIND,
+            key=due.key,
+            workspace_id=due.workspace_id,
+            description=_describe_escalation(due, runtime.settings.workday_start_hour),
+            payload=due,
+        )
+        for due in plan_escalations(runtime, now)
+    ]
+
+
+def find_due_summaries(runtime: Runtime, now: datetime) -> list[DueItem]:
+    return [
+        DueItem(
+            job=SUMMARY_KIND,
+            key=due.key,
+            workspace_id=due.workspace_id,
+            description=(
+                f"open promises summary for {due.account_name} in {due.channel} "
+                f"({iso_week(due.day)})"
+            ),
+            payload=due,
+        )
+        for due in plan_summaries(runtime, now)
+    ]
+
+
+def _describe_escalation(due: DueEscalation, start_hour: int) -> str:
+    local = working_day_start(due.day, due.tz, start_hour).astimezone(due.tz)
+    names = ", ".join(name for name in due.names if name != due.user_id)
+    also = f" ({names})" if names else ""
+    ids = ", ".join(f"#{i}" for i in due.commitment_ids)
+    return (
+        f"escalation DM to {due.user_id}{also} at {local:%a %Y-%m-%d %H:%M} {due.tz_name} "
+        f"({iso_week(due.day)}): {len(due.commitment_ids)} late: {ids}"
+    )
+
+
+def deliver(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -> Delivered:
+    if isinstance(item.payload, DueSummary):
+        return deliver_summary(runtime, client, item.payload, now)
+    return deliver_escalation(runtime, client, item.payload, now)
+
+
+# --- delivering ----------------------------------------------------------------------------------
+
+
+def deliver_escalation(
+    runtime: Runtime, client: WebClient, due: DueEscalation, now: datetime
+) -> Delivered:
+    """The person's weekly summary, once, with what is still late when it is sent."""
+    after = runtime.settings.overdue_escalation_days
+
+    def recheck(session: Session) -> list[tuple[Commitment, Account]] | None:
+        rows = _still_late(session, due, after)
+        return rows or None
+
+    def render(rows: list[tuple[Commitment, Account]]) -> tuple[str, list[dict[str, Any]]]:
+        url = team_url(runtime, client, due.workspace_id)
+        items = [
+            EscalatedItem(
+                account_name=account.name,
+                tier=account.tier,
+                text=row.text,
+                owner=row.owner,
+                due_on=row.due_on,
+                days_overdue=(due.day - row.due_on).days,
+                link=permalink(url, row.channel, row.message_ts),
+            )
+            for row, account in rows
+            if row.due_on is not None
+        ]
+        return views.escalation_message(items, due.tz, after_days=after, week=iso_week(due.day))
+
+    return _deliver_once(
+        runtime,
+        client,
+        workspace_id=due.workspace_id,
+        key=due.key,
+        kind=ESCALATION_KIND,
+        event_type=ESCALATION_EVENT,
+        post_to=due.user_id,
+        history=lambda: dm_channel(client, due.user_id),
+        recheck=recheck,
+        render=render,
+        now=now,
+    )
+
+
+def _still_late(
+    session: Session, due: DueEscalation, after: int
+) -> list[tuple[Commitment, Account]]:
+    """The planned promises still open, still late, and still on an account this person answers
+    for (account managers change)."""
+    found: list[tuple[Commitment, Account]] = []
+    names = set(due.names)
+    for chunk in chunks(list(due.commitment_ids), IN_CHUNK):
+        rows = session.execute(
+            select(Commitment, Account)
+            .join(Account, Account.id == Commitment.account_id)
+            .where(Commitment.id.in_(chunk), Commitment.status == "open")
+        ).all()
+        found += [
+            (row, account)
+            for row, account in rows
+            if row.due_on is not None
+            and (due.day - row.due_on).days > after
+            and names.intersection(
+                _answerable(account.account_manager, account.exec_sponsor, account.tier)
+            )
+        ]
+    return sorted(found, key=lambda pair: (pair[1].name, pair[0].due_on, pair[0].id))
+
+
+def deliver_summary(
+    runtime: Runtime, client: WebClient, due: DueSummary, now: datetime
+) -> Delivered:
+    """The account channel's weekly list of open promises, only while one is overdue."""
+
+    def recheck(session: Session) -> tuple[Account, list[Commitment]] | None:
+        account = session.get(Account, due.account_id)
+        if account is None or not account.channel:
+            return None
+        rows = list(
+            session.scalars(
+                select(Commitment)
+                .where(Commitment.account_id == account.id, Commitment.status == "open")
+                .order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
+            )
+        )
+        if not any(row.due_on is not None and row.due_on < due.day for row in rows):
+            return None
+        return account, rows
+
+    def render(found: tuple[Account, list[Commitment]]) -> tuple[str, list[dict[str, Any]]]:
+        account, rows = found
+        url = team_url(runtime, client, due.workspace_id)
+        lines = [
+            PromiseLine(
+                text=row.text,
+                owner=row.owner,
+                due_on=row.due_on,
+                overdue=row.due_on is not None and row.due_on < due.day,
+                link=permalink(url, row.channel, row.message_ts),
+            )
+            for row in rows
+        ]
+        return views.open_promises_message(
+            account.name, lines, runtime.settings.tz, week=iso_week(due.day)
+        )
+
+    directory = Directory(client, due.workspace_id, TtlCache())
+    return _deliver_once(
+        runtime,
+        client,
+        workspace_id=due.workspace_id,
+        key=due.key,
+        kind=SUMMARY_KIND,
+        event_type=SUMMARY_EVENT,
+        post_to=due.channel,
+        history=lambda: directory.channel_id(due.channel),
+        recheck=recheck,
+        render=render,
+        now=now,
+    )
+
+
+def _deliver_once(
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    workspace_id: str,
+    key: str,
+    kind: str,
+    event_type: str,
+    post_to: str,
+    history: Callable[[], str | None],
+    recheck: Callable[[Session], T | None],
+    render: Callable[[T], tuple[str, list[dict[str, Any]]]],
+    now: datetime,
+) -> Delivered:
+    """Claim (with the re-check in the same transaction), look first on a retry, post, mark."""
+    sessions = runtime.sessions
+    try:
+        with transaction(sessions) as session:
+            claim = claim_key(
+                session, workspace_id=workspace_id, key=key, kind=kind, recipient=post_to, now=now
+            )
+            if claim is None:
+                return Delivered("skipped", "already sent this week or being sent")
+            content = recheck(session)
+            if content is None:
+                raise NothingToSend
+    except NothingToSend:
+        return Delivered("skipped", "nothing to say any more")
+    try:
+        return _send_claimed(
+            runtime,
+            client,
+            key,
+            workspace_id,
+            event_type,
+            post_to,
+            history,
+            render(content),
+            look_first=claim.look_first,
+            now=now,
+        )
+    except Exception as error:  # a bug must not leave the claim blocking retries for a lease
+        ledger.mark_failed(sessions, workspace_id=workspace_id, key=key, error=repr(error))
+        raise
+
+
+def _send_claimed(
+    runtime: Runtime,
+    client: WebClient,
+    key: str,
+    workspace_id: str,
+    event_type: str,
+    post_to: str,
+    history: Callable[[], str | None],
+    message: tuple[str, list[dict[str, Any]]],
+    *,
+    look_first: bool,
+    now: datetime,
+) -> Delivered:
+    sessions = runtime.sessions
+    if look_first:
+        try:
+            channel_id = history()
+            found = find_tagged(client, channel_id, event_type, key) if channel_id else None
+        except SEND_ERRORS as error:
+            return _failed(runtime, workspace_id, key, f"looking first: {describe_error(error)}")
+        if found is not None:
+            ledger.mark_sent(
+                sessions,
+                workspace_id=workspace_id,
+                key=key,
+                now=now,
+                channel=found[0],
+                message_ts=found[1],
+            )
+            return Delivered("found")
+    text, blocks = message
+    try:
+        reply = client.chat_postMessage(
+            channel=post_to,
+            text=text,
+            blocks=blocks,
+            metadata={"event_type": event_type, "event_payload": {"key": key}},
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    except SEND_ERRORS as error:
+        return _failed(runtime, workspace_id, key, describe_error(error))
+    ledger.mark_sent(
+        sessions,
+        workspace_id=workspace_id,
+        key=key,
+        now=now,
+        channel=str(reply["channel"]),
+        message_ts=str(reply["ts"]),
+    )
+    return Delivered("sent")
+
+
+def _failed(runtime: Runtime, workspace_id: str, key: str, error: str) -> Delivered:
+    ledger.mark_failed(runtime.sessions, workspace_id=workspace_id, key=key, error=error)
+    log.warning("%s not sent, will retry: %s", key, error)
+    return Delivered("failed", error)

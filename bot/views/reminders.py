@@ -1,0 +1,315 @@
+"""Reminders and escalations as people read them.
+
+- The owner's daily DM: one section per commitment saying why it is there today (overdue, due
+  soon, customers asked again soon), with Done, Snooze 1 day, Snooze 1 week and Open in channel.
+  Each item's section carries a `block_id` naming the commitment and its reasons, so a button
+  press can re-render that item from the database without any other state.
+- The weekly escalation DM to an account manager or executive sponsor: promises more than N days
+  overdue, grouped by account.
+- The weekly "open promises" summary in an account channel, posted only when one is overdue.
+
+Everything that came from a person or a customer goes through `escape()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.views.common import (
+    DATE_AND_TIME,
+    MAX_MESSAGE_BLOCKS,
+    Block,
+    actions,
+    button,
+    context,
+    escape,
+    header,
+    mention,
+    pack_lines,
+    section,
+    slack_date,
+    slack_day,
+    truncate,
+)
+
+DONE_ACTION = "reminder_done"
+SNOOZE_DAY_ACTION = "reminder_snooze_day"
+SNOOZE_WEEK_ACTION = "reminder_snooze_week"
+OPEN_ACTION = "reminder_open"
+ITEM_BLOCK = "reminder_item"
+ITEM_ACTIONS_BLOCK = "reminder_actions"
+
+OVERDUE = "overdue"
+DUE_SOON = "due_soon"
+BEFORE_CYCLE = "before_cycle"
+KIND_ORDER = (OVERDUE, DUE_SOON, BEFORE_CYCLE)
+KIND_NAMES = {OVERDUE: "overdue", DUE_SOON: "due soon", BEFORE_CYCLE: "before the next cycle"}
+TEXT_SHOWN = 280
+SUMMARY_ITEMS_SHOWN = 60
+
+
+@dataclass(frozen=True)
+class ReminderLine:
+    """One commitment in a reminder, with why it is there and its state now."""
+
+    commitment_id: int
+    account_name: str
+    text: str
+    due_on: date | None
+    kinds: tuple[str, ...]
+    cycle_start: date | None = None
+    status: str = "open"
+    done_by: str | None = None
+    snoozed_until: datetime | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """What an item's `block_id` remembers: which commitment, and why it was in the DM."""
+
+    commitment_id: int
+    kinds: tuple[str, ...]
+    cycle_start: date | None
+
+
+@dataclass(frozen=True)
+class EscalatedItem:
+    """A promise overdue long enough for the account manager or sponsor to hear about it."""
+
+    account_name: str
+    tier: str
+    text: str
+    owner: str
+    due_on: date
+    days_overdue: int
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class PromiseLine:
+    """An open promise in the account channel's weekly summary."""
+
+    text: str
+    owner: str
+    due_on: date | None
+    overdue: bool
+    link: str | None = None
+
+
+# --- the owner's daily DM ------------------------------------------------------------------------
+
+
+def reminder_message(
+    lines: list[ReminderLine], tz: ZoneInfo, *, held_back: int = 0
+) -> tuple[str, list[Block]]:
+    """The day's bundle: what needs the owner, most urgent first, each with its controls."""
+    blocks: list[Block] = [header("Promises to customers that need you")]
+    for line in lines:
+        blocks += item_blocks(line, tz)
+    if held_back:
+        blocks.append(
+            context(
+                f"…and {held_back} more. They come in the next reminder; "
+                "`/voc open` lists them all now."
+            )
+        )
+    blocks.append(
+        context(
+            "Done here works like reacting on the commitment's message. "
+            "You get at most one reminder a day, at the start of your working day."
+        )
+    )
+    return reminder_fallback(lines, held_back), blocks[:MAX_MESSAGE_BLOCKS]
+
+
+def reminder_fallback(lines: list[ReminderLine], held_back: int = 0) -> str:
+    """The notification line: how many, and how many of them are late."""
+    count = len(lines) + held_back
+    late = sum(OVERDUE in line.kinds for line in lines)
+    suffix = f", {late} overdue" if late else ""
+    if count == 1:
+        return f"1 promise to a customer needs you today{suffix}"
+    return f"{count} promises to customers need you today{suffix}"
+
+
+def item_blocks(line: ReminderLine, tz: ZoneInfo) -> list[Block]:
+    """The item's section and, while it is open, its buttons."""
+    body = section(_item_text(line, tz))
+    body["block_id"] = item_block_id(line)
+    if line.status != "open":
+        return [body]
+    controls = [button("Done", DONE_ACTION, str(line.commitment_id), style="primary")]
+    if line.snoozed_until is None:
+        controls += [
+            button("Snooze 1 day", SNOOZE_DAY_ACTION, str(line.commitment_id)),
+            button("Snooze 1 week", SNOOZE_WEEK_ACTION, str(line.commitment_id)),
+        ]
+    if line.link:
+        controls.append(
+            button("Open in channel", OPEN_ACTION, str(line.commitment_id), url=line.link)
+        )
+    return [body, actions(*controls, block_id=f"{ITEM_ACTIONS_BLOCK}:{line.commitment_id}")]
+
+
+def _item_text(line: ReminderLine, tz: ZoneInfo) -> str:
+    what = escape(truncate(" ".join(line.text.split()), TEXT_SHOWN))
+    title = f"*{escape(line.account_name)}* · "
+    if line.status == "done":
+        who = f" by {mention(line.done_by)}" if line.done_by else ""
+        return f"{title}~{what}~\n:white_check_mark: Done{who}."
+    if line.status != "open":
+        return f"{title}{what}\nThis commitment no longer exists."
+    reasons = " · ".join(_reason(kind, line, tz) for kind in line.kinds)
+    text = f"{title}{what}\n{reasons}"
+    if line.snoozed_until is not None:
+        text += f"\n:zzz: Snoozed until {slack_date(line.snoozed_until, DATE_AND_TIME, tz)}."
+    return text
+
+
+def _reason(kind: str, line: ReminderLine, tz: ZoneInfo) -> str:
+    if kind == OVERDUE and line.due_on is not None:
+        return f":warning: *Overdue*, was due {slack_day(line.due_on, tz)}"
+    if kind == DUE_SOON and line.due_on is not None:
+        return f":hourglass_flowing_sand: *Due {slack_day(line.due_on, tz)}*"
+    if kind == BEFORE_CYCLE and line.cycle_start is not None:
+        return (
+            f":speech_balloon: Customers are asked for feedback again from "
+            f"{slack_day(line.cycle_start, tz)}, and will remember this"
+        )
+    return KIND_NAMES.get(kind, kind)
+
+
+def item_block_id(line: ReminderLine) -> str:
+    """`reminder_item:<id>:<kinds>:<cycle start>`, read back by `parse_item_block_id`."""
+    cycle = line.cycle_start.isoformat() if line.cycle_start else "-"
+    return f"{ITEM_BLOCK}:{line.commitment_id}:{','.join(line.kinds) or '-'}:{cycle}"
+
+
+def parse_item_block_id(block_id: str | None) -> ItemRef | None:
+    parts = (block_id or "").split(":")
+    if len(parts) != 4 or parts[0] != ITEM_BLOCK or not parts[1].isdigit():
+        return None
+    kinds = tuple(kind for kind in parts[2].split(",") if kind in KIND_ORDER)
+    try:
+        cycle = date.fromisoformat(parts[3]) if parts[3] != "-" else None
+    except ValueError:
+        cycle = None
+    return ItemRef(int(parts[1]), kinds, cycle)
+
+
+def item_refs(blocks: list[Block]) -> list[ItemRef]:
+    """The items a posted reminder shows, in order."""
+    refs = [parse_item_block_id(block.get("block_id")) for block in blocks]
+    return [ref for ref in refs if ref is not None]
+
+
+def rerender_items(
+    blocks: list[Block], lines: dict[int, ReminderLine], tz: ZoneInfo
+) -> list[Block]:
+    """The posted reminder with each item shown as it is now; other blocks kept as they were."""
+    result: list[Block] = []
+    for block in blocks:
+        block_id = str(block.get("block_id") or "")
+        if block_id.startswith(f"{ITEM_ACTIONS_BLOCK}:"):
+            continue  # re-emitted with its item, or dropped once the item is done
+        ref = parse_item_block_id(block_id)
+        if ref is not None and ref.commitment_id in lines:
+            result += item_blocks(lines[ref.commitment_id], tz)
+        else:
+            result.append(block)
+    return result
+
+
+def snoozed_text(until: datetime, tz: ZoneInfo) -> str:
+    return f":zzz: Snoozed until {slack_date(until, DATE_AND_TIME, tz)}."
+
+
+# --- the weekly escalation ----------------------------------------------------------------------
+
+
+def escalation_message(
+    items: list[EscalatedItem], tz: ZoneInfo, *, after_days: int, week: str
+) -> tuple[str, list[Block]]:
+    """One summary per person per week: each account, its promises late by more than N days."""
+    accounts = sorted({item.account_name for item in items})
+    blocks: list[Block] = [header("Promises to customers running late")]
+    blocks.append(
+        section(
+            f"{len(items)} {'promise is' if len(items) == 1 else 'promises are'} more than "
+            f"{after_days} days overdue on {len(accounts)} "
+            f"{'account' if len(accounts) == 1 else 'accounts'} you look after. "
+            "A word with the owners now costs less than the customer noticing."
+        )
+    )
+    for account in accounts:
+        mine = sorted(
+            (item for item in items if item.account_name == account),
+            key=lambda item: (item.due_on, item.text),
+        )
+        strategic = " (strategic)" if mine[0].tier == "strategic" else ""
+        lines = [f"*{escape(account)}*{strategic}"] + [_escalated_line(item, tz) for item in mine]
+        blocks += [section(chunk) for chunk in pack_lines(lines)]
+        if len(blocks) >= MAX_MESSAGE_BLOCKS - 2:
+            break
+    blocks = blocks[: MAX_MESSAGE_BLOCKS - 1]
+    blocks.append(context(f"Sent once a week ({week}) while promises stay this late."))
+    names = ", ".join(escape(account) for account in accounts[:5])
+    more = f" and {len(accounts) - 5} more" if len(accounts) > 5 else ""
+    count = (
+        "1 promise to a customer is"
+        if len(items) == 1
+        else f"{len(items)} promises to customers are"
+    )
+    fallback = f"{count} over {after_days} days late: {names}{more}"
+    return fallback, blocks
+
+
+def _escalated_line(item: EscalatedItem, tz: ZoneInfo) -> str:
+    what = escape(truncate(" ".join(item.text.split()), 200))
+    if item.link:
+        what = f"<{item.link}|{what}>"
+    return (
+        f"• {what} — {mention(item.owner)}, due {slack_day(item.due_on, tz)}, "
+        f"*{item.days_overdue} days late*"
+    )
+
+
+# --- the account channel's weekly summary --------------------------------------------------------
+
+
+def open_promises_message(
+    account_name: str, lines: list[PromiseLine], tz: ZoneInfo, *, week: str
+) -> tuple[str, list[Block]]:
+    """Everything still open for the account, overdue first, so the team sees it together."""
+    late = [line for line in lines if line.overdue]
+    rest = [line for line in lines if not line.overdue]
+    name = escape(account_name)
+    blocks: list[Block] = [header(f"Open promises to {account_name}")]
+    blocks.append(
+        section(
+            f"{len(lines)} open, *{len(late)} overdue*. React on a commitment's message when "
+            "it is done, or reply in its thread to say what is in the way."
+        )
+    )
+    shown = [*late, *rest][:SUMMARY_ITEMS_SHOWN]
+    text_lines = [_promise_line(line, tz) for line in shown]
+    blocks += [section(chunk) for chunk in pack_lines(text_lines)]
+    if len(lines) > len(shown):
+        blocks.append(context(f"…and {len(lines) - len(shown)} more: `/voc open {name}`."))
+    blocks = blocks[: MAX_MESSAGE_BLOCKS - 1]
+    blocks.append(context(f"Weekly summary ({week}), posted only while something is overdue."))
+    fallback = f"Open promises to {name}: {len(lines)} open, {len(late)} overdue"
+    return fallback, blocks
+
+
+def _promise_line(line: PromiseLine, tz: ZoneInfo) -> str:
+    what = escape(truncate(" ".join(line.text.split()), 200))
+    if line.link:
+        what = f"<{line.link}|{what}>"
+    due = f"due {slack_day(line.due_on, tz)}" if line.due_on else "no due date"
+    mark = ":warning:" if line.overdue else "•"
+    late = " — *overdue*" if line.overdue else ""
+    return f"{mark} {what} — {mention(line.owner)}, {due}{late}"

@@ -1,0 +1,149 @@
+"""The reminder DM's buttons: Done, Snooze 1 day, Snooze 1 week, Open in channel.
+
+Done is the commitments' own Done (`bot.commitments.complete_from_button`): same permission
+check, conditional update, audit entry, thread reply and channel message update as the done
+reaction. After Done or Snooze the DM is re-rendered from the database, so it shows what is true
+now (done, snoozed until when) rather than what was true at nine this morning.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.commitments import complete_from_button
+from bot.reminders import (
+    SNOOZE_DAY,
+    SNOOZE_WEEK,
+    refreshed_reminder,
+    snooze_from_reminder,
+    team_url,
+)
+from bot.reports import utc_now
+from bot.services import Services
+from bot.views.reminders import DONE_ACTION, OPEN_ACTION, SNOOZE_DAY_ACTION, SNOOZE_WEEK_ACTION
+from bot.views.report import refusal_text
+from handlers.commitments import slack_workspace
+from handlers.common import reader_timezone
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    app.action(DONE_ACTION)(done_from_reminder)
+    app.action(SNOOZE_DAY_ACTION)(snooze_a_day)
+    app.action(SNOOZE_WEEK_ACTION)(snooze_a_week)
+    app.action(OPEN_ACTION)(open_in_channel)
+
+
+def done_from_reminder(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
+) -> None:
+    """Exactly what the done reaction does, then the DM shows it done."""
+    ack()
+    commitment_id = _commitment_id(body)
+    if commitment_id is None:
+        return
+    services: Services = context["services"]
+    now = utc_now()
+    outcome = complete_from_button(
+        services.runtime.sessions,
+        slack_workspace(context, client),
+        commitment_id,
+        user_id=body["user"]["id"],
+        now=now,
+    )
+    refresh_reminder_dm(body, client, context, now)
+    if outcome.result == "refused":
+        _tell(respond, refusal_text(outcome.account_name or "this account", outcome.ask))
+
+
+def snooze_a_day(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
+) -> None:
+    _snooze(ack, body, client, context, respond, SNOOZE_DAY)
+
+
+def snooze_a_week(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
+) -> None:
+    _snooze(ack, body, client, context, respond, SNOOZE_WEEK)
+
+
+def _snooze(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    span: str,
+) -> None:
+    """Until the start of the presser's working day, one working day or one week from now."""
+    ack()
+    commitment_id = _commitment_id(body)
+    if commitment_id is None:
+        return
+    services: Services = context["services"]
+    user_id = body["user"]["id"]
+    now = utc_now()
+    outcome = snooze_from_reminder(
+        services.runtime.sessions,
+        slack_workspace(context, client),
+        commitment_id,
+        user_id=user_id,
+        span=span,
+        tz=reader_timezone(services, client, context["workspace_id"], user_id),
+        now=now,
+    )
+    refresh_reminder_dm(body, client, context, now)
+    if outcome.result == "refused":
+        _tell(respond, refusal_text(outcome.account_name or "this account", outcome.ask))
+
+
+def open_in_channel(ack: Ack) -> None:
+    """A link button: Slack opens the message itself, but still expects the click acknowledged."""
+    ack()
+
+
+def refresh_reminder_dm(
+    body: dict[str, Any], client: WebClient, context: BoltContext, now: datetime
+) -> None:
+    """Re-render the pressed DM's items from the database; best effort, the change is saved."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    blocks = message.get("blocks") or []
+    if not channel or not ts or not blocks:
+        return
+    services: Services = context["services"]
+    workspace_id = context["workspace_id"]
+    user_id = body["user"]["id"]
+    fresh = refreshed_reminder(
+        services.runtime.sessions,
+        blocks,
+        team_url=team_url(services.runtime, client, workspace_id),
+        tz=reader_timezone(services, client, workspace_id, user_id),
+        now=now,
+    )
+    try:
+        client.chat_update(
+            channel=channel, ts=ts, text=message.get("text") or "Reminder", blocks=fresh
+        )
+    except SlackApiError as error:
+        log.warning("reminder %s not refreshed: %s", ts, error.response.get("error"))
+
+
+def _commitment_id(body: dict[str, Any]) -> int | None:
+    try:
+        return int(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _tell(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)
