@@ -223,10 +223,6 @@ def rerender_items(
     return result
 
 
-def snoozed_text(until: datetime, tz: ZoneInfo) -> str:
-    return f":zzz: Snoozed until {slack_date(until, DATE_AND_TIME, tz)}."
-
-
 # --- the weekly escalation ----------------------------------------------------------------------
 
 
