@@ -38,6 +38,7 @@ from storage.importer import (
     Table,
     bulk_write_settings,
     open_table,
+    repetitive_response_columns,
     validate_roster,
     write_roster,
 )
@@ -181,7 +182,7 @@ def import_responses(
     otherwise they make the file rejected, listed by name.
     """
     started = time.perf_counter()
-    table = open_table(source, filename=filename)
+    table = open_table(source, filename=filename, repetitive=repetitive_response_columns)
     validator = ResponseValidator(table, default_cycle=cycle)
     _one_import_at_a_time(session, workspace_id)
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)

@@ -32,11 +32,12 @@ Decisions the spec leaves open, documented here once:
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -208,10 +209,22 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
+Repetitive = Callable[[list[str]], Iterable[int]]
+"""Given the header, the columns whose values repeat a lot (accounts, cycles, scores, dates)."""
+
+
 def open_table(
-    source: Source, *, filename: str | None = None, chunk_rows: int | None = None
+    source: Source,
+    *,
+    filename: str | None = None,
+    chunk_rows: int | None = None,
+    repetitive: Repetitive | None = None,
 ) -> Table:
-    """Open a CSV, XLSX or DataFrame source; ImportRejected says why one cannot be read."""
+    """Open a CSV, XLSX or DataFrame source; ImportRejected says why one cannot be read.
+
+    CSV columns named by `repetitive` are parsed as pandas categoricals: the parser then hands
+    over each distinct text once with integer codes, which is what validation works on anyway.
+    """
     chunk_rows = chunk_rows or CHUNK_ROWS
     if isinstance(source, pd.DataFrame):
         return _frame_table(source, filename or "data frame", chunk_rows)
@@ -220,7 +233,7 @@ def open_table(
     kind = _sniff_kind(head, name)
     if kind == "xlsx":
         return _xlsx_table(path, data, name, chunk_rows)
-    return _csv_table(path, data, name, chunk_rows)
+    return _csv_table(path, data, name, chunk_rows, repetitive)
 
 
 def _source_bytes(source: Source, filename: str | None) -> tuple[str, Path | None, bytes | None]:
@@ -377,35 +390,47 @@ def _sniff_delimiter(first_line: str) -> str:
 
 
 def _first_line(path: Path | None, data: bytes | None, encoding: str) -> str:
-    head = _head_bytes(path, data, 65536)
-    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    for line in text.splitlines():
+    for line in _head_text(path, data, encoding).splitlines():
         if line.strip():
             return line
     return ""
 
 
-def _csv_table(path: Path | None, data: bytes | None, name: str, chunk_rows: int) -> Table:
+def _head_text(path: Path | None, data: bytes | None, encoding: str) -> str:
+    head = _head_bytes(path, data, 1 << 20)
+    return head.decode(encoding, errors="replace").lstrip("\ufeff")
+
+
+def _csv_header(
+    path: Path | None, data: bytes | None, encoding: str, separator: str
+) -> tuple[list[str], int]:
+    """The header cells (first row that is not blank) and how many lines it ends after."""
+    reader = csv.reader(io.StringIO(_head_text(path, data, encoding)), delimiter=separator)
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            return cells, reader.line_num
+    return [], 0
+
+
+def _csv_table(
+    path: Path | None,
+    data: bytes | None,
+    name: str,
+    chunk_rows: int,
+    repetitive: Repetitive | None,
+) -> Table:
     scan = _scan_text(path, data, name)
     first = _first_line(path, data, scan.encoding)
     if not first.strip(" ,;\t\r\n"):
         raise reject(f"{name} is empty: there is no header row and no data", name)
     separator = _sniff_delimiter(first)
+    header, header_lines = _csv_header(path, data, scan.encoding, separator)
+    categorical = set(repetitive(header)) if repetitive else set()
     handle: Any = path if path is not None else io.BytesIO(data or b"")
-    reader = pd.read_csv(
-        handle,
-        sep=separator,
-        header=None,
-        dtype=object,
-        keep_default_na=False,
-        na_filter=False,
-        skip_blank_lines=False,
-        encoding=scan.encoding,
-        chunksize=chunk_rows,
-        engine="c",
-    )
-    chunks = _csv_chunks(reader, name)
-    header, first_chunk = _split_header(chunks, name)
+    try:
+        reader = _csv_reader(handle, separator, header, header_lines, categorical, scan, chunk_rows)
+    except pd.errors.EmptyDataError:
+        reader = None  # a header and nothing else: validation says so
     notes = [scan.note] if scan.note else []
     if separator != ",":
         notes.append(f"columns are separated by {'tabs' if separator == chr(9) else 'semicolons'}")
@@ -413,16 +438,40 @@ def _csv_table(path: Path | None, data: bytes | None, name: str, chunk_rows: int
         name=name,
         kind="csv",
         header=header,
-        chunks=_chain_first(first_chunk, chunks),
-        estimated_rows=max(scan.lines - 1, 1),
+        chunks=_csv_chunks(reader, name, first_row=header_lines + 1) if reader else iter(()),
+        estimated_rows=max(scan.lines - header_lines, 1),
         notes=notes,
     )
 
 
-def _csv_chunks(reader: Any, name: str) -> Iterator[RawChunk]:
+def _csv_reader(
+    handle: Any,
+    separator: str,
+    header: list[str],
+    header_lines: int,
+    categorical: set[int],
+    scan: _TextScan,
+    chunk_rows: int,
+) -> Any:
+    return pd.read_csv(
+        handle,
+        sep=separator,
+        header=None,
+        skiprows=header_lines,
+        dtype={i: "category" if i in categorical else object for i in range(len(header))},
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        encoding=scan.encoding,
+        chunksize=chunk_rows,
+        engine="c",
+    )
+
+
+def _csv_chunks(reader: Any, name: str, *, first_row: int) -> Iterator[RawChunk]:
     try:
         for frame in reader:
-            rows = frame.index.to_numpy(dtype=np.int64) + 1
+            rows = frame.index.to_numpy(dtype=np.int64) + first_row
             frame.columns = range(frame.shape[1])
             yield RawChunk(frame.reset_index(drop=True), rows)
     except pd.errors.ParserError as error:
@@ -471,7 +520,7 @@ def _blank_rows(cells: pd.DataFrame) -> np.ndarray:
     for position in cells.columns:
         if not len(candidates):
             break
-        values = cells[position].to_numpy(dtype=object)[candidates]
+        values = text_array(cells[position])[candidates]
         candidates = candidates[values == ""]
     blank = np.zeros(len(cells), dtype=bool)
     blank[candidates] = True
@@ -785,6 +834,9 @@ def _text(cells: pd.DataFrame, columns: Columns, name: str) -> pd.Series | None:
 def text_array(values: pd.Series | np.ndarray | Sequence[Any]) -> np.ndarray:
     """Cells as an object array of str."""
     if isinstance(values, pd.Series):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            categories = np.asarray(values.cat.categories, dtype=object)
+            return categories[values.cat.codes.to_numpy()]
         return values.to_numpy(dtype=object)
     return np.asarray(values, dtype=object)
 
@@ -807,11 +859,10 @@ def collapse_spaces(series: pd.Series) -> pd.Series:
     return pd.Series(mapped(squeeze, text_array(series)), index=series.index, dtype=object)
 
 
-def by_unique(values: pd.Series | np.ndarray, function: Callable[[pd.Series], Any]) -> np.ndarray:
+def by_unique(values: pd.Series | np.ndarray, function: Callable[[np.ndarray], Any]) -> np.ndarray:
     """Apply a function to each distinct value once (accounts, cycles, roles, scores repeat)."""
-    codes, uniques = pd.factorize(text_array(values), use_na_sentinel=False)
-    result = np.asarray(function(pd.Series(uniques, dtype=object)))
-    return result[codes]
+    codes, uniques = distinct(values)
+    return np.asarray(function(uniques), dtype=object)[codes]
 
 
 def lengths(values: np.ndarray) -> np.ndarray:
@@ -820,6 +871,9 @@ def lengths(values: np.ndarray) -> np.ndarray:
 
 def distinct(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct values): work on the few distinct values, then `derived[codes]`."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        categories = np.asarray(values.cat.categories, dtype=object)
+        return values.cat.codes.to_numpy(), categories
     codes, uniques = pd.factorize(text_array(values), use_na_sentinel=False)
     return codes, np.asarray(uniques, dtype=object)
 
@@ -947,7 +1001,7 @@ def parse_dates(
     raw: pd.Series, rows: np.ndarray, column: str, problems: ProblemLog, order: DateOrder
 ) -> np.ndarray:
     """Dates as datetime64[D] (NaT when blank or invalid), parsed once per distinct text."""
-    codes, uniques = pd.factorize(text_array(raw), use_na_sentinel=False)
+    codes, uniques = distinct(raw)
     texts = pd.Series(uniques, dtype=object).astype(str)
     parsed = _parse_date_texts(texts, order)
     counts = np.bincount(codes, minlength=len(uniques))
@@ -1399,6 +1453,27 @@ _ROLE_ALIASES = {
 _SOURCE_ALIASES = {"surveys": "survey", "interviews": "interview"}
 
 
+_REPETITIVE_RESPONSE_COLUMNS = frozenset(
+    {"account", "cycle", "title", "role", "source", "responded_on"}
+    | {"satisfaction", "recommend", "continue"}
+)
+
+
+def repetitive_response_columns(header: list[str]) -> set[int]:
+    """Columns of a responses file with few distinct values: read as categoricals."""
+    lookup = {
+        header_key(alias): spec.name
+        for spec in RESPONSE_COLUMNS
+        for alias in (spec.name, *spec.aliases)
+    }
+    return {
+        position
+        for position, text in enumerate(header)
+        if lookup.get(header_key(text)) in _REPETITIVE_RESPONSE_COLUMNS
+        or _RATING_HEADER.match(str(text))
+    }
+
+
 class ResponseValidator:
     """Validates response chunks one by one, keeping what must be checked across the file."""
 
@@ -1453,7 +1528,7 @@ class ResponseValidator:
         return None if raw is None else text_array(raw)
 
     def _accounts(self, cells: pd.DataFrame, rows: np.ndarray, out: dict[str, Any]) -> None:
-        raw = self._column(cells, "account")
+        raw = _text(cells, self.columns, "account")
         assert raw is not None
         codes, uniques = distinct(raw)
         names = np.array([squeeze(v) for v in uniques], dtype=object)
@@ -1463,14 +1538,17 @@ class ResponseValidator:
         out["account_code"] = np.array([self._code(self._account_codes, k) for k in keys])[codes]
         self.problems.missing(rows[(names == "")[codes]], "account")
         long = (lengths(names) > RESPONSE_LIMITS["account"])[codes]
-        self.problems.cells(rows[long], "account", raw[long], "is longer than 200 characters")
+        if long.any():
+            self.problems.cells(
+                rows[long], "account", text_array(raw)[long], "is longer than 200 characters"
+            )
 
     @staticmethod
     def _code(table: dict[str, int], key: str) -> int:
         return table.setdefault(key, len(table))
 
     def _cycles(self, cells: pd.DataFrame, rows: np.ndarray, out: dict[str, Any]) -> None:
-        raw = self._column(cells, "cycle")
+        raw = _text(cells, self.columns, "cycle")
         if raw is None:
             out["cycle"] = _constant(self.default_cycle, len(rows))
             out["cycle_code"] = np.zeros(len(rows), dtype=np.int64)
@@ -1485,7 +1563,10 @@ class ResponseValidator:
                 rows[empty[codes]], "cycle", "is empty (required, or pass --cycle)"
             )
         long = (lengths(labels) > RESPONSE_LIMITS["cycle"])[codes]
-        self.problems.cells(rows[long], "cycle", raw[long], "is longer than 50 characters")
+        if long.any():
+            self.problems.cells(
+                rows[long], "cycle", text_array(raw)[long], "is longer than 50 characters"
+            )
         out["cycle"] = labels[codes]
         label_codes = np.array([self._code(self._cycle_codes, str(v).casefold()) for v in labels])
         out["cycle_code"] = label_codes[codes]
@@ -1561,14 +1642,17 @@ class ResponseValidator:
         out["ratings"] = ratings_json(ratings, len(rows))
 
     def _texts(self, cells: pd.DataFrame, rows: np.ndarray, out: dict[str, Any]) -> None:
-        title = self._column(cells, "title")
+        title = _text(cells, self.columns, "title")
         if title is None:
             out["title"] = None
         else:
             codes, uniques = distinct(title)
             titles = np.array([squeeze(v) for v in uniques], dtype=object)
             long = (lengths(titles) > RESPONSE_LIMITS["title"])[codes]
-            self.problems.cells(rows[long], "title", title[long], "is longer than 200 characters")
+            if long.any():
+                self.problems.cells(
+                    rows[long], "title", text_array(title)[long], "is longer than 200 characters"
+                )
             titles[titles == ""] = None
             out["title"] = titles[codes]
         comment = self._column(cells, "comment")
@@ -2287,12 +2371,8 @@ class ResponseWriter:
             "name": text_array(new["respondent"]).tolist(),
             "email": python_values(new["email"]),
         }
-        executemany(self.session, sql, [values[name] for name in order])
-        columns = (table.c.id, table.c.account_id, table.c.person_key)
-        found = _fetch_rows(
-            self.session, sa.select(*columns).where(table.c.id > above).order_by(table.c.id)
-        )
-        stored = self._new_people_frame(new, found)
+        inserted = executemany(self.session, sql, [values[name] for name in order])
+        stored = self._new_people_frame(new, *self._ids_above(above, inserted, len(new)))
         mine = stored["account_id"].isin(list(self._loaded_accounts)).to_numpy()
         self._remember_people(stored[mine])
         self.counts.people_added += int(mine.sum())
@@ -2306,18 +2386,46 @@ class ResponseWriter:
             self._people_index = None
             self._load_people(new.loc[missing, "account_id"].to_numpy())
 
-    @staticmethod
-    def _new_people_frame(new: pd.DataFrame, found: list[tuple[Any, ...]]) -> pd.DataFrame:
-        """Ids read back matched to the rows just inserted (in id order, that is insert order).
+    def _ids_above(
+        self, above: int, inserted: int, sent: int
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """(ids, account_ids, person_keys) of the respondents stored after id `above`, in id order.
 
-        Only ids and keys are read back; names and emails are the ones just written. Should the
-        rows not line up (another writer's rows among them), each is matched by its key instead.
+        SQLite numbers rows one above the highest, so when every row sent was inserted and the
+        highest id is now exactly `above + sent`, those rows are ours, numbered in the order
+        they were sent, and their keys need not be read back. Otherwise (PostgreSQL sequences,
+        another writer in between) they are read from the table.
         """
-        ids, account_ids, person_keys = (
-            (np.asarray(c) for c in zip(*found, strict=True)) if found else ([], [], [])
+        from storage.models import Respondent
+
+        table = Respondent.__table__
+        if self.session.get_bind().dialect.name == "sqlite":
+            highest = self.session.execute(sa.select(sa.func.max(table.c.id))).scalar()
+            if inserted == sent and highest == above + sent:
+                return np.arange(above + 1, above + 1 + sent, dtype=np.int64), None, None
+        columns = (table.c.id, table.c.account_id, table.c.person_key)
+        statement = sa.select(*columns).where(table.c.id > above).order_by(table.c.id)
+        found = _fetch_rows(self.session, statement)
+        ids, accounts, keys = zip(*found, strict=True) if found else ((), (), ())
+        return (
+            np.asarray(ids, dtype=np.int64),
+            np.asarray(accounts, dtype=np.int64),
+            np.asarray(keys, dtype=object),
         )
-        account_ids = np.asarray(account_ids, dtype=np.int64)
-        person_keys = np.asarray(person_keys, dtype=object)
+
+    @staticmethod
+    def _new_people_frame(
+        new: pd.DataFrame,
+        ids: np.ndarray,
+        account_ids: np.ndarray | None,
+        person_keys: np.ndarray | None,
+    ) -> pd.DataFrame:
+        """Ids matched to the rows just inserted (id order is insert order).
+
+        Names and emails are the ones just written. Without keys, the ids are known to be
+        exactly the inserted rows; with keys, rows that do not line up (another writer's rows
+        among them) are matched by key instead.
+        """
         frame = object_frame(
             {
                 "account_id": new["account_id"].to_numpy(dtype=np.int64),
@@ -2328,21 +2436,16 @@ class ResponseWriter:
             },
             len(new),
         )
-        aligned = (
-            len(found) == len(new)
+        aligned = account_ids is None or (
+            len(ids) == len(new)
             and np.array_equal(account_ids, frame["account_id"].to_numpy())
             and bool((person_keys == frame["person_key"].to_numpy()).all())
         )
         if aligned:
-            frame.insert(2, "respondent_id", np.asarray(ids, dtype=np.int64))
+            frame.insert(2, "respondent_id", ids)
             return frame
         keyed = object_frame(
-            {
-                "account_id": account_ids,
-                "person_key": person_keys,
-                "respondent_id": np.asarray(ids, dtype=np.int64),
-            },
-            len(found),
+            {"account_id": account_ids, "person_key": person_keys, "respondent_id": ids}, len(ids)
         )
         return frame.merge(keyed, on=["account_id", "person_key"])
 
