@@ -42,7 +42,7 @@ from storage.importer import (
     validate_roster,
     write_roster,
 )
-from storage.models import Account, AuditEntry, Benchmark, Cycle, Response
+from storage.models import Account, AuditEntry, Benchmark, Response
 
 __all__ = [
     "ImportRejected",
@@ -88,11 +88,14 @@ class ImportSummary:
                 f"Created {self.accounts_created} accounts (segment {DEFAULT_SEGMENT}): "
                 f"{names}{more}"
             )
-        if self.people_added or self.people_updated:
-            lines.append(
-                f"People: {self.people_added:,} new, {self.people_updated:,} with a corrected "
-                "name or email"
-            )
+        people = [
+            f"{self.people_added:,} new" if self.people_added else "",
+            f"{self.people_updated:,} with a corrected name or email"
+            if self.people_updated
+            else "",
+        ]
+        if any(people):
+            lines.append(f"People: {', '.join(p for p in people if p)}")
         if self.benchmark_rows:
             lines.append(f"Benchmarks recomputed: {self.benchmark_rows} segment/all rows")
         if self.ignored_columns:
@@ -538,11 +541,3 @@ def _replace_benchmarks(
         set_={c: statement.excluded[c] for c in rows[0] if c not in key},
     )
     session.execute(statement, rows)
-
-
-def cycle_ids_for(session: Session, workspace_id: str, labels: Iterable[str]) -> list[int]:
-    """Ids of the workspace's cycles with these labels (for re-running benchmarks by hand)."""
-    statement = sa.select(Cycle.id).where(
-        Cycle.workspace_id == workspace_id, Cycle.label.in_(list(labels))
-    )
-    return list(session.scalars(statement))

@@ -749,9 +749,6 @@ class Columns:
     ratings: dict[str, int]
     ignored: list[str]
 
-    def has(self, name: str) -> bool:
-        return name in self.positions
-
 
 def match_columns(
     header: list[str],
@@ -853,10 +850,6 @@ def squeeze(text: str) -> str:
 def fold(text: str) -> str:
     """How names are matched: ignoring case and spacing."""
     return " ".join(text.split()).casefold()
-
-
-def collapse_spaces(series: pd.Series) -> pd.Series:
-    return pd.Series(mapped(squeeze, text_array(series)), index=series.index, dtype=object)
 
 
 def by_unique(values: pd.Series | np.ndarray, function: Callable[[np.ndarray], Any]) -> np.ndarray:
@@ -1973,7 +1966,6 @@ COMPARED_COLUMNS = (
     "responded_on",
 )
 PEOPLE_COLUMNS = ("account_id", "person_key", "name", "email")
-_RETURNING_BATCH = 2000
 _LOOKUP_BATCH = 5000
 
 
@@ -2522,19 +2514,22 @@ class ResponseWriter:
                 for c in COMPARED_COLUMNS
             ),
         ]
-        found: list[Any] = []
+        statement = sa.select(*columns).where(
+            table.c.cycle_id == sa.bindparam("cycle"),
+            table.c.respondent_id.in_(sa.bindparam("ids", expanding=True)),
+        )
+        found: list[tuple[Any, ...]] = []
         for cycle_id, group in candidates.groupby("cycle_id"):
             ids = sorted(set(group["respondent_id"].tolist()))
-            for batch in _in_batches(ids, _LOOKUP_BATCH):
-                found.extend(
-                    self.session.execute(
-                        sa.select(*columns).where(
-                            table.c.cycle_id == int(cycle_id), table.c.respondent_id.in_(batch)
-                        )
-                    )
-                )
-        stored = pd.DataFrame(
-            [tuple(row) for row in found], columns=["respondent_id", "cycle_id", *COMPARED_COLUMNS]
+            found.extend(_fetch_in(self.session, statement, "ids", ids, cycle=int(cycle_id)))
+        names = ["respondent_id", "cycle_id", *COMPARED_COLUMNS]
+        values = list(zip(*found, strict=True)) if found else [()] * len(names)
+        stored = object_frame(
+            {
+                name: np.asarray(column, dtype=object)
+                for name, column in zip(names, values, strict=True)
+            },
+            len(found),
         )
         stored = stored.astype({"respondent_id": np.int64, "cycle_id": np.int64})
         stored["responded_on"] = pd.to_datetime(stored["responded_on"], errors="coerce").to_numpy(
@@ -2587,6 +2582,39 @@ class ResponseWriter:
         by_id = {cycle_id: label for cycle_id, label, _ in self.cycles.values()}
         labels = [by_id[c] for c in self.touched_cycles if c in by_id]
         return sorted(labels, key=lambda label: (cycle_start(label) or date.max, label))
+
+
+def _fetch_in(
+    session: Session,
+    statement: sa.Select[Any],
+    expanding: str,
+    values: Sequence[Any],
+    **params: Any,
+) -> list[tuple[Any, ...]]:
+    """Rows for `… IN (:expanding)` over many values, in batches, as plain driver tuples.
+
+    The statement is compiled once; each batch only widens the IN list (compiling a
+    five-thousand-value IN clause for every batch costs more than running it).
+    """
+    compiled = statement.compile(dialect=_positional_dialect(session))
+    marker = f"__[POSTCOMPILE_{expanding}]"
+    placeholder = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+    rows: list[tuple[Any, ...]] = []
+    cursor = _cursor(session)
+    try:
+        for batch in _in_batches(values, _LOOKUP_BATCH):
+            sql = compiled.string.replace(marker, ", ".join([placeholder] * len(batch)))
+            flat: list[Any] = []
+            for name in compiled.positiontup or []:
+                if name == expanding:
+                    flat.extend(batch)
+                else:
+                    flat.append(params[name])
+            cursor.execute(sql, flat)
+            rows.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return rows
 
 
 def _fetch_rows(session: Session, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
