@@ -764,3 +764,13 @@ def test_stored_ratings_are_json_text_equal_for_equal_ratings(loaded: Runtime) -
         {"Product quality": 6.0, "Support": 6.0},
     ]
     assert sorted(map(json.loads, texts), key=json.dumps) == sorted(expected, key=json.dumps)
+
+
+def test_a_semicolon_separated_export_with_decimal_commas_is_read(with_roster: Runtime) -> None:
+    text = "account;cycle;respondent;satisfaction;recommend\nAcme Corp;2026-Q3;Jane Doe;7,5;9\n"
+
+    summary = responses(with_roster, text.encode(), filename="excel-fr.csv")
+
+    assert summary.added == 1
+    assert stored_responses(with_roster)["Jane Doe"]["satisfaction"] == 7.5
+    assert any("semicolons" in warning for warning in summary.warnings)
