@@ -2,9 +2,10 @@
 
 Both run inside the caller's session and transaction (the CLI's `transaction()`, later a Slack
 upload handler's), so the import, its benchmarks and its audit entry commit together or not at all.
-A rejected file raises `ImportRejected` and leaves the database as it was: small files are checked
-whole before anything is written; large CSVs are written chunk by chunk as they validate, and a
-problem found later rolls the session back before the exception leaves this module.
+A rejected file raises `ImportRejected` and leaves the database as it was: a file that fits in one
+chunk is checked whole before anything is written; bigger files are written chunk by chunk while
+they validate, and a problem found later rolls the session back before the exception leaves this
+module.
 
 Benchmarks (per segment and for all customers, per cycle) are recomputed here, in SQL, for the
 cycles an import touched, so reports read one small row instead of scanning responses.
@@ -191,16 +192,15 @@ def import_responses(
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
     fresh_figures = _FreshCycleFigures(validator.attributes)
     writer.on_fresh_rows = fresh_figures.add
-    wrote = False
     try:
         with bulk_write_settings(session):
-            wrote = _validate_and_write(table, validator, writer, progress)
+            _validate_and_write(table, validator, writer, progress)
         validator.finish()
         _unknown_account_problems(session, workspace_id, writer, validator.problems)
         validator.problems.raise_if_any()
         writer.finish()
     except ImportRejected:
-        if wrote:
+        if writer.wrote:
             session.rollback()
         raise
     benchmark_rows = _refresh_benchmarks(session, workspace_id, writer, fresh_figures)
@@ -228,21 +228,22 @@ def import_responses(
 
 def _validate_and_write(
     table: Table, validator: ResponseValidator, writer: ResponseWriter, progress: Progress | None
-) -> bool:
-    """Validate every chunk; write each one only while the file has shown no problem yet."""
-    wrote = False
+) -> None:
+    """Validate every chunk; write each one only while the file has shown no problem yet.
+
+    After the first problem the rest is still validated (and its unknown accounts listed), so
+    the message names every problem in one go rather than one per attempt.
+    """
     for raw in table.chunks:
         clean = validator.validate(raw)
         del raw  # the cells are not needed once validated; keep the peak to one chunk
-        if not len(clean):
+        if progress is not None:
+            progress(validator.rows, table.estimated_rows)
+        if not len(clean) or (validator.problems and writer.create_accounts):
             continue
         account_ids = writer.resolve_accounts(clean)
         if not validator.problems and not writer.unknown:
             writer.write(clean, account_ids)
-            wrote = True
-        if progress is not None:
-            progress(validator.rows, table.estimated_rows)
-    return wrote
 
 
 def _response_warnings(table: Table, validator: ResponseValidator) -> list[str]:

@@ -2052,6 +2052,7 @@ class ResponseWriter:
         self.accounts = self._load_accounts()
         self.cycles = self._load_cycles()
         self.created_accounts: list[str] = []
+        self.wrote = False  # anything sent to the database (the caller rolls back on rejection)
         self.unknown: dict[str, UnknownAccount] = {}
         self.touched_cycles: set[int] = set()
         self.changed_cycles: set[int] = set()
@@ -2129,6 +2130,7 @@ class ResponseWriter:
     def _create_accounts(self, part: pd.DataFrame) -> None:
         from storage.models import Account
 
+        self.wrote = True
         table = Account.__table__
         now = utcnow()
         rows = [
@@ -2463,6 +2465,7 @@ class ResponseWriter:
 
     def write(self, chunk: pd.DataFrame, account_ids: np.ndarray) -> None:
         """Upsert a valid chunk's responses; rows equal to what is stored are not written."""
+        self.wrote = True
         chunk = chunk.assign(account_id=account_ids)
         chunk["cycle_id"] = self.resolve_cycles(chunk)
         respondent_ids, before = self.resolve_people(chunk)

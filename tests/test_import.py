@@ -774,3 +774,24 @@ def test_a_semicolon_separated_export_with_decimal_commas_is_read(with_roster: R
     assert summary.added == 1
     assert stored_responses(with_roster)["Jane Doe"]["satisfaction"] == 7.5
     assert any("semicolons" in warning for warning in summary.warnings)
+
+
+def test_a_broken_line_after_written_chunks_leaves_nothing_even_if_the_caller_goes_on(
+    loaded: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The use case rolls back itself, so a caller that catches the error cannot commit half."""
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
+    rows = "".join(r.replace("2026-Q3", "2026-Q4") for r in (JANE, BOB, ANN))
+    broken = RESPONSES_HEADER + rows + RAJ.replace("\n", ",one cell too many\n")
+    before = snapshot(loaded)
+
+    with loaded.sessions() as session:
+        with pytest.raises(ImportRejected) as caught:
+            import_responses(
+                session, broken.encode(), workspace_id=WORKSPACE, actor="test", filename="q4.csv"
+            )
+        session.commit()
+
+    # Raj has 14 cells (the comment is empty); one more makes 15.
+    assert "line 5 has 15 cells but the header has 14" in str(caught.value)
+    assert snapshot(loaded) == before
