@@ -24,6 +24,7 @@ BOT_SCOPES = [
     "groups:read",
     "channels:history",
     "groups:history",
+    "im:history",
     "reactions:read",
     "files:write",
 ]
