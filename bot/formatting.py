@@ -52,13 +52,11 @@ def change(current: float | None, previous: float | None, *, points: bool) -> st
     if _missing(current) or _missing(previous):
         return ""
     delta = current - previous  # type: ignore[operator]
-    if points:
-        shown = round(delta)
-        text = f"{shown:+d}" if shown else "±0"
-    else:
-        text = f"{delta:+.1f}" if round(delta, 1) else "±0.0"
-    arrow = "▲" if delta > 0.05 else "▼" if delta < -0.05 else "="
-    return f"{arrow} {text}"
+    shown = round(delta) if points else round(delta, 1)
+    if not shown:
+        return "no change"
+    text = f"{shown:+d}" if points else f"{shown:+.1f}"
+    return f"{'▲' if delta > 0 else '▼'} {text}"
 
 
 def significance(flag: bool | None) -> str:

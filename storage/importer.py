@@ -840,12 +840,6 @@ def fold(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def by_unique(values: pd.Series | np.ndarray, function: Callable[[np.ndarray], Any]) -> np.ndarray:
-    """Apply a function to each distinct value once (accounts, cycles, roles, scores repeat)."""
-    codes, uniques = distinct(values)
-    return np.asarray(function(uniques), dtype=object)[codes]
-
-
 def lengths(values: np.ndarray) -> np.ndarray:
     return mapped(len, values, np.int64)
 
@@ -857,6 +851,18 @@ def distinct(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return values.cat.codes.to_numpy(), categories
     codes, uniques = pd.factorize(text_array(values), use_na_sentinel=False)
     return codes, np.asarray(uniques, dtype=object)
+
+
+def per_code(codes: np.ndarray, values: np.ndarray, function: Callable[[Any], int]) -> np.ndarray:
+    """`function(value)` once per distinct integer code, spread back to every row.
+
+    The validator already numbered accounts and cycles; factorising those integers is far
+    cheaper than hashing the strings again.
+    """
+    dense, uniques = pd.factorize(codes)
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[dense[::-1]] = np.arange(len(dense))[::-1]
+    return np.array([function(value) for value in values[first]], dtype=np.int64)[dense]
 
 
 def string_hashes(values: np.ndarray) -> np.ndarray:
@@ -2105,19 +2111,23 @@ class ResponseWriter:
     def resolve_accounts(self, chunk: pd.DataFrame) -> np.ndarray:
         """account_id per row; -1 where unknown (recorded, or created when that is allowed)."""
         keys = text_array(chunk["account_key"])
-        ids = self._account_ids(keys)
+        ids = self._account_ids(chunk)
         missing = (ids < 0) & (keys != "")
         if missing.any():
             part = chunk.loc[missing, ["account_key", "account", "row"]]
             if self.create_accounts:
                 self._create_accounts(part.drop_duplicates("account_key"))
-                ids = self._account_ids(keys)
+                ids = self._account_ids(chunk)
             else:
                 self._note_unknown(part)
         return ids
 
-    def _account_ids(self, keys: np.ndarray) -> np.ndarray:
-        return by_unique(keys, lambda u: [self.accounts.get(k, -1) for k in u]).astype(np.int64)
+    def _account_ids(self, chunk: pd.DataFrame) -> np.ndarray:
+        return per_code(
+            chunk["account_code"].to_numpy(),
+            text_array(chunk["account_key"]),
+            lambda key: self.accounts.get(key, -1),
+        )
 
     def _note_unknown(self, part: pd.DataFrame) -> None:
         for key, group in part.groupby("account_key", sort=False):
@@ -2188,8 +2198,11 @@ class ResponseWriter:
             self.cycles = self._load_cycles()
             self.fresh_cycles.update(self.cycles[label.casefold()][0] for label in new)
         ids = {key: cycle_id for key, (cycle_id, _, _) in self.cycles.items()}
-        labels = text_array(chunk["cycle"])
-        cycle_ids = by_unique(labels, lambda u: [ids.get(str(v).casefold(), -1) for v in u])
+        cycle_ids = per_code(
+            chunk["cycle_code"].to_numpy(),
+            text_array(chunk["cycle"]),
+            lambda label: ids.get(str(label).casefold(), -1),
+        )
         cycle_ids = cycle_ids.astype(np.int64)
         self._check_freshness(set(cycle_ids.tolist()) - self._checked_cycles)
         return cycle_ids
@@ -2481,9 +2494,7 @@ class ResponseWriter:
         self.changed_cycles.update(int(c) for c in chunk.loc[~same, "cycle_id"].unique())
         fresh = chunk["cycle_id"].isin(list(self.fresh_cycles)).to_numpy()
         if self.on_fresh_rows is not None and fresh.any():
-            rows = chunk[fresh]
-            segments = rows["account_id"].map(self.segments).fillna(DEFAULT_SEGMENT)
-            self.on_fresh_rows(rows.assign(segment=segments.to_numpy(dtype=object)))
+            self.on_fresh_rows(chunk[fresh])
 
     def _note_cycles(self, chunk: pd.DataFrame) -> None:
         self.touched_cycles.update(int(c) for c in chunk["cycle_id"].unique())
@@ -2713,19 +2724,17 @@ def bulk_write_settings(session: Session, cache_mib: int = 64) -> Iterator[None]
     million rows spends most of its time re-reading index pages. The setting is per connection,
     so it is put back before the connection returns to the pool. Statement journals (SQLite
     keeps one for multi-row statements such as INSERT … RETURNING) stay in memory instead of a
-    temporary file written with a system call per page. PostgreSQL needs none of this.
+    temporary file written with a system call per page (`temp_store`, set when each connection
+    opens: SQLite refuses to change it inside a transaction). PostgreSQL needs none of this.
     """
     if session.get_bind().dialect.name != "sqlite":
         yield
         return
     cursor = _cursor(session)
     cache = cursor.execute("PRAGMA cache_size").fetchall()[0][0]
-    temp_store = cursor.execute("PRAGMA temp_store").fetchall()[0][0]
     try:
         cursor.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
-        cursor.execute("PRAGMA temp_store = MEMORY")
         yield
     finally:
         cursor.execute(f"PRAGMA cache_size = {int(cache)}")
-        cursor.execute(f"PRAGMA temp_store = {int(temp_store)}")
         cursor.close()
