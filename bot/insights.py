@@ -341,6 +341,41 @@ def cycle_figures(frame: pd.DataFrame) -> CycleFigures:
     )
 
 
+def headline_by_cycle(frame: pd.DataFrame) -> dict[Any, tuple[float | None, float | None]]:
+    """NPS and mean satisfaction per `cycle_id`, in one pass: the trend of one account.
+
+    Same rules as `cycle_figures`, without attribute means, because a trend chart needs only
+    the two headline figures and a report draws it on every request.
+    """
+    if not len(frame):
+        return {}
+    promoter, detractor, answered = _recommend_classes(_as_float_array(frame["recommend"]))
+    sums = (
+        pd.DataFrame(
+            {
+                "cycle_id": frame["cycle_id"].to_numpy(),
+                "promoters": promoter,
+                "detractors": detractor,
+                "answered": answered,
+                "satisfaction": _as_float_array(frame["satisfaction"]),
+            }
+        )
+        .groupby("cycle_id")
+        .agg(
+            promoters=("promoters", "sum"),
+            detractors=("detractors", "sum"),
+            answered=("answered", "sum"),
+            satisfaction=("satisfaction", "mean"),
+        )
+    )
+    result: dict[Any, tuple[float | None, float | None]] = {}
+    for cycle_id, row in zip(sums.index, sums.itertuples(index=False), strict=True):
+        counts = NpsCounts(int(row.promoters), 0, int(row.detractors), int(row.answered))
+        mean = float(row.satisfaction)
+        result[cycle_id] = (counts.nps, None if np.isnan(mean) else mean)
+    return result
+
+
 def _empty_benchmark_rows() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype=object) for column in BENCHMARK_COLUMNS})
 

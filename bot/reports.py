@@ -198,13 +198,13 @@ def build_account_report(
     benchmarks = _benchmarks(session, account, [cycle.id for cycle in cycles])
     current_rows = _rows_of(frame, current_cycle)
     previous_rows = _rows_of(frame, previous_cycle)
-    current = _figures(current_cycle, current_rows)
-    previous = _figures(previous_cycle, previous_rows)
+    headlines = insights.headline_by_cycle(frame)
+    current_figures = insights.cycle_figures(current_rows) if len(current_rows) else None
+    current = _figures(current_cycle, current_figures)
+    previous = _previous_figures(previous_cycle, previous_rows, headlines)
     segment_bench = benchmarks.get((current_cycle.id, "segment")) if current_cycle else None
     all_bench = benchmarks.get((current_cycle.id, "all")) if current_cycle else None
-    account_attributes = (
-        insights.cycle_figures(current_rows).attribute_means if len(current_rows) else {}
-    )
+    account_attributes = current_figures.attribute_means if current_figures else {}
     return AccountReport(
         account_id=account.id,
         account=account.name,
@@ -224,7 +224,7 @@ def build_account_report(
             account_attributes, segment_bench.attribute_means if segment_bench else {}
         ),
         open_commitments=open_commitments_of(session, account.id),
-        trend=_trend(cycles, frame, benchmarks),
+        trend=_trend(cycles, headlines, benchmarks),
         band_moves=insights.band_moves(previous_rows, current_rows)
         if len(previous_rows) and len(current_rows)
         else [],
@@ -311,11 +311,20 @@ def _rows_of(frame: pd.DataFrame, cycle: Cycle | None) -> pd.DataFrame:
     return frame[frame["cycle_id"] == cycle.id].reset_index(drop=True)
 
 
-def _figures(cycle: Cycle | None, rows: pd.DataFrame) -> Figures | None:
+def _figures(cycle: Cycle | None, figures: insights.CycleFigures | None) -> Figures | None:
+    if cycle is None or figures is None:
+        return None
+    return Figures(cycle.label, figures.respondents, figures.nps, figures.satisfaction_mean)
+
+
+def _previous_figures(
+    cycle: Cycle | None, rows: pd.DataFrame, headlines: dict[int, tuple[float | None, float | None]]
+) -> Figures | None:
+    """The comparison needs only the headline figures, already computed for the trend."""
     if cycle is None or not len(rows):
         return None
-    figures = insights.cycle_figures(rows)
-    return Figures(cycle.label, figures.respondents, figures.nps, figures.satisfaction_mean)
+    nps, satisfaction_mean = headlines[cycle.id]
+    return Figures(cycle.label, len(rows), nps, satisfaction_mean)
 
 
 def _significance(previous_rows: pd.DataFrame, current_rows: pd.DataFrame) -> bool | None:
@@ -385,17 +394,19 @@ def _number_or_none(value: Any) -> float | None:
 
 
 def _trend(
-    cycles: list[Cycle], frame: pd.DataFrame, benchmarks: dict[tuple[int, str], Benchmark]
+    cycles: list[Cycle],
+    headlines: dict[int, tuple[float | None, float | None]],
+    benchmarks: dict[tuple[int, str], Benchmark],
 ) -> list[TrendPoint]:
     points = []
     for cycle in cycles:
-        figures = insights.cycle_figures(_rows_of(frame, cycle))
+        nps, satisfaction_mean = headlines.get(cycle.id, (None, None))
         bench = benchmarks.get((cycle.id, "segment"))
         points.append(
             TrendPoint(
                 cycle=cycle.label,
-                nps=figures.nps,
-                satisfaction_mean=figures.satisfaction_mean,
+                nps=nps,
+                satisfaction_mean=satisfaction_mean,
                 segment_nps=bench.nps if bench else None,
                 segment_satisfaction_mean=bench.satisfaction_mean if bench else None,
             )

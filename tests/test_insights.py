@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from bot import insights
 from bot.insights import (
     AttributeGap,
     BandMove,
@@ -566,3 +568,22 @@ def test_float_columns_may_be_nullable_dtype() -> None:
         pd.Series([9.0, 9.0, None], dtype="Float64"),
     )
     assert loyalty.tolist() == ["truly_loyal", "truly_loyal", "unknown"]
+
+
+def test_headline_by_cycle_matches_the_definitions_per_cycle() -> None:
+    frame = pd.DataFrame(
+        {
+            "cycle_id": [1, 1, 1, 2, 2],
+            # cycle 1: 10 promoter, 5 detractor, NaN not counted → (1 − 1)/2 = 0
+            # cycle 2: 9 and 9 promoters → +100; nobody answered nothing
+            "recommend": [10.0, 5.0, np.nan, 9.0, 9.0],
+            # cycle 1: (8 + 4 + 6)/3 = 6.0; cycle 2: (9 + 10)/2 = 9.5
+            "satisfaction": [8.0, 4.0, 6.0, 9.0, 10.0],
+        }
+    )
+    assert insights.headline_by_cycle(frame) == {1: (0.0, 6.0), 2: (100.0, 9.5)}
+
+
+def test_headline_by_cycle_without_recommend_answers_has_no_nps() -> None:
+    frame = pd.DataFrame({"cycle_id": [3], "recommend": [np.nan], "satisfaction": [7.0]})
+    assert insights.headline_by_cycle(frame) == {3: (None, 7.0)}
