@@ -32,7 +32,7 @@ from bot.reports import utc_now
 from bot.services import Services
 from bot.views import meetings as views
 from bot.views.common import channel_link, escape
-from handlers.command import CommandRequest, CommandRouter, Subcommand
+from handlers.command import CommandRequest, CommandRouter, Subcommand, slack_unescape
 from handlers.common import account_for, account_if_allowed, reader_timezone
 from storage.db import transaction
 from storage.models import Account, Meeting
@@ -99,11 +99,6 @@ def register(app: App, router: CommandRouter) -> None:
 # -- parsing what Slack sends ----------------------------------------------------------------
 
 
-def unescape(text: str) -> str:
-    """Slack sends `&`, `<`, `>` typed in a command as entities; account names need them back."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def pop_channel(words: list[str]) -> tuple[list[str], str | None]:
     """A trailing `<#C123|name>` (or `#name` when Slack did not escape it) is where to post."""
     if words:
@@ -167,7 +162,7 @@ def schedule_command(request: CommandRequest, words: list[str]) -> None:
     tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
     now = utc_now()
     try:
-        text = parse_meeting_text([unescape(w) for w in words], now.astimezone(tz).date())
+        text = parse_meeting_text([slack_unescape(w) for w in words], now.astimezone(tz).date())
         starts_at = local_start(text.day, text.at or DEFAULT_MEETING_TIME, tz)
         with transaction(services.runtime.sessions) as session:
             account = _account_named(session, request, text.account_query)
@@ -230,7 +225,7 @@ def move_command(request: CommandRequest, words: list[str]) -> None:
     tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
     now = utc_now()
     try:
-        day, at = parse_when([unescape(w) for w in words[1:]], now.astimezone(tz).date())
+        day, at = parse_when([slack_unescape(w) for w in words[1:]], now.astimezone(tz).date())
         moved = meetings.move_meeting(
             services.runtime.sessions,
             meeting.id,
@@ -274,7 +269,7 @@ def list_meetings(request: CommandRequest, words: list[str]) -> None:
     now = utc_now()
     with services.runtime.sessions() as session:
         if words:
-            account = _account_named(session, request, unescape(" ".join(words)))
+            account = _account_named(session, request, slack_unescape(" ".join(words)))
             if account is None:
                 return
             account_ids: list[int] | None = [account.id]
@@ -409,7 +404,7 @@ def post_digest_command(request: CommandRequest) -> None:
         return
     services = request.services
     with services.runtime.sessions() as session:
-        account = _account_named(session, request, unescape(" ".join(words)))
+        account = _account_named(session, request, slack_unescape(" ".join(words)))
     if account is None:
         return
     try:
@@ -447,7 +442,7 @@ def set_sponsor_command(request: CommandRequest) -> None:
     services = request.services
     now = utc_now()
     with transaction(services.runtime.sessions) as session:
-        account = _account_named(session, request, unescape(" ".join(words[:-1])))
+        account = _account_named(session, request, slack_unescape(" ".join(words[:-1])))
         if account is None:
             return
         previous = meetings.set_exec_sponsor(
