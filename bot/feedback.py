@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -339,7 +339,7 @@ def _refresh_benchmarks(
     if not changed:
         return 0
     from_import = writer.fresh_cycles & writer.changed_cycles
-    figures = fresh.figures(from_import)
+    figures = fresh.figures(from_import, writer.segments)
     others = [c for c in changed if c not in from_import]
     if others:
         figures += _figures_from_database(session, workspace_id, others, fresh.attributes)
@@ -413,7 +413,7 @@ class _FreshCycleFigures:
         recommend = rows["recommend"].to_numpy(dtype=float, na_value=np.nan)
         columns: dict[str, Any] = {
             "cycle_id": rows["cycle_id"].to_numpy(),
-            "segment": rows["segment"].to_numpy(dtype=object),
+            "account_id": rows["account_id"].to_numpy(),
             "respondents": np.ones(len(rows), dtype=np.int64),
             "promoters": (recommend >= PROMOTER_MIN).astype(np.int64),
             "detractors": (recommend <= DETRACTOR_MAX).astype(np.int64),
@@ -425,12 +425,18 @@ class _FreshCycleFigures:
             columns[f"sum:{name}"] = np.nan_to_num(scores, nan=0.0)
             columns[f"count:{name}"] = (~np.isnan(scores)).astype(np.int64)
         frame = pd.DataFrame(columns)
-        self._parts.append(frame.groupby(["cycle_id", "segment"], sort=False).sum())
+        self._parts.append(frame.groupby(["cycle_id", "account_id"], sort=False).sum())
 
-    def figures(self, cycle_ids: set[int]) -> list[SegmentFigures]:
+    def figures(self, cycle_ids: set[int], segments: Mapping[int, str]) -> list[SegmentFigures]:
+        """Per (cycle, segment); accounts are mapped to segments on the small per-account sums."""
         if not self._parts or not cycle_ids:
             return []
-        totals = pd.concat(self._parts).groupby(level=["cycle_id", "segment"]).sum()
+        per_account = pd.concat(self._parts).groupby(level=["cycle_id", "account_id"]).sum()
+        accounts = per_account.index.get_level_values("account_id")
+        segment = [segments.get(int(a), DEFAULT_SEGMENT) for a in accounts]
+        cycles = per_account.index.get_level_values("cycle_id")
+        totals = per_account.groupby([cycles, segment]).sum()
+        totals.index.names = ["cycle_id", "segment"]
         result = []
         for (cycle_id, segment), record in totals.iterrows():
             if int(cycle_id) not in cycle_ids:
