@@ -2722,10 +2722,10 @@ def bulk_write_settings(session: Session, cache_mib: int = 64) -> Iterator[None]
 
     The responses table has three indexes; with SQLite's default 2 MiB cache, inserting a
     million rows spends most of its time re-reading index pages. The setting is per connection,
-    so it is put back before the connection returns to the pool. Statement journals (SQLite
-    keeps one for multi-row statements such as INSERT … RETURNING) stay in memory instead of a
-    temporary file written with a system call per page (`temp_store`, set when each connection
-    opens: SQLite refuses to change it inside a transaction). PostgreSQL needs none of this.
+    so it is put back before the connection returns to the pool. (Statement journals, which
+    SQLite keeps for `DO UPDATE` upserts, stay in memory thanks to `temp_store`, set by
+    storage.db when each connection opens: SQLite refuses to change it inside a transaction.)
+    PostgreSQL needs none of this.
     """
     if session.get_bind().dialect.name != "sqlite":
         yield

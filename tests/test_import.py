@@ -795,3 +795,15 @@ def test_a_broken_line_after_written_chunks_leaves_nothing_even_if_the_caller_go
     # Raj has 14 cells (the comment is empty); one more makes 15.
     assert "line 5 has 15 cells but the header has 14" in str(caught.value)
     assert snapshot(loaded) == before
+
+
+def test_both_imports_can_share_one_transaction_with_other_writes(any_runtime: Runtime) -> None:
+    """A caller (the demo, a Slack handler) may write before importing, in the same transaction."""
+    with transaction(any_runtime.sessions) as session:
+        session.add(AuditEntry(workspace_id=WORKSPACE, actor="test", action="x", entity="y"))
+        session.flush()
+        import_accounts(session, ROSTER.encode(), workspace_id=WORKSPACE, actor="test")
+        summary = import_responses(session, RESPONSES.encode(), workspace_id=WORKSPACE, actor="t")
+
+    assert summary.added == 4
+    assert benchmarks(any_runtime)[""]["respondents"] == 4
