@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import insights
+from storage.importer import cycle_label as canonical_cycle_label
 from storage.models import Account, Benchmark, Commitment, Cycle, Meeting, Respondent, Response
 
 CADENCE_DAYS = {"monthly": 31, "quarterly": 92}
@@ -257,9 +258,8 @@ def _pick_cycles(cycles: list[Cycle], label: str | None) -> tuple[Cycle | None, 
     if label is None:
         index = len(cycles) - 1
     else:
-        matches = [
-            i for i, cycle in enumerate(cycles) if cycle.label.casefold() == label.casefold()
-        ]
+        wanted = canonical_cycle_label(label).casefold()
+        matches = [i for i, cycle in enumerate(cycles) if cycle.label.casefold() == wanted]
         if not matches:
             raise UnknownCycle(label)
         index = matches[0]
