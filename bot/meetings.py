@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import ledger
 from bot.settings import Settings
 from storage.db import transaction
+from storage.importer import MONTH_NUMBERS
 from storage.models import Account, AuditEntry, Meeting
 
 DEFAULT_MEETING_TIME = time(10, 0)
@@ -32,27 +33,6 @@ MAX_LISTED = 20
 DIGEST_KIND = "digest"
 _WORKDAYS = range(5)  # Monday..Friday
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
 _WEEKDAYS = {
     name: number
     for number, names in enumerate(
@@ -164,10 +144,10 @@ def _day_and_month(parts: list[str], today: date) -> date | None:
     if len(parts) != 2:
         return None
     first, second = parts
-    if first in _MONTHS and _DAY_NUMBER.match(second):
-        month, day_number = _MONTHS[first], int(_DAY_NUMBER.match(second)[1])  # type: ignore[index]
-    elif second in _MONTHS and _DAY_NUMBER.match(first):
-        month, day_number = _MONTHS[second], int(_DAY_NUMBER.match(first)[1])  # type: ignore[index]
+    if first in MONTH_NUMBERS and _DAY_NUMBER.match(second):
+        month, day_number = MONTH_NUMBERS[first], int(_DAY_NUMBER.match(second)[1])  # type: ignore[index]
+    elif second in MONTH_NUMBERS and _DAY_NUMBER.match(first):
+        month, day_number = MONTH_NUMBERS[second], int(_DAY_NUMBER.match(first)[1])  # type: ignore[index]
     else:
         return None
     return _dated(year, month, day_number, today)

@@ -19,8 +19,8 @@ from bot.views.report import (
     report_blocks,
     report_fallback_text,
 )
-from handlers.command import CommandRequest, CommandRouter, Subcommand, slack_unescape
-from handlers.common import account_for, account_if_allowed, reader_timezone
+from handlers.command import CommandRequest, CommandRouter, Subcommand
+from handlers.common import account_if_allowed, account_named_in, reader_timezone
 from storage.models import Account
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,7 @@ def show_account_report(request: CommandRequest) -> None:
         return
     services = request.services
     with services.runtime.sessions() as session:
-        account = account_for(
-            session,
-            services,
-            request.client,
-            request.workspace_id,
-            request.user_id,
-            slack_unescape(request.raw_args).strip("\"'"),
-            request.reply,
-        )
+        account = account_named_in(session, request, request.raw_args)
         if account is None:
             return
         report = build_account_report(session, account, now=utc_now())

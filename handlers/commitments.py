@@ -71,7 +71,7 @@ from bot.views.commitments import (
 )
 from bot.views.report import refusal_text
 from handlers.command import CommandRequest, CommandRouter, Subcommand, slack_unescape
-from handlers.common import account_for, account_if_allowed, reader_timezone
+from handlers.common import account_for, account_if_allowed, account_named_in, reader_timezone
 from handlers.home import refresh_home
 from storage.db import transaction
 from storage.models import Account
@@ -133,15 +133,7 @@ def open_modal_from_command(request: CommandRequest) -> None:
         return
     services = request.services
     with services.runtime.sessions() as session:
-        account = account_for(
-            session,
-            services,
-            request.client,
-            request.workspace_id,
-            request.user_id,
-            slack_unescape(request.raw_args).strip("\"'"),
-            request.reply,
-        )
+        account = account_named_in(session, request, request.raw_args)
         if account is None:
             return
         _open_modal(

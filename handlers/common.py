@@ -12,6 +12,7 @@ from bot.access import may_access
 from bot.accounts import describe_miss, find_account
 from bot.services import Services
 from bot.views.report import refusal_text
+from handlers.command import CommandRequest, slack_unescape
 from storage.models import Account
 
 
@@ -30,6 +31,19 @@ def account_for(
         reply(describe_miss(query, match))
         return None
     return account_if_allowed(services, client, workspace_id, user_id, match.account, reply)
+
+
+def account_named_in(session: Session, request: CommandRequest, query: str) -> Account | None:
+    """The account a `/voc` command names, or None after telling the person why not."""
+    return account_for(
+        session,
+        request.services,
+        request.client,
+        request.workspace_id,
+        request.user_id,
+        slack_unescape(query).strip("\"'"),
+        request.reply,
+    )
 
 
 def account_if_allowed(

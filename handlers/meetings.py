@@ -16,7 +16,6 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy.orm import Session
 
 from bot import meetings
 from bot.digests import describe_error, post_digest_now
@@ -33,7 +32,7 @@ from bot.services import Services
 from bot.views import meetings as views
 from bot.views.common import channel_link, escape
 from handlers.command import CommandRequest, CommandRouter, Subcommand, slack_unescape
-from handlers.common import account_for, account_if_allowed, reader_timezone
+from handlers.common import account_if_allowed, account_named_in, reader_timezone
 from storage.db import transaction
 from storage.models import Account, Meeting
 
@@ -125,19 +124,6 @@ def _meeting_number(word: str) -> int | None:
     return int(match[1]) if match else None
 
 
-def _account_named(session: Session, request: CommandRequest, query: str) -> Account | None:
-    """The account the person named, or None after telling them why not (miss or access)."""
-    return account_for(
-        session,
-        request.services,
-        request.client,
-        request.workspace_id,
-        request.user_id,
-        query,
-        request.reply,
-    )
-
-
 # -- /voc meeting ----------------------------------------------------------------------------
 
 
@@ -165,7 +151,7 @@ def schedule_command(request: CommandRequest, words: list[str]) -> None:
         text = parse_meeting_text([slack_unescape(w) for w in words], now.astimezone(tz).date())
         starts_at = local_start(text.day, text.at or DEFAULT_MEETING_TIME, tz)
         with transaction(services.runtime.sessions) as session:
-            account = _account_named(session, request, text.account_query)
+            account = account_named_in(session, request, text.account_query)
             if account is None:
                 return
             meeting = meetings.schedule_meeting(
@@ -269,7 +255,7 @@ def list_meetings(request: CommandRequest, words: list[str]) -> None:
     now = utc_now()
     with services.runtime.sessions() as session:
         if words:
-            account = _account_named(session, request, slack_unescape(" ".join(words)))
+            account = account_named_in(session, request, " ".join(words))
             if account is None:
                 return
             account_ids: list[int] | None = [account.id]
@@ -404,7 +390,7 @@ def post_digest_command(request: CommandRequest) -> None:
         return
     services = request.services
     with services.runtime.sessions() as session:
-        account = _account_named(session, request, slack_unescape(" ".join(words)))
+        account = account_named_in(session, request, " ".join(words))
     if account is None:
         return
     try:
@@ -442,7 +428,7 @@ def set_sponsor_command(request: CommandRequest) -> None:
     services = request.services
     now = utc_now()
     with transaction(services.runtime.sessions) as session:
-        account = _account_named(session, request, slack_unescape(" ".join(words[:-1])))
+        account = account_named_in(session, request, " ".join(words[:-1]))
         if account is None:
             return
         previous = meetings.set_exec_sponsor(

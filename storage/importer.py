@@ -1156,7 +1156,7 @@ def money(value: str) -> float | None:
 
 # --- cycles ---------------------------------------------------------------------------------
 
-_MONTHS = {
+MONTH_NUMBERS = {  # month names and abbreviations people write, shared with meeting dates
     name: number
     for number, names in enumerate(
         [
@@ -1220,8 +1220,8 @@ def _cycle_period(label: str) -> tuple[str, date] | None:
         year, n = int(match["year"]), int(match["n"])
         return f"{year}-{n:02d}", date(year, n, 1)
     for pattern in _MONTH_NAME:
-        if (match := pattern.match(key)) and match["name"] in _MONTHS:
-            year, n = int(match["year"]), _MONTHS[match["name"]]
+        if (match := pattern.match(key)) and match["name"] in MONTH_NUMBERS:
+            year, n = int(match["year"]), MONTH_NUMBERS[match["name"]]
             return f"{year}-{n:02d}", date(year, n, 1)
     if match := _YEAR.match(key):
         return match["year"], date(int(match["year"]), 1, 1)
