@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -23,16 +24,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_listening(port: int, process: subprocess.Popen[bytes], deadline: float) -> None:
-    """Startup readiness, not a timing assertion: connect until it accepts or the process dies."""
+def _wait_until_listening(process: subprocess.Popen[bytes], deadline: float) -> None:
+    """Read gunicorn's log until it says it is listening (the socket is bound by then)."""
+    assert process.stderr is not None
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"voc serve exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
+        ready, _, _ = select.select([process.stderr], [], [], deadline - time.monotonic())
+        if not ready:
+            break
+        line = process.stderr.readline()
+        if not line:
+            raise AssertionError(f"voc serve exited with {process.wait()}")
+        if b"Listening at:" in line:
+            return
     raise AssertionError("voc serve did not start listening")
 
 
@@ -66,7 +69,7 @@ def served(tmp_path: Path, slack: FakeSlack) -> Iterator[str]:
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_until_listening(port, process, time.monotonic() + 30)
+        _wait_until_listening(process, time.monotonic() + 30)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
