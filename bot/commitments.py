@@ -818,6 +818,31 @@ def refresh_commitment_message(
             return
 
 
+@dataclass(frozen=True)
+class ChangeCheck:
+    """Whether a person may change a commitment from a button: the row, its account, the verdict."""
+
+    row: Commitment | None
+    account: Account | None
+    refused: bool = False
+    ask: list[str] = field(default_factory=list)
+
+
+def check_change(
+    sessions: sessionmaker[Session], slack: SlackWorkspace, commitment_id: int, user_id: str
+) -> ChangeCheck:
+    """Buttons carry only an id, so every press re-reads the row and re-checks who pressed."""
+    with sessions() as session:
+        row = session.get(Commitment, commitment_id)
+        account = session.get(Account, row.account_id) if row is not None else None
+    if row is None or account is None or row.workspace_id != slack.workspace_id:
+        return ChangeCheck(None, None)
+    if may_change(slack.settings, account, row, user_id, slack.directory):
+        return ChangeCheck(row, account)
+    decision = may_access(slack.settings, account, user_id, slack.directory)
+    return ChangeCheck(row, account, refused=True, ask=decision.ask)
+
+
 def complete_from_button(
     sessions: sessionmaker[Session],
     slack: SlackWorkspace,
@@ -827,14 +852,12 @@ def complete_from_button(
     now: datetime,
 ) -> ButtonOutcome:
     """The Done button (App Home, `/voc open`, the owner's DM): same rules as the reaction."""
-    with sessions() as session:
-        row = session.get(Commitment, commitment_id)
-        account = session.get(Account, row.account_id) if row is not None else None
-    if row is None or account is None or row.workspace_id != slack.workspace_id:
+    check = check_change(sessions, slack, commitment_id, user_id)
+    if check.row is None or check.account is None:
         return ButtonOutcome("missing")
-    if not may_change(slack.settings, account, row, user_id, slack.directory):
-        decision = may_access(slack.settings, account, user_id, slack.directory)
-        return ButtonOutcome("refused", row, account.name, decision.ask)
+    row, account = check.row, check.account
+    if check.refused:
+        return ButtonOutcome("refused", row, account.name, check.ask)
     if not complete_commitment(sessions, row.id, actor=user_id, now=now, via="button"):
         with sessions() as session:
             current = session.get(Commitment, commitment_id)

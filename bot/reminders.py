@@ -71,8 +71,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ledger
-from bot.access import may_access
-from bot.commitments import SlackWorkspace, may_change
+from bot.commitments import SlackWorkspace, check_change
 from bot.directory import TtlCache
 from bot.reports import next_cycle_start
 from bot.runtime import Runtime
@@ -1305,14 +1304,12 @@ def snooze_from_reminder(
     now: datetime,
 ) -> SnoozeOutcome:
     """Snooze 1 day / 1 week from the DM: who may mark it done may snooze it."""
-    with sessions() as session:
-        row = session.get(Commitment, commitment_id)
-        account = session.get(Account, row.account_id) if row is not None else None
-    if row is None or account is None or row.workspace_id != slack.workspace_id:
+    check = check_change(sessions, slack, commitment_id, user_id)
+    if check.row is None or check.account is None:
         return SnoozeOutcome("missing")
-    if not may_change(slack.settings, account, row, user_id, slack.directory):
-        decision = may_access(slack.settings, account, user_id, slack.directory)
-        return SnoozeOutcome("refused", account_name=account.name, ask=decision.ask)
+    row, account = check.row, check.account
+    if check.refused:
+        return SnoozeOutcome("refused", account_name=account.name, ask=check.ask)
     if row.status != "open":
         return SnoozeOutcome("not_open", account_name=account.name)
     until = snooze_until(now, tz, span, slack.settings.workday_start_hour)
