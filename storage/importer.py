@@ -1978,17 +1978,8 @@ RESPONSE_WRITE_COLUMNS = (
     "source",
     "responded_on",
 )
-COMPARED_COLUMNS = (
-    "title",
-    "role",
-    "satisfaction",
-    "recommend",
-    "continue_score",
-    "ratings",
-    "comment",
-    "source",
-    "responded_on",
-)
+# What a re-import compares: everything but the identity (account, cycle, respondent).
+COMPARED_COLUMNS = RESPONSE_WRITE_COLUMNS[3:]
 PEOPLE_COLUMNS = ("account_id", "person_key", "name", "email")
 _LOOKUP_BATCH = 5000
 
