@@ -7,24 +7,15 @@ them remember the exact spelling, and when it cannot be sure it should say what 
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.core.names import loose_key, name_key
 from storage.models import Account
 
 MAX_LISTED = 10
-
-
-def name_key(name: str) -> str:
-    """The form names are compared in: case-folded, punctuation-light, single-spaced."""
-    return re.sub(r"\s+", " ", name).strip().casefold()
-
-
-def _loose_key(name: str) -> str:
-    return re.sub(r"[^\w]+", "", name.casefold())
 
 
 @dataclass(frozen=True)
@@ -65,8 +56,8 @@ def find_account(session: Session, workspace_id: str, query: str) -> AccountMatc
 def _closest_names(session: Session, workspace_id: str, query: str) -> list[str]:
     """Only reached on a miss, so scanning the names (not the responses) is affordable."""
     names = session.scalars(select(Account.name).where(Account.workspace_id == workspace_id)).all()
-    by_loose = {_loose_key(name): name for name in names}
-    loose = _loose_key(query)
+    by_loose = {loose_key(name): name for name in names}
+    loose = loose_key(query)
     if loose in by_loose:
         return [by_loose[loose]]
     close = difflib.get_close_matches(loose, list(by_loose), n=3, cutoff=0.5)

@@ -25,7 +25,6 @@ explicit `now`.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -38,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ledger
 from bot.access import may_access
+from bot.core.identity import is_person, normalized_person
 from bot.directory import Directory
 from bot.reports import next_cycle_start
 from bot.settings import AREAS, Settings
@@ -62,9 +62,6 @@ UPCOMING_MEETING_CHOICES = 2
 FEEDBACK_CHOICES = 15
 RECONCILE_ROUNDS = 3
 REFRESH_ROUNDS = 3
-
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -169,17 +166,6 @@ class ButtonOutcome:
 # --- checking and recording -----------------------------------------------------------------
 
 
-def is_person(who: str) -> bool:
-    """Owners are Slack user IDs, or emails (rosters and the CLI name people that way)."""
-    return bool(_USER_ID.match(who) or _EMAIL.match(who))
-
-
-def normalize_owner(who: str) -> str:
-    """Emails compare case-insensitively everywhere else in the bot; store them that way."""
-    who = who.strip()
-    return who.lower() if "@" in who else who
-
-
 def draft_problems(draft: CommitmentDraft, today: date) -> dict[str, str]:
     """Problems with one draft, by field (`text`, `owner`, `due`, `area`), worded for people."""
     problems: dict[str, str] = {}
@@ -234,7 +220,7 @@ def record_commitments(
             account_id=account.id,
             meeting_id=draft.meeting_id,
             text=draft.text.strip(),
-            owner=normalize_owner(draft.owner or ""),
+            owner=normalized_person(draft.owner or ""),
             due_on=draft.due_on,
             area=draft.area,
             status="open",
@@ -454,7 +440,7 @@ def _tell_owner(
     link: str | None,
     now: datetime,
 ) -> str | None:
-    owner_id = slack_user_id(slack.directory, row.owner)
+    owner_id = slack.directory.user_id_of(row.owner)
     if owner_id is None:
         return "owner_not_in_slack"
     text, blocks = views.owner_dm(
@@ -551,17 +537,6 @@ def _error_code(error: SlackApiError) -> str:
         return str(response["error"]) if response is not None else str(error)
     except (KeyError, TypeError):
         return str(error)
-
-
-def slack_user_id(directory: Directory, who: str | None) -> str | None:
-    """A Slack user ID for an owner written as an ID or an email."""
-    if not who:
-        return None
-    if _USER_ID.match(who):
-        return who
-    if "@" in who:
-        return directory.user_id_for_email(who)
-    return None
 
 
 # --- completing and reopening ----------------------------------------------------------------
@@ -889,7 +864,7 @@ def open_commitments(
     if account_id is not None:
         query = query.where(Commitment.account_id == account_id)
     if owners is not None:
-        names = sorted({normalize_owner(owner) for owner in owners if owner})
+        names = sorted({normalized_person(owner) for owner in owners if owner})
         query = query.where(
             or_(Commitment.owner.in_(names), func.lower(Commitment.owner).in_(names))
         )

@@ -16,6 +16,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.identity import as_email
+from bot.core.slack import is_user_id
+
 DEFAULT_TTL_SECONDS = 300.0
 
 
@@ -81,6 +84,15 @@ class Directory:
             tz=data.get("tz"),
             is_bot=bool(data.get("is_bot")),
         )
+
+    def user_id_of(self, who: str | None) -> str | None:
+        """The Slack user a person written as an ID or an email is, when Slack knows them."""
+        if not who:
+            return None
+        if is_user_id(who):
+            return who
+        email = as_email(who)
+        return self.user_id_for_email(email) if email else None
 
     def user_id_for_email(self, email: str) -> str | None:
         return self.cache.get_or_load(

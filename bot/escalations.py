@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import ledger
+from bot.core.clock import iso_week, working_day_start
 from bot.directory import Directory, TtlCache
 from bot.reminders import (
     IN_CHUNK,
@@ -44,12 +45,10 @@ from bot.reminders import (
     describe_error,
     dm_channel,
     find_tagged,
-    iso_week,
     people_for_workspace,
     permalink,
     reminder_day,
     team_url,
-    working_day_start,
 )
 from bot.runtime import Runtime
 from bot.scheduler import Delivered, DueItem

@@ -17,21 +17,20 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ledger
+from bot.core.clock import working_days_before
+from bot.core.cycles import MONTH_NUMBERS
 from bot.settings import Settings
 from storage.db import transaction
-from storage.importer import MONTH_NUMBERS
 from storage.models import Account, AuditEntry, Meeting
 
 DEFAULT_MEETING_TIME = time(10, 0)
 MAX_LISTED = 20
 DIGEST_KIND = "digest"
-_WORKDAYS = range(5)  # Monday..Friday
 
 _WEEKDAYS = {
     name: number
@@ -201,24 +200,8 @@ def _split_time(words: list[str]) -> tuple[list[str], time | None]:
     return words, None
 
 
-def local_start(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """A wall-clock moment where the requester is, as the UTC instant it is stored as."""
-    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
-
-
 # --------------------------------------------------------------------------------------------
 # The digest's due time
-
-
-def working_days_before(day: date, count: int) -> date:
-    """The date `count` working days (Mon–Fri) before `day`; 0 is the day itself."""
-    current = day
-    remaining = count
-    while remaining > 0:
-        current -= timedelta(days=1)
-        if current.weekday() in _WORKDAYS:
-            remaining -= 1
-    return current
 
 
 def digest_due_at(starts_at: datetime, settings: Settings) -> datetime:

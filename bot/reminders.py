@@ -53,14 +53,13 @@ queries. `find_due` never writes, so `voc tick --dry-run` lists who would get wh
 from __future__ import annotations
 
 import logging
-import re
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -72,6 +71,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ledger
 from bot.commitments import SlackWorkspace, check_change
+from bot.core.clock import (
+    is_working_day,
+    next_working_day,
+    working_day_start,
+    zone,
+)
+from bot.core.slack import is_user_id
 from bot.directory import TtlCache
 from bot.reports import next_cycle_start
 from bot.runtime import Runtime
@@ -99,7 +105,6 @@ SEND_ERRORS = (SlackClientError, OSError)
 SNOOZE_DAY = "day"
 SNOOZE_WEEK = "week"
 
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _GONE = frozenset({"user_not_found", "users_not_found", "user_not_visible", "account_inactive"})
 _UNREADABLE = frozenset(
     {"not_in_channel", "missing_scope", "channel_not_found", "not_authed", "invalid_auth"}
@@ -107,20 +112,6 @@ _UNREADABLE = frozenset(
 
 
 # --- working days and the owner's clock ----------------------------------------------------------
-
-
-def is_working_day(day: date) -> bool:
-    """Monday to Friday; public holidays differ by country and are not modelled."""
-    return day.weekday() < 5
-
-
-def working_day_start(day: date, tz: ZoneInfo, hour: int) -> datetime:
-    """`hour`:00 on `day` on the owner's wall clock, in UTC.
-
-    On a day whose clocks jump forward over that hour, zoneinfo reads the missing wall time with
-    the offset before the jump, so the moment still exists (an hour later on the new clock).
-    """
-    return datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
 
 
 def reminder_day(now: datetime, tz: ZoneInfo, start_hour: int) -> date | None:
@@ -135,23 +126,7 @@ def snooze_until(now: datetime, tz: ZoneInfo, span: str, start_hour: int) -> dat
     """The start of the working day one working day (or one week) from the presser's today."""
     today = now.astimezone(tz).date()
     target = today + timedelta(days=7 if span == SNOOZE_WEEK else 1)
-    while not is_working_day(target):
-        target += timedelta(days=1)
-    return working_day_start(target, tz, start_hour)
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return fallback
+    return working_day_start(next_working_day(target), tz, start_hour)
 
 
 # --- who the owners are in Slack -----------------------------------------------------------------
@@ -187,7 +162,7 @@ class People:
 
     def recipient(self, who: str) -> Recipient | None:
         who = who.strip()
-        if _USER_ID.match(who):
+        if is_user_id(who):
             found = self._cached(("user", who), lambda: self._user(who))
         elif "@" in who:
             found = self._cached(("email", who.lower()), lambda: self._by_email(who))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import insights
-from storage.importer import cycle_label as canonical_cycle_label
+from bot.core.cycles import cycle_label, cycle_sort_key
 from storage.models import Account, Benchmark, Commitment, Cycle, Meeting, Respondent, Response
 
 CADENCE_DAYS = {"monthly": 31, "quarterly": 92}
@@ -246,8 +246,7 @@ def _cycles_with_data(session: Session, account: Account) -> list[Cycle]:
 
 
 def cycle_order(cycle: Cycle) -> tuple[bool, date, str]:
-    """Dated cycles in date order, undated ones after them by label."""
-    return (cycle.starts_on is None, cycle.starts_on or date.min, cycle.label)
+    return cycle_sort_key(cycle.starts_on, cycle.label)
 
 
 def _pick_cycles(cycles: list[Cycle], label: str | None) -> tuple[Cycle | None, Cycle | None]:
@@ -258,7 +257,7 @@ def _pick_cycles(cycles: list[Cycle], label: str | None) -> tuple[Cycle | None, 
     if label is None:
         index = len(cycles) - 1
     else:
-        wanted = canonical_cycle_label(label).casefold()
+        wanted = cycle_label(label).casefold()
         matches = [i for i, cycle in enumerate(cycles) if cycle.label.casefold() == wanted]
         if not matches:
             raise UnknownCycle(label)
@@ -479,7 +478,3 @@ def account_flags(session: Session, account: Account, now: datetime) -> list[str
             f"({account.cadence} cadence)."
         )
     return flags
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

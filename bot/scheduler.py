@@ -31,7 +31,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot import digests
-from bot.reports import utc_now
+from bot.core.clock import utc_now
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace
 from storage.db import make_engine, session_factory

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.core.identity import channel_ref
+from bot.core.slack import is_user_id
+
 DEFAULT_DATABASE_URL = "sqlite:///voc.db"
 LOCAL_WORKSPACE = "local"
 AREAS = ("account_team", "product", "support", "marketing", "services", "executive")
-
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_CHANNEL = re.compile(r"^([CG][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]{0,79})$")
 
 
 class SettingsError(Exception):
@@ -175,7 +175,7 @@ class _Reader:
         if value is None:
             return []
         ids = [part for part in re.split(r"[\s,;]+", value) if part]
-        bad = [part for part in ids if not _USER_ID.match(part)]
+        bad = [part for part in ids if not is_user_id(part)]
         if bad:
             self.problems.append(f"{name}: not Slack user IDs (U…/W…): {', '.join(bad)}")
         return [part for part in ids if part not in bad]
@@ -188,7 +188,7 @@ class _Reader:
         result: dict[str, str] = {}
         for pair in (p for p in re.split(r"[\s,;]+", value) if p):
             area, _, channel = pair.partition("=")
-            if area not in AREAS or not _CHANNEL.match(channel):
+            if area not in AREAS or channel_ref(channel) != channel:
                 self.problems.append(
                     f'{name}: "{pair}" is not area=channel with an area among {", ".join(AREAS)}'
                 )

@@ -7,11 +7,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot import formatting
-
-
-def slack_escape(text: object) -> str:
-    """Customer words are data: `<!channel>` must show as text, never ping anyone."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+from bot.core.slack import escape
 
 
 @cache
@@ -33,7 +29,7 @@ def environment() -> Environment:
         role=formatting.role,
         area=formatting.area,
         significance=formatting.significance,
-        slack=slack_escape,
+        slack=escape,
     )
     env.globals["change"] = formatting.change
     return env

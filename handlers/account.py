@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.charts import trend_chart_png
-from bot.reports import AccountReport, build_account_report, utc_now
+from bot.core.clock import utc_now
+from bot.reports import AccountReport, build_account_report
 from bot.views.report import (
     SHOW_PEOPLE_ACTION,
     TREND_CHART_ACTION,

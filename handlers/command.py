@@ -11,15 +11,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.core.slack import escape
 from bot.services import Services
-from bot.views.common import escape
 
 log = logging.getLogger(__name__)
-
-
-def slack_unescape(text: str) -> str:
-    """Slack escapes `&`, `<` and `>` in command text; an account called AT&T must still match."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 @dataclass(frozen=True)

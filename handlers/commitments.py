@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date
@@ -42,7 +41,9 @@ from bot.commitments import (
     record_commitments,
     resolve_answer,
 )
-from bot.reports import utc_now
+from bot.core.clock import utc_now
+from bot.core.identity import person_ref
+from bot.core.slack import is_user_id, unescape
 from bot.services import Services
 from bot.views.commitments import (
     ACCOUNT_BLOCK,
@@ -70,17 +71,13 @@ from bot.views.commitments import (
     today_in,
 )
 from bot.views.report import refusal_text
-from handlers.command import CommandRequest, CommandRouter, Subcommand, slack_unescape
+from handlers.command import CommandRequest, CommandRouter, Subcommand
 from handlers.common import account_for, account_if_allowed, account_named_in, reader_timezone
 from handlers.home import refresh_home
 from storage.db import transaction
 from storage.models import Account
 
 log = logging.getLogger(__name__)
-
-_MENTION = re.compile(r"^<@(?P<user>[UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_MAILTO = re.compile(r"^<mailto:(?P<email>[^|>]+)(?:\|[^>]*)?>$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def register(app: App, router: CommandRouter) -> None:
@@ -568,8 +565,8 @@ def show_open_commitments(request: CommandRequest) -> None:
     services = request.services
     directory = services.directory(request.client, request.workspace_id)
     arg = request.raw_args.strip().strip("\"'")
-    person = _person(arg)
-    arg = slack_unescape(arg)
+    person = person_ref(arg)
+    arg = unescape(arg)
     hidden = 0
     with services.runtime.sessions() as session:
         if not arg:
@@ -578,9 +575,9 @@ def show_open_commitments(request: CommandRequest) -> None:
                 session, request.workspace_id, owners=_names_of(services, request, request.user_id)
             )
         elif person is not None:
-            user = directory.user(person) if _USER_ID.match(person) else None
+            user = directory.user(person) if is_user_id(person) else None
             title = f"Open commitments · {user.name if user else person}"
-            owners = _names_of(services, request, person) if _USER_ID.match(person) else [person]
+            owners = _names_of(services, request, person) if is_user_id(person) else [person]
             every = open_commitments(session, request.workspace_id, owners=owners)
             items = _visible_to(services, request, every)
             hidden = len(every) - len(items)
@@ -607,19 +604,6 @@ def show_open_commitments(request: CommandRequest) -> None:
     tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
     text, blocks = open_list_message(title, items, tz, today_in(tz, utc_now()), hidden=hidden)
     request.reply(text, blocks)
-
-
-def _person(arg: str) -> str | None:
-    """A user mention, a bare user ID or an email; None for anything else (an account name)."""
-    if match := _MENTION.match(arg):
-        return match.group("user")
-    if match := _MAILTO.match(arg):
-        return match.group("email").lower()
-    if _USER_ID.match(arg):
-        return arg
-    if "@" in arg and not arg.startswith("@") and " " not in arg:
-        return arg.lower()
-    return None
 
 
 def _names_of(services: Services, request: CommandRequest, user_id: str) -> list[str]:

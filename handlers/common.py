@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.access import may_access
 from bot.accounts import describe_miss, find_account
+from bot.core.clock import zone
+from bot.core.slack import unescape
 from bot.services import Services
 from bot.views.report import refusal_text
-from handlers.command import CommandRequest, slack_unescape
+from handlers.command import CommandRequest
 from storage.models import Account
 
 
@@ -41,7 +43,7 @@ def account_named_in(session: Session, request: CommandRequest, query: str) -> A
         request.client,
         request.workspace_id,
         request.user_id,
-        slack_unescape(query).strip("\"'"),
+        unescape(query).strip("\"'"),
         request.reply,
     )
 
@@ -67,9 +69,4 @@ def reader_timezone(
 ) -> ZoneInfo:
     """The reader's Slack timezone, else the configured fallback."""
     name = services.directory(client, workspace_id).timezone_of(user_id)
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return services.settings.tz
+    return zone(name, services.settings.tz)

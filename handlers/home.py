@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from bot.core.clock import utc_now
 from bot.home import home_summary
-from bot.reports import utc_now
 from bot.services import Services
 from bot.views.home import home_view
 from handlers.common import reader_timezone

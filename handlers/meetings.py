@@ -18,31 +18,26 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import meetings
+from bot.core.clock import local_moment, utc_now
+from bot.core.identity import channel_ref, person_ref
+from bot.core.slack import channel_link, escape, unescape
 from bot.digests import describe_error, post_digest_now
 from bot.meetings import (
     DEFAULT_MEETING_TIME,
     MeetingInputError,
     MeetingNotFound,
-    local_start,
     parse_meeting_text,
     parse_when,
 )
-from bot.reports import utc_now
 from bot.services import Services
 from bot.views import meetings as views
-from bot.views.common import channel_link, escape
-from handlers.command import CommandRequest, CommandRouter, Subcommand, slack_unescape
+from handlers.command import CommandRequest, CommandRouter, Subcommand
 from handlers.common import account_if_allowed, account_named_in, reader_timezone
 from storage.db import transaction
 from storage.models import Account, Meeting
 
 log = logging.getLogger(__name__)
 
-_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
-_CHANNEL_NAME = re.compile(r"^#[a-z0-9][a-z0-9._-]{0,79}$")
-_EMAIL = re.compile(r"^[^@\s<>|]+@[^@\s<>|]+\.[^@\s<>|]+$")
-_MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
 _MEETING_NUMBER = re.compile(r"^#?(\d+)$")
 
 MEETING_USAGE = (
@@ -100,23 +95,9 @@ def register(app: App, router: CommandRouter) -> None:
 
 def pop_channel(words: list[str]) -> tuple[list[str], str | None]:
     """A trailing `<#C123|name>` (or `#name` when Slack did not escape it) is where to post."""
-    if words:
-        if match := _CHANNEL_MENTION.match(words[-1]):
-            return words[:-1], match[1]
-        if _CHANNEL_NAME.match(words[-1]):
-            return words[:-1], words[-1]
+    if words and words[-1].startswith(("<#", "#")) and (channel := channel_ref(words[-1])):
+        return words[:-1], channel
     return words, None
-
-
-def read_person(word: str) -> str | None:
-    """`<@U123|jane>`, `U123` or an email; None for anything else (a bare `@jane` included)."""
-    if match := _USER_MENTION.match(word):
-        return match[1]
-    if re.fullmatch(r"[UW][A-Z0-9]{2,}", word):
-        return word
-    if match := _MAILTO.match(word):
-        word = match[1]
-    return word.lower() if _EMAIL.match(word) else None
 
 
 def _meeting_number(word: str) -> int | None:
@@ -148,8 +129,8 @@ def schedule_command(request: CommandRequest, words: list[str]) -> None:
     tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
     now = utc_now()
     try:
-        text = parse_meeting_text([slack_unescape(w) for w in words], now.astimezone(tz).date())
-        starts_at = local_start(text.day, text.at or DEFAULT_MEETING_TIME, tz)
+        text = parse_meeting_text([unescape(w) for w in words], now.astimezone(tz).date())
+        starts_at = local_moment(text.day, text.at or DEFAULT_MEETING_TIME, tz)
         with transaction(services.runtime.sessions) as session:
             account = account_named_in(session, request, text.account_query)
             if account is None:
@@ -211,11 +192,11 @@ def move_command(request: CommandRequest, words: list[str]) -> None:
     tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
     now = utc_now()
     try:
-        day, at = parse_when([slack_unescape(w) for w in words[1:]], now.astimezone(tz).date())
+        day, at = parse_when([unescape(w) for w in words[1:]], now.astimezone(tz).date())
         moved = meetings.move_meeting(
             services.runtime.sessions,
             meeting.id,
-            local_start(day, at or meeting.starts_at.astimezone(tz).time(), tz),
+            local_moment(day, at or meeting.starts_at.astimezone(tz).time(), tz),
             actor=request.user_id,
             now=now,
             settings=services.settings,
@@ -355,7 +336,7 @@ def move_from_dialog(
         moved = meetings.move_meeting(
             services.runtime.sessions,
             int(metadata["meeting_id"]),
-            local_start(date.fromisoformat(day), time.fromisoformat(at), tz),
+            local_moment(date.fromisoformat(day), time.fromisoformat(at), tz),
             actor=user_id,
             now=now,
             settings=services.settings,
@@ -418,7 +399,7 @@ def post_digest_command(request: CommandRequest) -> None:
 
 def set_sponsor_command(request: CommandRequest) -> None:
     words = request.args
-    person = read_person(words[-1]) if len(words) >= 2 else None
+    person = person_ref(words[-1]) if len(words) >= 2 else None
     if person is None:
         request.reply(
             "Name the account and the person, picking them from Slack's @ list: "

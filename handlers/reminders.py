@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.commitments import complete_from_button
+from bot.core.clock import utc_now
 from bot.reminders import (
     SNOOZE_DAY,
     SNOOZE_WEEK,
@@ -24,7 +25,6 @@ from bot.reminders import (
     snooze_from_reminder,
     team_url,
 )
-from bot.reports import utc_now
 from bot.services import Services
 from bot.views.reminders import DONE_ACTION, OPEN_ACTION, SNOOZE_DAY_ACTION, SNOOZE_WEEK_ACTION
 from bot.views.report import refusal_text

@@ -42,7 +42,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,6 +51,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from bot.core.clock import utc_now
+from bot.core.cycles import cycle_label, cycle_start
+from bot.core.identity import channel_ref, is_email, person_ref
+from bot.core.names import name_key, squeeze
 
 CHUNK_ROWS = 100_000
 MAX_PROBLEMS = 50
@@ -830,16 +835,6 @@ def mapped(function: Callable[[Any], Any], values: np.ndarray, dtype: Any = obje
     return np.fromiter(map(function, values), dtype=dtype, count=len(values))
 
 
-def squeeze(text: str) -> str:
-    """Trimmed, inner whitespace runs collapsed to one space."""
-    return " ".join(text.split())
-
-
-def fold(text: str) -> str:
-    """How names are matched: ignoring case and spacing."""
-    return " ".join(text.split()).casefold()
-
-
 def lengths(values: np.ndarray) -> np.ndarray:
     return mapped(len, values, np.int64)
 
@@ -1109,37 +1104,6 @@ def _day_month_year(text: pd.Series, order: DateOrder) -> tuple[np.ndarray, np.n
     return out, mismatch, unclear
 
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-_CHANNEL_NAME = re.compile(r"^#[a-z0-9][a-z0-9._\-]{0,79}$")
-
-
-def person_ref(value: str) -> str | None:
-    """A Slack user ID (`U…`, `W…`, a `<@U…>` mention) or an email, normalised; else None."""
-    text = value.strip()
-    mention = re.fullmatch(r"<@([UW][A-Z0-9]+)(\|[^>]*)?>", text)
-    if mention:
-        text = mention.group(1)
-    if _SLACK_USER.match(text):
-        return text
-    if _EMAIL.match(text):
-        return text.lower()
-    return None
-
-
-def channel_ref(value: str) -> str | None:
-    text = value.strip()
-    mention = re.fullmatch(r"<#([CG][A-Z0-9]+)(\|[^>]*)?>", text)
-    if mention:
-        return mention.group(1)
-    if _CHANNEL_ID.match(text):
-        return text
-    if text.startswith("#") and _CHANNEL_NAME.match(text.lower()):
-        return text.lower()
-    return None
-
-
 _MONEY_SUFFIX = {"k": 1e3, "m": 1e6, "mm": 1e6, "bn": 1e9, "b": 1e9}
 _MONEY = re.compile(r"^([0-9]*\.?[0-9]+)\s*(k|m|mm|bn|b)?$")
 
@@ -1152,80 +1116,6 @@ def money(value: str) -> float | None:
     if not match:
         return None
     return float(match.group(1)) * _MONEY_SUFFIX.get(match.group(2) or "", 1.0)
-
-
-# --- cycles ---------------------------------------------------------------------------------
-
-MONTH_NUMBERS = {  # month names and abbreviations people write, shared with meeting dates
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_QUARTER = [
-    re.compile(r"^(?P<year>\d{4})[\s\-_/]*q(?P<n>[1-4])$"),
-    re.compile(r"^q(?P<n>[1-4])[\s\-_/]*(?P<year>\d{4})$"),
-]
-_HALF = [
-    re.compile(r"^(?P<year>\d{4})[\s\-_/]*h(?P<n>[12])$"),
-    re.compile(r"^h(?P<n>[12])[\s\-_/]*(?P<year>\d{4})$"),
-]
-_MONTH_NUMBER = re.compile(r"^(?P<year>\d{4})[\-/.](?P<n>\d{1,2})$")
-_MONTH_NAME = [
-    re.compile(r"^(?P<name>[a-z]+)\.?[\s\-_/]*(?P<year>\d{4})$"),
-    re.compile(r"^(?P<year>\d{4})[\s\-_/]*(?P<name>[a-z]+)$"),
-]
-_YEAR = re.compile(r"^(?P<year>\d{4})$")
-
-
-def cycle_label(text: str) -> str:
-    """The one spelling of a cycle label: `Q3 2026` → `2026-Q3`, `Jul 2026` → `2026-07`."""
-    label = " ".join(str(text).split())
-    parsed = _cycle_period(label)
-    return parsed[0] if parsed else label
-
-
-def cycle_start(label: str) -> date | None:
-    """First day of the period a label names (`2026-Q3` → 2026-07-01), None if it names none."""
-    parsed = _cycle_period(" ".join(str(label).split()))
-    return parsed[1] if parsed else None
-
-
-def _cycle_period(label: str) -> tuple[str, date] | None:
-    key = label.casefold()
-    for pattern in _QUARTER:
-        if match := pattern.match(key):
-            year, n = int(match["year"]), int(match["n"])
-            return f"{year}-Q{n}", date(year, 3 * n - 2, 1)
-    for pattern in _HALF:
-        if match := pattern.match(key):
-            year, n = int(match["year"]), int(match["n"])
-            return f"{year}-H{n}", date(year, 6 * n - 5, 1)
-    if (match := _MONTH_NUMBER.match(key)) and 1 <= int(match["n"]) <= 12:
-        year, n = int(match["year"]), int(match["n"])
-        return f"{year}-{n:02d}", date(year, n, 1)
-    for pattern in _MONTH_NAME:
-        if (match := pattern.match(key)) and match["name"] in MONTH_NUMBERS:
-            year, n = int(match["year"]), MONTH_NUMBERS[match["name"]]
-            return f"{year}-{n:02d}", date(year, n, 1)
-    if match := _YEAR.match(key):
-        return match["year"], date(int(match["year"]), 1, 1)
-    return None
 
 
 # ============================================================================================
@@ -1256,7 +1146,7 @@ def validate_roster(table: Table, problems: ProblemLog) -> RosterRows:
 
     names = mapped(squeeze, text_array(_text(cells, columns, "account")))
     out["name"] = names
-    out["name_key"] = mapped(str.casefold, names)
+    out["name_key"] = mapped(name_key, names)
     empty = names == ""
     problems.missing(rows[empty], "account")
     check_length(names, rows, "account", 200, problems)
@@ -1519,7 +1409,7 @@ class ResponseValidator:
         assert raw is not None
         codes, uniques = distinct(raw)
         names = np.array([squeeze(v) for v in uniques], dtype=object)
-        keys = np.array([v.casefold() for v in names], dtype=object)
+        keys = np.array([name_key(v) for v in names], dtype=object)
         out["account"] = names[codes]
         out["account_key"] = keys[codes]
         out["account_code"] = np.array([self._code(self._account_codes, k) for k in keys])[codes]
@@ -1586,7 +1476,7 @@ class ResponseValidator:
             emails[~has_email] = None
         out["email"] = emails
         person_keys = emails.copy()
-        person_keys[~has_email] = mapped(fold, names[~has_email])
+        person_keys[~has_email] = mapped(name_key, names[~has_email])
         out["person_key"] = person_keys
         out["person_hash"] = string_hashes(person_keys)
 
@@ -1598,7 +1488,7 @@ class ResponseValidator:
             if len(known) > 2_000_000:
                 known.clear()  # bounded memory for enormous files; correctness is unaffected
             fresh = emails[unknown]
-            verdict = {email: _EMAIL.match(email) is not None for email in set(fresh.tolist())}
+            verdict = {email: is_email(email) for email in set(fresh.tolist())}
             known.update(email for email, ok in verdict.items() if ok)
             valid[unknown] = mapped(verdict.__getitem__, fresh, bool)
         return valid
@@ -1869,10 +1759,6 @@ def _in_batches(values: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any
         yield values[start : start + size]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 # --- roster -------------------------------------------------------------------------------
 
 
@@ -1909,7 +1795,7 @@ def write_roster(session: Session, workspace_id: str, roster: RosterRows) -> Ros
     frame = roster.frame
     new_rows, updates, segment_changed = [], [], []
     unchanged = 0
-    now = utcnow()
+    now = utc_now()
     for record in frame.to_dict("records"):
         current = existing.get(record["name_key"])
         if current is None:
@@ -2133,7 +2019,7 @@ class ResponseWriter:
 
         self.wrote = True
         table = Account.__table__
-        now = utcnow()
+        now = utc_now()
         rows = [
             {
                 "workspace_id": self.workspace_id,
@@ -2173,7 +2059,7 @@ class ResponseWriter:
             statement = _dialect_insert(self.session)(Cycle.__table__).on_conflict_do_nothing(
                 index_elements=["workspace_id", "label"]
             )
-            now = utcnow()
+            now = utc_now()
             self.session.execute(
                 statement,
                 [
@@ -2312,7 +2198,7 @@ class ResponseWriter:
             }
         )
         new = with_email[["account_id", "person_key", "respondent", "email"]].assign(
-            name_key=mapped(fold, text_array(with_email["respondent"]))
+            name_key=mapped(name_key, text_array(with_email["respondent"]))
         )
         matches = new.merge(old, on=["account_id", "name_key"])
         matches = matches.drop_duplicates("old_id").drop_duplicates(["account_id", "person_key"])

@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.core.clock import utc_now
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -35,10 +37,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -89,8 +87,8 @@ class Account(Base):
     team: Mapped[list[str]] = mapped_column(default=list)
     channel: Mapped[str | None] = mapped_column(String(100))
     cadence: Mapped[str] = mapped_column(String(20), default="quarterly")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
     respondents: Mapped[list[Respondent]] = relationship(back_populates="account")
 
@@ -105,7 +103,7 @@ class Cycle(Base):
     workspace_id: Mapped[str] = mapped_column(String(32), index=True)
     label: Mapped[str] = mapped_column(String(50))
     starts_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class Respondent(Base):
@@ -170,7 +168,7 @@ class Benchmark(Base):
     satisfaction_mean: Mapped[float | None] = mapped_column(Float)
     nps: Mapped[float | None] = mapped_column(Float)
     attribute_means: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    computed_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class Meeting(Base):
@@ -189,8 +187,8 @@ class Meeting(Base):
     digest_due_at: Mapped[datetime | None]
     digest_posted_at: Mapped[datetime | None]
     digest_ts: Mapped[str | None] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 
 class Commitment(Base):
@@ -215,7 +213,7 @@ class Commitment(Base):
     customer_told: Mapped[bool] = mapped_column(Boolean, default=False)
     answers: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(320))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     done_by: Mapped[str | None] = mapped_column(String(320))
     done_at: Mapped[datetime | None]
     channel: Mapped[str | None] = mapped_column(String(100))
@@ -232,7 +230,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=utc_now)
     actor: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(50))
     entity: Mapped[str] = mapped_column(String(30))
@@ -249,7 +247,7 @@ class ProcessedEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(32))
     event_key: Mapped[str] = mapped_column(String(200))
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class Delivery(Base):
@@ -278,4 +276,4 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
     channel: Mapped[str | None] = mapped_column(String(100))
     message_ts: Mapped[str | None] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.commitments import AnswerChoice, OpenItem
+from bot.core.slack import markup_to_plain
 from bot.settings import AREAS
 from bot.views.commitments import (
     MAX_ROWS,
@@ -23,7 +24,6 @@ from bot.views.commitments import (
     open_list_message,
     owner_dm,
     read_rows,
-    slack_markup_to_plain,
 )
 from storage.models import Commitment
 from tests.slack import assert_valid_blocks, assert_valid_message, assert_valid_view
@@ -54,7 +54,7 @@ def test_notes_are_split_one_row_per_bullet(text: str, rows: list[tuple[str, str
 
 def test_slack_markup_becomes_what_a_person_saw() -> None:
     assert (
-        slack_markup_to_plain(
+        markup_to_plain(
             "see <https://x.example/roadmap|the roadmap> &amp; <#C0ACME001|acct-acme>, "
             "<!here>, <mailto:a@b.example|a@b.example> &lt;3"
         )

@@ -39,8 +39,8 @@ from bot.commitments import (
     open_commitments,
     record_commitments,
 )
+from bot.core.clock import utc_now
 from bot.directory import Directory, TtlCache
-from bot.reports import utc_now
 from bot.runtime import Runtime
 from bot.settings import AREAS
 from bot.slack_client import make_client

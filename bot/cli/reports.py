@@ -7,7 +7,8 @@ import json
 import sys
 
 from bot.accounts import describe_miss, find_account
-from bot.reports import UnknownCycle, build_account_report, utc_now
+from bot.core.clock import utc_now
+from bot.reports import UnknownCycle, build_account_report
 from bot.runtime import Runtime
 from bot.templating import render
 

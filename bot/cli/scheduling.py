@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import datetime
 
-from bot.reports import utc_now
+from bot.core.clock import utc_now
 from bot.runtime import Runtime
 from bot.scheduler import run_due_work
 

@@ -17,18 +17,16 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot import formatting
+from bot.core.slack import USER_MENTION, channel_link, escape, markup_to_plain, mention
 from bot.settings import AREAS, Settings
 from bot.views.common import (
     DATE_AND_TIME,
     Block,
     actions,
     button,
-    channel_link,
     context,
     divider,
-    escape,
     header,
-    mention,
     section,
     slack_date,
     slack_day,
@@ -370,11 +368,6 @@ def read_account_query(values: dict[str, Any]) -> str | None:
 # --- turning meeting notes into rows -----------------------------------------------------------
 
 _BULLET = re.compile(r"^\s*(?:[•◦▪‣*\-–—+]|\d{1,2}[.)]|\[\s?[xX]?\s?\])\s+(?P<item>.+)$")
-_LEADING_MENTION = re.compile(r"^<@(?P<user>[UW][A-Z0-9]+)(?:\|[^>]*)?>[\s:,-]*")
-_MENTION = re.compile(r"<@(?P<user>[UW][A-Z0-9]+)(?:\|(?P<name>[^>]*))?>")
-_CHANNEL = re.compile(r"<#(?P<id>[CG][A-Z0-9]+)(?:\|(?P<name>[^>]*))?>")
-_SPECIAL = re.compile(r"<!(?P<name>[^>|]+)(?:\|(?P<label>[^>]*))?>")
-_LINK = re.compile(r"<(?P<url>[^>|]+)(?:\|(?P<label>[^>]*))?>")
 
 
 def items_from_message(text: str) -> list[RowValues]:
@@ -390,20 +383,12 @@ def items_from_message(text: str) -> list[RowValues]:
 
 def _row_from_item(item: str) -> RowValues:
     owner = None
-    lead = _LEADING_MENTION.match(item.strip())
+    item = item.strip()
+    lead = USER_MENTION.match(item)
     if lead:
         owner = lead.group("user")
-        item = item.strip()[lead.end() :]
-    return RowValues(text=slack_markup_to_plain(item).strip(), owner=owner)
-
-
-def slack_markup_to_plain(text: str) -> str:
-    """What a person sees in Slack, as plain text for an input field."""
-    text = _MENTION.sub(lambda m: "@" + (m.group("name") or m.group("user")), text)
-    text = _CHANNEL.sub(lambda m: "#" + (m.group("name") or m.group("id")), text)
-    text = _SPECIAL.sub(lambda m: m.group("label") or "@" + m.group("name").split("^")[0], text)
-    text = _LINK.sub(lambda m: m.group("label") or m.group("url").removeprefix("mailto:"), text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        item = item[lead.end() :].lstrip(" \t:,-")
+    return RowValues(text=markup_to_plain(item).strip(), owner=owner)
 
 
 def shorten(text: str, limit: int) -> str:

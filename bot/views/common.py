@@ -6,8 +6,6 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.templating import slack_escape
-
 Block = dict[str, Any]
 
 MAX_MESSAGE_BLOCKS = 50
@@ -18,29 +16,8 @@ MAX_BUTTON_TEXT = 75
 MAX_FALLBACK_TEXT = 3000
 
 
-def escape(text: object) -> str:
-    return slack_escape(text)
-
-
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def mention(who: str | None) -> str:
-    """Slack IDs become live mentions; emails and free text are shown, escaped, never linked."""
-    if not who:
-        return "nobody"
-    if who[:1] in ("U", "W") and who[1:].isalnum() and who.isupper():
-        return f"<@{who}>"
-    return escape(who)
-
-
-def channel_link(channel: str | None) -> str:
-    if not channel:
-        return "no channel"
-    if channel.startswith("#"):
-        return escape(channel)
-    return f"<#{channel}>"
 
 
 def slack_date(moment: datetime, fmt: str, fallback_tz: ZoneInfo) -> str:

@@ -18,18 +18,16 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import formatting
+from bot.core.slack import channel_link, escape, mention
 from bot.reports import AccountReport, Figures
 from bot.views.common import (
     MAX_MESSAGE_BLOCKS,
     Block,
     actions,
     button,
-    channel_link,
     context,
     divider,
-    escape,
     header,
-    mention,
     pack_lines,
     section,
     slack_date,

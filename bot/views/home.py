@@ -5,18 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.core.slack import escape
 from bot.home import HomeSummary
 from bot.views.commitments import home_commitment_blocks
-from bot.views.common import (
-    DATE_AND_TIME,
-    Block,
-    context,
-    divider,
-    escape,
-    header,
-    section,
-    slack_date,
-)
+from bot.views.common import DATE_AND_TIME, Block, context, divider, header, section, slack_date
 
 
 def home_view(summary: HomeSummary, tz: ZoneInfo, today: date | None = None) -> Block:

@@ -6,17 +6,15 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.core.slack import channel_link, escape, mention
 from bot.views.common import (
     DATE_AND_TIME,
     MAX_MESSAGE_BLOCKS,
     Block,
     actions,
     button,
-    channel_link,
     context,
-    escape,
     header,
-    mention,
     section,
     slack_date,
     truncate,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.core.slack import escape, mention
 from bot.views.common import (
     DATE_AND_TIME,
     MAX_MESSAGE_BLOCKS,
@@ -24,9 +25,7 @@ from bot.views.common import (
     actions,
     button,
     context,
-    escape,
     header,
-    mention,
     pack_lines,
     section,
     slack_date,

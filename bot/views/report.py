@@ -10,6 +10,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot import formatting
+from bot.core.slack import escape, mention
 from bot.reports import AccountReport, Person
 from bot.views.common import (
     DATE_AND_TIME,
@@ -19,9 +20,7 @@ from bot.views.common import (
     button,
     context,
     divider,
-    escape,
     header,
-    mention,
     pack_lines,
     section,
     slack_date,
