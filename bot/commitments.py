@@ -35,9 +35,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import ledger
 from bot.access import may_access
 from bot.core.identity import is_person, normalized_person
+from bot.delivery import ledger
 from bot.directory import Directory
 from bot.reports import next_cycle_start
 from bot.settings import AREAS, Settings

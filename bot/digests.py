@@ -28,8 +28,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import ledger
 from bot.charts import trend_chart_png
+from bot.delivery import ledger
 from bot.directory import Directory, TtlCache
 from bot.meetings import DIGEST_KIND, digest_key, next_meeting, previous_meeting
 from bot.reports import AccountReport, build_account_report

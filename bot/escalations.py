@@ -30,8 +30,8 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import ledger
 from bot.core.clock import iso_week, working_day_start
+from bot.delivery import ledger
 from bot.directory import Directory, TtlCache
 from bot.reminders import (
     IN_CHUNK,

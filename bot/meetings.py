@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import ledger
 from bot.core.clock import working_days_before
 from bot.core.cycles import MONTH_NUMBERS
+from bot.delivery import ledger
 from bot.settings import Settings
 from storage.db import transaction
 from storage.models import Account, AuditEntry, Meeting

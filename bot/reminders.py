@@ -69,7 +69,6 @@ from sqlalchemy import ARRAY, Engine, String, any_, cast, delete, or_, select, u
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import ledger
 from bot.commitments import SlackWorkspace, check_change
 from bot.core.clock import (
     is_working_day,
@@ -78,6 +77,7 @@ from bot.core.clock import (
     zone,
 )
 from bot.core.slack import is_user_id
+from bot.delivery import ledger
 from bot.directory import TtlCache
 from bot.reports import next_cycle_start
 from bot.runtime import Runtime

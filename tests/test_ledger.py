@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from bot import ledger
+from bot.delivery import ledger
 from bot.runtime import Runtime
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import ledger
+from bot.delivery import ledger
 from bot.meetings import digest_key
 from storage.models import Account, AuditEntry, Meeting
 from tests.conftest import SlackBot

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import ledger
+from bot.delivery import ledger
 from bot.meetings import cancel_meeting, digest_key, move_meeting
 from bot.runtime import Runtime
 from bot.scheduler import start_background_scheduler
