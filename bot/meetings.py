@@ -25,8 +25,9 @@ from bot.core.clock import working_days_before
 from bot.core.cycles import MONTH_NUMBERS
 from bot.delivery import ledger
 from bot.settings import Settings
+from storage import audit
 from storage.db import transaction
-from storage.models import Account, AuditEntry, Meeting
+from storage.models import Account, Meeting
 
 DEFAULT_MEETING_TIME = time(10, 0)
 MAX_LISTED = 20
@@ -333,16 +334,15 @@ def _audit(
     action: str,
     details: dict[str, str],
 ) -> None:
-    session.add(
-        AuditEntry(
-            workspace_id=meeting.workspace_id,
-            at=now,
-            actor=actor,
-            action=action,
-            entity="meeting",
-            entity_id=str(meeting.id),
-            details={"account_id": meeting.account_id, **details},
-        )
+    audit.record(
+        session,
+        workspace_id=meeting.workspace_id,
+        at=now,
+        actor=actor,
+        action=action,
+        entity="meeting",
+        entity_id=meeting.id,
+        details={"account_id": meeting.account_id, **details},
     )
 
 
@@ -432,15 +432,14 @@ def set_exec_sponsor(
     previous = account.exec_sponsor
     account.exec_sponsor = sponsor
     account.updated_at = now
-    session.add(
-        AuditEntry(
-            workspace_id=account.workspace_id,
-            at=now,
-            actor=actor,
-            action="sponsor_set",
-            entity="account",
-            entity_id=str(account.id),
-            details={"from": previous, "to": sponsor},
-        )
+    audit.record(
+        session,
+        workspace_id=account.workspace_id,
+        at=now,
+        actor=actor,
+        action="sponsor_set",
+        entity="account",
+        entity_id=account.id,
+        details={"from": previous, "to": sponsor},
     )
     return previous
