@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
+from storage.bulk import bulk_write_settings
 from storage.importer import (
     DEFAULT_SEGMENT,
     ImportRejected,
@@ -37,7 +38,6 @@ from storage.importer import (
     ResponseWriter,
     Source,
     Table,
-    bulk_write_settings,
     open_table,
     repetitive_response_columns,
     validate_roster,

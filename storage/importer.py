@@ -40,7 +40,6 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -49,13 +48,23 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utc_now
 from bot.core.cycles import cycle_label, cycle_start
 from bot.core.identity import channel_ref, is_email, person_ref
 from bot.core.names import name_key, squeeze
+from storage.bulk import (
+    copy_insert,
+    dialect_insert,
+    executemany,
+    fetch_in,
+    fetch_rows,
+    in_batches,
+    python_values,
+    update_sql,
+    upsert_sql,
+)
 
 CHUNK_ROWS = 100_000
 MAX_PROBLEMS = 50
@@ -1637,128 +1646,6 @@ def ratings_json(ratings: dict[str, np.ndarray], n: int) -> np.ndarray:
 # Writing
 
 
-def _dialect_insert(session: Session) -> Callable[..., Any]:
-    name = session.get_bind().dialect.name
-    if name == "sqlite":
-        return sqlite.insert
-    if name == "postgresql":
-        return postgresql.insert
-    raise NotImplementedError(f"bulk import supports SQLite and PostgreSQL, not {name}")
-
-
-def _positional_dialect(session: Session) -> Any:
-    """The session's dialect, with positional parameters so rows can be plain tuples."""
-    dialect = session.get_bind().dialect
-    if dialect.name == "sqlite":
-        return dialect
-    return type(dialect)(paramstyle="format")
-
-
-def _cursor(session: Session) -> Any:
-    """A DBAPI cursor on the connection of the session's transaction (same BEGIN, same COMMIT)."""
-    return session.connection().connection.dbapi_connection.cursor()
-
-
-def _upsert_sql(
-    session: Session,
-    table: str,
-    columns: Sequence[str],
-    conflict: Sequence[str],
-    update: Sequence[str],
-    *,
-    rows: int = 1,
-    returning: Sequence[str] = (),
-) -> tuple[str, list[str]]:
-    """Compile `INSERT … ON CONFLICT (…) DO UPDATE` (DO NOTHING without `update`), once per shape.
-
-    Returns the SQL and the column order of one row's parameters (rows are laid out one after
-    another in that order for a multi-row statement).
-    """
-    names = list(dict.fromkeys([*columns, *returning]))
-    target = sa.table(table, *(sa.column(name) for name in names))
-    if rows == 1:
-        values: Any = {c: sa.bindparam(c) for c in columns}
-    else:
-        values = [{c: sa.bindparam(f"{c}__{i}") for c in columns} for i in range(rows)]
-    statement = _dialect_insert(session)(target).values(values)
-    if update:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(conflict), set_={c: statement.excluded[c] for c in update}
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
-    if returning:
-        statement = statement.returning(*(target.c[c] for c in returning))
-    compiled = statement.compile(dialect=_positional_dialect(session))
-    order = [name.split("__")[0] for name in compiled.positiontup or []]
-    per_row = order[: len(columns)]
-    if order != per_row * rows:
-        raise RuntimeError(f"unexpected parameter order in {compiled.string[:80]}")
-    return compiled.string, per_row
-
-
-def python_values(values: Any) -> list[Any]:
-    """A column as Python values for the driver: NaN/NaT become None, numpy scalars plain."""
-    array = np.asarray(values)
-    if array.dtype.kind == "f":
-        missing = np.isnan(array)
-        return np.where(missing, None, array).tolist() if missing.any() else array.tolist()
-    if array.dtype.kind == "M":
-        codes, days = pd.factorize(array.astype("datetime64[D]"), use_na_sentinel=True)
-        text = np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D")
-        labels = np.append(text.astype(object), None)  # code -1 (NaT) picks the None
-        return labels[codes].tolist()
-    # Text columns are built with None for "no value", never NaN: nothing to convert.
-    return array.tolist()
-
-
-def executemany(session: Session, sql: str, columns: Sequence[list[Any]]) -> int:
-    """Run one statement for many rows given as columns; returns the rows the database changed."""
-    if not columns or not len(columns[0]):
-        return 0
-    cursor = _cursor(session)
-    try:
-        cursor.executemany(sql, zip(*columns, strict=True))
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
-
-
-def copy_insert(
-    session: Session, table: str, values: dict[str, list[Any]], *, conflict: Sequence[str]
-) -> int:
-    """PostgreSQL: COPY the rows into a scratch table, then one INSERT … ON CONFLICT DO NOTHING.
-
-    COPY is PostgreSQL's bulk path, several times faster than even pipelined executemany; the
-    scratch table (same column types, no constraints) lives until the transaction ends.
-    Returns the number of rows inserted. Names come from this module, never from input.
-    """
-    columns = ", ".join(values)
-    scratch = f"voc_import_{table}"
-    cursor = _cursor(session)
-    try:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {scratch} ON COMMIT DROP AS "
-            f"SELECT {columns} FROM {table} WITH NO DATA"
-        )
-        cursor.execute(f"TRUNCATE {scratch}")
-        with cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
-            for row in zip(*values.values(), strict=True):
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {scratch} "
-            f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
-        )
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
-
-
-def _in_batches(values: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 # --- roster -------------------------------------------------------------------------------
 
 
@@ -1867,7 +1754,6 @@ RESPONSE_WRITE_COLUMNS = (
 # What a re-import compares: everything but the identity (account, cycle, respondent).
 COMPARED_COLUMNS = RESPONSE_WRITE_COLUMNS[3:]
 PEOPLE_COLUMNS = ("account_id", "person_key", "name", "email")
-_LOOKUP_BATCH = 5000
 
 
 @dataclass
@@ -1947,14 +1833,14 @@ class ResponseWriter:
         self._people_index: pd.Index | None = None
         self._people_without_email = False
         self._loaded_accounts: set[int] = set()
-        self._people_insert = _upsert_sql(
+        self._people_insert = upsert_sql(
             session, "respondents", PEOPLE_COLUMNS, ("account_id", "person_key"), ()
         )
         key = ("respondent_id", "cycle_id")
         # New rows go in with DO NOTHING: SQLite runs DO UPDATE with a statement journal per
         # row, which makes a million-row insert three times slower; changed rows use DO UPDATE.
-        self._insert_sql = _upsert_sql(session, "responses", RESPONSE_WRITE_COLUMNS, key, ())
-        self._update_sql = _upsert_sql(
+        self._insert_sql = upsert_sql(session, "responses", RESPONSE_WRITE_COLUMNS, key, ())
+        self._update_sql = upsert_sql(
             session,
             "responses",
             RESPONSE_WRITE_COLUMNS,
@@ -2034,7 +1920,7 @@ class ResponseWriter:
             }
             for key, name in zip(part["account_key"], part["account"], strict=True)
         ]
-        statement = _dialect_insert(self.session)(table).on_conflict_do_nothing(
+        statement = dialect_insert(self.session)(table).on_conflict_do_nothing(
             index_elements=["workspace_id", "name_key"]
         )
         self.session.execute(statement, rows)
@@ -2056,7 +1942,7 @@ class ResponseWriter:
         labels = [str(label) for label in chunk["cycle"].unique() if label]
         new = [label for label in labels if label.casefold() not in self.cycles]
         if new:
-            statement = _dialect_insert(self.session)(Cycle.__table__).on_conflict_do_nothing(
+            statement = dialect_insert(self.session)(Cycle.__table__).on_conflict_do_nothing(
                 index_elements=["workspace_id", "label"]
             )
             now = utc_now()
@@ -2174,7 +2060,7 @@ class ResponseWriter:
         table = Respondent.__table__
         columns = (table.c.account_id, table.c.person_key, table.c.id, table.c.name, table.c.email)
         found: list[Any] = []
-        for batch in _in_batches(todo):
+        for batch in in_batches(todo):
             found.extend(
                 self.session.execute(sa.select(*columns).where(table.c.account_id.in_(batch)))
             )
@@ -2204,7 +2090,7 @@ class ResponseWriter:
         matches = matches.drop_duplicates("old_id").drop_duplicates(["account_id", "person_key"])
         if matches.empty:
             return False
-        sql, order = _update_sql(self.session, "respondents", ("person_key", "name", "email"))
+        sql, order = update_sql(self.session, "respondents", ("person_key", "name", "email"))
         values = {
             "row_id": matches["old_id"].astype(np.int64).tolist(),
             "new_person_key": matches["person_key"].tolist(),
@@ -2241,7 +2127,7 @@ class ResponseWriter:
         if not changed.any():
             return
         ids = self._people["respondent_id"].to_numpy(dtype=np.int64)[where[changed]]
-        sql, order = _update_sql(self.session, "respondents", ("name", "email"))
+        sql, order = update_sql(self.session, "respondents", ("name", "email"))
         values = {
             "row_id": ids.tolist(),
             "new_name": names[changed].tolist(),
@@ -2307,7 +2193,7 @@ class ResponseWriter:
                 return np.arange(above + 1, above + 1 + sent, dtype=np.int64), None, None
         columns = (table.c.id, table.c.account_id, table.c.person_key)
         statement = sa.select(*columns).where(table.c.id > above).order_by(table.c.id)
-        found = _fetch_rows(self.session, statement)
+        found = fetch_rows(self.session, statement)
         ids, accounts, keys = zip(*found, strict=True) if found else ((), (), ())
         return (
             np.asarray(ids, dtype=np.int64),
@@ -2430,7 +2316,7 @@ class ResponseWriter:
         found: list[tuple[Any, ...]] = []
         for cycle_id, group in candidates.groupby("cycle_id"):
             ids = sorted(set(group["respondent_id"].tolist()))
-            found.extend(_fetch_in(self.session, statement, "ids", ids, cycle=int(cycle_id)))
+            found.extend(fetch_in(self.session, statement, "ids", ids, cycle=int(cycle_id)))
         names = ["respondent_id", "cycle_id", *COMPARED_COLUMNS]
         values = list(zip(*found, strict=True)) if found else [()] * len(names)
         stored = object_frame(
@@ -2500,65 +2386,6 @@ class ResponseWriter:
         return sorted(labels, key=lambda label: (cycle_start(label) or date.max, label))
 
 
-def _fetch_in(
-    session: Session,
-    statement: sa.Select[Any],
-    expanding: str,
-    values: Sequence[Any],
-    **params: Any,
-) -> list[tuple[Any, ...]]:
-    """Rows for `… IN (:expanding)` over many values, in batches, as plain driver tuples.
-
-    The statement is compiled once; each batch only widens the IN list (compiling a
-    five-thousand-value IN clause for every batch costs more than running it).
-    """
-    compiled = statement.compile(dialect=_positional_dialect(session))
-    marker = f"__[POSTCOMPILE_{expanding}]"
-    placeholder = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
-    rows: list[tuple[Any, ...]] = []
-    cursor = _cursor(session)
-    try:
-        for batch in _in_batches(values, _LOOKUP_BATCH):
-            sql = compiled.string.replace(marker, ", ".join([placeholder] * len(batch)))
-            flat: list[Any] = []
-            for name in compiled.positiontup or []:
-                if name == expanding:
-                    flat.extend(batch)
-                else:
-                    flat.append(params[name])
-            cursor.execute(sql, flat)
-            rows.extend(cursor.fetchall())
-    finally:
-        cursor.close()
-    return rows
-
-
-def _fetch_rows(session: Session, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
-    """Plain tuples straight from the driver: no Row objects for a hundred thousand rows."""
-    compiled = statement.compile(
-        dialect=_positional_dialect(session), compile_kwargs={"render_postcompile": True}
-    )
-    params = [compiled.params[name] for name in compiled.positiontup or []]
-    cursor = _cursor(session)
-    try:
-        cursor.execute(compiled.string, params)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-
-
-def _update_sql(session: Session, table: str, columns: Sequence[str]) -> tuple[str, list[str]]:
-    """`UPDATE table SET … WHERE id = ?` with parameters named row_id and new_<column>."""
-    target = sa.table(table, sa.column("id"), *(sa.column(c) for c in columns))
-    statement = (
-        sa.update(target)
-        .where(target.c.id == sa.bindparam("row_id"))
-        .values({c: sa.bindparam(f"new_{c}") for c in columns})
-    )
-    compiled = statement.compile(dialect=_positional_dialect(session))
-    return compiled.string, list(compiled.positiontup or [])
-
-
 def _equal_objects(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     left_na = pd.isna(left)
     right_na = pd.isna(right)
@@ -2591,27 +2418,3 @@ def _equal_ratings(new: np.ndarray, stored: np.ndarray) -> np.ndarray:
             except ValueError:
                 same[position] = False
     return same
-
-
-@contextmanager
-def bulk_write_settings(session: Session, cache_mib: int = 64) -> Iterator[None]:
-    """A larger SQLite page cache while a bulk import runs, restored afterwards.
-
-    The responses table has three indexes; with SQLite's default 2 MiB cache, inserting a
-    million rows spends most of its time re-reading index pages. The setting is per connection,
-    so it is put back before the connection returns to the pool. (Statement journals, which
-    SQLite keeps for `DO UPDATE` upserts, stay in memory thanks to `temp_store`, set by
-    storage.db when each connection opens: SQLite refuses to change it inside a transaction.)
-    PostgreSQL needs none of this.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    cursor = _cursor(session)
-    cache = cursor.execute("PRAGMA cache_size").fetchall()[0][0]
-    try:
-        cursor.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
-        yield
-    finally:
-        cursor.execute(f"PRAGMA cache_size = {int(cache)}")
-        cursor.close()
