@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,30 +28,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
+from bot.intake.headers import repetitive_response_columns
+from bot.intake.problems import ImportRejected, ProblemLog
+from bot.intake.reading import Source, Table, open_table
+from bot.intake.responses import ResponseValidator
+from bot.intake.roster import DEFAULT_SEGMENT, validate_roster
+from bot.intake.writing import ResponseWriter, write_roster
 from storage.bulk import bulk_write_settings
-from storage.importer import (
-    DEFAULT_SEGMENT,
-    ImportRejected,
-    ProblemLog,
-    Progress,
-    ResponseValidator,
-    ResponseWriter,
-    Source,
-    Table,
-    open_table,
-    repetitive_response_columns,
-    validate_roster,
-    write_roster,
-)
 from storage.models import Account, AuditEntry, Benchmark, Response
 
 __all__ = [
     "ImportRejected",
     "ImportSummary",
+    "Progress",
     "import_accounts",
     "import_responses",
     "recompute_benchmarks",
 ]
+
+Progress = Callable[[int, int | None], None]
+"""Called after each chunk with (rows done so far, estimated total rows or None)."""
 
 
 @dataclass
