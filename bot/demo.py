@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from bot.feedback import (
+from bot.intake.service import (
     ImportSummary,
     Progress,
     import_accounts,

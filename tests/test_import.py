@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 import bot.intake.reading as reading
 from bot.cli import main as voc
-from bot.feedback import ImportRejected, ImportSummary, import_accounts, import_responses
+from bot.intake.service import ImportRejected, ImportSummary, import_accounts, import_responses
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import (

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from bot.feedback import (
+from bot.intake.service import (
     ImportRejected,
     ImportSummary,
     Progress,

@@ -7,7 +7,7 @@ The contract is `shared/spec/data-formats.md`. One module per step, in the order
 - `headers`: which header cell is which known column;
 - `cells`: vectorised parsing of scores, dates, money, people and channel references;
 - `roster`, `responses`: validation of each file kind (nothing touches a database);
-- `writing`, `people`: validated frames → table rows (through `storage.bulk`).
-
-The use cases that run these steps in one transaction are in `bot.feedback`.
+- `writing`, `people`: validated frames → table rows (through `storage.bulk`);
+- `service`: the use cases (`import_accounts`, `import_responses`, `recompute_benchmarks`), each
+  running these steps in the caller's one transaction.
 """

@@ -1,11 +1,13 @@
-"""Use cases for bringing feedback in: the accounts roster and survey/interview responses.
+"""The import use cases: the accounts roster and survey/interview responses, each one transaction.
 
-Both run inside the caller's session and transaction (the CLI's `transaction()`, later a Slack
-upload handler's), so the import, its benchmarks and its audit entry commit together or not at all.
-A rejected file raises `ImportRejected` and leaves the database as it was: a file that fits in one
-chunk is checked whole before anything is written; bigger files are written chunk by chunk while
-they validate, and a problem found later rolls the session back before the exception leaves this
-module.
+This is the only module of the room that sees a whole import: it opens the file (`reading`),
+validates it (`roster`, `responses`), writes it (`writing`), recomputes the benchmarks it touched
+and records the audit entry. Both use cases run inside the caller's session and transaction (the
+CLI's `transaction()`, later a Slack upload handler's), so the import, its benchmarks and its
+audit entry commit together or not at all. A rejected file raises `ImportRejected` and leaves the
+database as it was: a file that fits in one chunk is checked whole before anything is written;
+bigger files are written chunk by chunk while they validate, and a problem found later rolls the
+session back before the exception leaves this module.
 
 Benchmarks (per segment and for all customers, per cycle) are recomputed here, in SQL, for the
 cycles an import touched, so reports read one small row instead of scanning responses.
@@ -24,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
@@ -34,7 +35,7 @@ from bot.intake.reading import Source, Table, open_table
 from bot.intake.responses import ResponseValidator
 from bot.intake.roster import DEFAULT_SEGMENT, validate_roster
 from bot.intake.writing import ResponseWriter, write_roster
-from storage.bulk import bulk_write_settings
+from storage.bulk import bulk_write_settings, dialect_insert
 from storage.models import Account, AuditEntry, Benchmark, Response
 
 __all__ = [
@@ -536,8 +537,7 @@ def _replace_benchmarks(
     if not rows:
         return
     table = Benchmark.__table__
-    insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
-    statement = insert(table)
+    statement = dialect_insert(session)(table)
     key = ("workspace_id", "cycle_id", "scope", "segment")
     statement = statement.on_conflict_do_update(
         index_elements=list(key),
