@@ -6,8 +6,9 @@ Generates a realistic responses file (13 columns: account, cycle, respondent, em
 date, three scores, two `rating:` columns and a short comment; many accounts, 8 quarterly cycles,
 people answering cycle after cycle) and a roster for its accounts, then in separate processes:
 
-1. imports the roster (not timed), then the responses through `bot.feedback.import_responses` into
-   a fresh database, timing the whole use case: reading, validation, writes, benchmarks, commit;
+1. imports the roster (not timed), then the responses through
+   `bot.intake.service.import_responses` into a fresh database, timing the whole use case:
+   reading, validation, writes, benchmarks, commit;
 2. inserts the same rows with a plain `sqlite3` `executemany` into an equivalent `responses` table
    (same columns, constraints and indexes, same PRAGMAs as the bot's connections), timing only the
    insert and its commit.
@@ -132,7 +133,7 @@ def _with_blanks(rng: np.random.Generator, values: np.ndarray, share: float) -> 
 
 
 def run_import(directory: Path, database_url: str, trace: bool) -> dict[str, Any]:
-    from bot.feedback import import_accounts, import_responses
+    from bot.intake.service import import_accounts, import_responses
     from storage.db import make_engine, session_factory, transaction, upgrade
 
     engine = make_engine(database_url)

@@ -27,7 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.feedback import import_accounts, import_responses
+from bot.intake.service import import_accounts, import_responses
 from bot.runtime import Runtime, open_runtime
 from bot.settings import load_settings
 from bot.web import create_wsgi_app

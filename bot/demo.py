@@ -29,15 +29,15 @@ import pandas as pd
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from bot.feedback import (
+from bot.intake.service import (
     ImportSummary,
+    Progress,
     import_accounts,
     import_responses,
     recompute_benchmarks,
 )
 from bot.meetings import digest_due_at, next_meeting, previous_meeting, schedule_meeting
 from bot.settings import Settings
-from storage.importer import Progress
 from storage.models import (
     Account,
     AuditEntry,

@@ -63,7 +63,7 @@ def load(
     responses: Iterable[dict[str, Any]] = (),
     workspace_id: str = "local",
 ) -> None:
-    from bot.feedback import import_accounts, import_responses
+    from bot.intake.service import import_accounts, import_responses
 
     with transaction(runtime.sessions) as session:
         import_accounts(

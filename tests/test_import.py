@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-import storage.importer as importer
+import bot.intake.reading as reading
 from bot.cli import main as voc
-from bot.feedback import ImportRejected, ImportSummary, import_accounts, import_responses
+from bot.intake.service import ImportRejected, ImportSummary, import_accounts, import_responses
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import (
@@ -398,7 +398,7 @@ def test_a_file_with_one_bad_row_writes_nothing(loaded: Runtime) -> None:
 def test_a_bad_row_in_a_later_chunk_undoes_the_chunks_already_written(
     loaded: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(reading, "CHUNK_ROWS", 2)
     rows = [JANE, BOB, ANN, RAJ]
     late_error = RESPONSES_HEADER + "".join(r.replace("2026-Q3", "2026-Q4") for r in rows)
     late_error = late_error.replace(",7,9,9,6,6,", ",7,9,9,6,sixty,")
@@ -411,7 +411,7 @@ def test_a_bad_row_in_a_later_chunk_undoes_the_chunks_already_written(
 def test_duplicates_across_chunks_are_found(
     with_roster: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(reading, "CHUNK_ROWS", 2)
     twice = RESPONSES + JANE.replace("Jane Doe", "Jane D.")
 
     message = rejected(with_roster, twice.encode())
@@ -685,7 +685,7 @@ def test_a_dataframe_source_is_imported_like_a_sheet(with_roster: Runtime) -> No
 def test_progress_is_reported_per_chunk(
     with_roster: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(reading, "CHUNK_ROWS", 2)
     seen: list[tuple[int, int | None]] = []
 
     responses(
@@ -780,7 +780,7 @@ def test_a_broken_line_after_written_chunks_leaves_nothing_even_if_the_caller_go
     loaded: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The use case rolls back itself, so a caller that catches the error cannot commit half."""
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(reading, "CHUNK_ROWS", 2)
     rows = "".join(r.replace("2026-Q3", "2026-Q4") for r in (JANE, BOB, ANN))
     broken = RESPONSES_HEADER + rows + RAJ.replace("\n", ",one cell too many\n")
     before = snapshot(loaded)

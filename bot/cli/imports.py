@@ -10,10 +10,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from bot.feedback import ImportRejected, ImportSummary, import_accounts, import_responses
+from bot.intake.service import (
+    ImportRejected,
+    ImportSummary,
+    Progress,
+    import_accounts,
+    import_responses,
+)
 from bot.runtime import Runtime
 from storage.db import transaction
-from storage.importer import Progress
 
 EXIT_OK = 0
 EXIT_REJECTED = 2

@@ -1,11 +1,13 @@
-"""Use cases for bringing feedback in: the accounts roster and survey/interview responses.
+"""The import use cases: the accounts roster and survey/interview responses, each one transaction.
 
-Both run inside the caller's session and transaction (the CLI's `transaction()`, later a Slack
-upload handler's), so the import, its benchmarks and its audit entry commit together or not at all.
-A rejected file raises `ImportRejected` and leaves the database as it was: a file that fits in one
-chunk is checked whole before anything is written; bigger files are written chunk by chunk while
-they validate, and a problem found later rolls the session back before the exception leaves this
-module.
+This is the only module of the room that sees a whole import: it opens the file (`reading`),
+validates it (`roster`, `responses`), writes it (`writing`), recomputes the benchmarks it touched
+and records the audit entry. Both use cases run inside the caller's session and transaction (the
+CLI's `transaction()`, later a Slack upload handler's), so the import, its benchmarks and its
+audit entry commit together or not at all. A rejected file raises `ImportRejected` and leaves the
+database as it was: a file that fits in one chunk is checked whole before anything is written;
+bigger files are written chunk by chunk while they validate, and a problem found later rolls the
+session back before the exception leaves this module.
 
 Benchmarks (per segment and for all customers, per cycle) are recomputed here, in SQL, for the
 cycles an import touched, so reports read one small row instead of scanning responses.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,34 +26,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
-from storage.importer import (
-    DEFAULT_SEGMENT,
-    ImportRejected,
-    ProblemLog,
-    Progress,
-    ResponseValidator,
-    ResponseWriter,
-    Source,
-    Table,
-    bulk_write_settings,
-    open_table,
-    repetitive_response_columns,
-    validate_roster,
-    write_roster,
-)
+from bot.intake.headers import repetitive_response_columns
+from bot.intake.problems import ImportRejected, ProblemLog
+from bot.intake.reading import Source, Table, open_table
+from bot.intake.responses import ResponseValidator
+from bot.intake.roster import DEFAULT_SEGMENT, validate_roster
+from bot.intake.writing import ResponseWriter, write_roster
+from storage.bulk import bulk_write_settings, dialect_insert
 from storage.models import Account, AuditEntry, Benchmark, Response
 
 __all__ = [
     "ImportRejected",
     "ImportSummary",
+    "Progress",
     "import_accounts",
     "import_responses",
     "recompute_benchmarks",
 ]
+
+Progress = Callable[[int, int | None], None]
+"""Called after each chunk with (rows done so far, estimated total rows or None)."""
 
 
 @dataclass
@@ -540,8 +537,7 @@ def _replace_benchmarks(
     if not rows:
         return
     table = Benchmark.__table__
-    insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
-    statement = insert(table)
+    statement = dialect_insert(session)(table)
     key = ("workspace_id", "cycle_id", "scope", "segment")
     statement = statement.on_conflict_do_update(
         index_elements=list(key),

@@ -1,0 +1,232 @@
+"""Bulk writes and reads through the DBAPI cursor of a session's transaction.
+
+Generic over tables: these helpers know SQL dialects, parameter layouts and the PostgreSQL COPY
+path, never what a row means. Feature code (the importer) decides which rows to write; the
+statements built here are compiled once per shape and run with plain tuples through
+`executemany`, because ORM objects or per-row SQLAlchemy parameter processing cost several times
+more at a million rows. Everything runs on the connection of the caller's session, so it lands in
+the caller's one transaction (same BEGIN, same COMMIT).
+
+SQLite and PostgreSQL are supported; `INSERT … ON CONFLICT` is built with
+`sqlalchemy.dialects.<dialect>.insert`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+LOOKUP_BATCH = 5000
+"""Values per `IN (…)` list when reading rows back by key."""
+
+
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        return sqlite.insert
+    if name == "postgresql":
+        return postgresql.insert
+    raise NotImplementedError(f"bulk import supports SQLite and PostgreSQL, not {name}")
+
+
+def _positional_dialect(session: Session) -> Any:
+    """The session's dialect, with positional parameters so rows can be plain tuples."""
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite":
+        return dialect
+    return type(dialect)(paramstyle="format")
+
+
+def _cursor(session: Session) -> Any:
+    """A DBAPI cursor on the connection of the session's transaction (same BEGIN, same COMMIT)."""
+    return session.connection().connection.dbapi_connection.cursor()
+
+
+def upsert_sql(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    conflict: Sequence[str],
+    update: Sequence[str],
+    *,
+    rows: int = 1,
+    returning: Sequence[str] = (),
+) -> tuple[str, list[str]]:
+    """Compile `INSERT … ON CONFLICT (…) DO UPDATE` (DO NOTHING without `update`), once per shape.
+
+    Returns the SQL and the column order of one row's parameters (rows are laid out one after
+    another in that order for a multi-row statement).
+    """
+    names = list(dict.fromkeys([*columns, *returning]))
+    target = sa.table(table, *(sa.column(name) for name in names))
+    if rows == 1:
+        values: Any = {c: sa.bindparam(c) for c in columns}
+    else:
+        values = [{c: sa.bindparam(f"{c}__{i}") for c in columns} for i in range(rows)]
+    statement = dialect_insert(session)(target).values(values)
+    if update:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(conflict), set_={c: statement.excluded[c] for c in update}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
+    if returning:
+        statement = statement.returning(*(target.c[c] for c in returning))
+    compiled = statement.compile(dialect=_positional_dialect(session))
+    order = [name.split("__")[0] for name in compiled.positiontup or []]
+    per_row = order[: len(columns)]
+    if order != per_row * rows:
+        raise RuntimeError(f"unexpected parameter order in {compiled.string[:80]}")
+    return compiled.string, per_row
+
+
+def python_values(values: Any) -> list[Any]:
+    """A column as Python values for the driver: NaN/NaT become None, numpy scalars plain."""
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        missing = np.isnan(array)
+        return np.where(missing, None, array).tolist() if missing.any() else array.tolist()
+    if array.dtype.kind == "M":
+        codes, days = pd.factorize(array.astype("datetime64[D]"), use_na_sentinel=True)
+        text = np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D")
+        labels = np.append(text.astype(object), None)  # code -1 (NaT) picks the None
+        return labels[codes].tolist()
+    # Text columns are built with None for "no value", never NaN: nothing to convert.
+    return array.tolist()
+
+
+def executemany(session: Session, sql: str, columns: Sequence[list[Any]]) -> int:
+    """Run one statement for many rows given as columns; returns the rows the database changed."""
+    if not columns or not len(columns[0]):
+        return 0
+    cursor = _cursor(session)
+    try:
+        cursor.executemany(sql, zip(*columns, strict=True))
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def copy_insert(
+    session: Session, table: str, values: dict[str, list[Any]], *, conflict: Sequence[str]
+) -> int:
+    """PostgreSQL: COPY the rows into a scratch table, then one INSERT … ON CONFLICT DO NOTHING.
+
+    COPY is PostgreSQL's bulk path, several times faster than even pipelined executemany; the
+    scratch table (same column types, no constraints) lives until the transaction ends.
+    Returns the number of rows inserted. Names come from the calling code, never from input.
+    """
+    columns = ", ".join(values)
+    scratch = f"voc_import_{table}"
+    cursor = _cursor(session)
+    try:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {scratch} ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {scratch}")
+        with cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
+            for row in zip(*values.values(), strict=True):
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {scratch} "
+            f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+        )
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def in_batches(values: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def fetch_in(
+    session: Session,
+    statement: sa.Select[Any],
+    expanding: str,
+    values: Sequence[Any],
+    **params: Any,
+) -> list[tuple[Any, ...]]:
+    """Rows for `… IN (:expanding)` over many values, in batches, as plain driver tuples.
+
+    The statement is compiled once; each batch only widens the IN list (compiling a
+    five-thousand-value IN clause for every batch costs more than running it).
+    """
+    compiled = statement.compile(dialect=_positional_dialect(session))
+    marker = f"__[POSTCOMPILE_{expanding}]"
+    placeholder = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+    rows: list[tuple[Any, ...]] = []
+    cursor = _cursor(session)
+    try:
+        for batch in in_batches(values, LOOKUP_BATCH):
+            sql = compiled.string.replace(marker, ", ".join([placeholder] * len(batch)))
+            flat: list[Any] = []
+            for name in compiled.positiontup or []:
+                if name == expanding:
+                    flat.extend(batch)
+                else:
+                    flat.append(params[name])
+            cursor.execute(sql, flat)
+            rows.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return rows
+
+
+def fetch_rows(session: Session, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """Plain tuples straight from the driver: no Row objects for a hundred thousand rows."""
+    compiled = statement.compile(
+        dialect=_positional_dialect(session), compile_kwargs={"render_postcompile": True}
+    )
+    params = [compiled.params[name] for name in compiled.positiontup or []]
+    cursor = _cursor(session)
+    try:
+        cursor.execute(compiled.string, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def update_sql(session: Session, table: str, columns: Sequence[str]) -> tuple[str, list[str]]:
+    """`UPDATE table SET … WHERE id = ?` with parameters named row_id and new_<column>."""
+    target = sa.table(table, sa.column("id"), *(sa.column(c) for c in columns))
+    statement = (
+        sa.update(target)
+        .where(target.c.id == sa.bindparam("row_id"))
+        .values({c: sa.bindparam(f"new_{c}") for c in columns})
+    )
+    compiled = statement.compile(dialect=_positional_dialect(session))
+    return compiled.string, list(compiled.positiontup or [])
+
+
+@contextmanager
+def bulk_write_settings(session: Session, cache_mib: int = 64) -> Iterator[None]:
+    """A larger SQLite page cache while a bulk import runs, restored afterwards.
+
+    The responses table has three indexes; with SQLite's default 2 MiB cache, inserting a
+    million rows spends most of its time re-reading index pages. The setting is per connection,
+    so it is put back before the connection returns to the pool. (Statement journals, which
+    SQLite keeps for `DO UPDATE` upserts, stay in memory thanks to `temp_store`, set by
+    storage.db when each connection opens: SQLite refuses to change it inside a transaction.)
+    PostgreSQL needs none of this.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    cursor = _cursor(session)
+    cache = cursor.execute("PRAGMA cache_size").fetchall()[0][0]
+    try:
+        cursor.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
+        yield
+    finally:
+        cursor.execute(f"PRAGMA cache_size = {int(cache)}")
+        cursor.close()
