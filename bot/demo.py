@@ -35,7 +35,9 @@ from bot.feedback import (
     import_responses,
     recompute_benchmarks,
 )
-from bot.meetings import digest_due_at, next_meeting, previous_meeting, schedule_meeting
+from bot.meetings.queries import next_meeting, previous_meeting
+from bot.meetings.rules import digest_due_at
+from bot.meetings.service import schedule_meeting
 from bot.settings import Settings
 from storage.importer import Progress
 from storage.models import (

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.delivery import ledger
-from bot.meetings import digest_key
+from bot.meetings.rules import digest_key
 from storage.models import Account, AuditEntry, Meeting
 from tests.conftest import SlackBot
 from tests.portfolio import AM, MEMBER, OUTSIDER, SPONSOR, account_row, load
