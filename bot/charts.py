@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from bot.reports import AccountReport
+from bot.reports.model import AccountReport
 
 ACCOUNT_COLOUR = "#1264a3"
 SEGMENT_COLOUR = "#9a9a9a"

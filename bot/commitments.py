@@ -35,11 +35,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.access import may_access
+from bot.accounts.access import may_access
 from bot.core.identity import is_person, normalized_person
 from bot.delivery import ledger
 from bot.directory import Directory
-from bot.reports import next_cycle_start
+from bot.reports.queries import next_cycle_start
 from bot.settings import AREAS, Settings
 from bot.views import commitments as views
 from storage.db import transaction

@@ -36,7 +36,9 @@ from bot.intake.service import (
     import_responses,
     recompute_benchmarks,
 )
-from bot.meetings import digest_due_at, next_meeting, previous_meeting, schedule_meeting
+from bot.meetings.queries import next_meeting, previous_meeting
+from bot.meetings.rules import digest_due_at
+from bot.meetings.service import schedule_meeting
 from bot.settings import Settings
 from storage.models import (
     Account,

@@ -31,8 +31,10 @@ from sqlalchemy.orm import Session
 from bot.charts import trend_chart_png
 from bot.delivery import ledger
 from bot.directory import Directory, TtlCache
-from bot.meetings import DIGEST_KIND, digest_key, next_meeting, previous_meeting
-from bot.reports import AccountReport, build_account_report
+from bot.meetings.queries import next_meeting, previous_meeting
+from bot.meetings.rules import DIGEST_KIND, digest_key
+from bot.reports.assemble import build_account_report
+from bot.reports.model import AccountReport
 from bot.runtime import Runtime
 from bot.views.digest import digest_blocks, digest_fallback_text
 from storage.db import transaction

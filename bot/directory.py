@@ -3,23 +3,45 @@
 Access checks and timezone rendering ask the same questions on every request (who is this, what
 is their email and timezone, who is in that channel); asking Slack each time would make every
 report wait on several Web API round trips and burn rate limits.
+
+Only Slack's definite answers are kept: "no such user" (`user_not_found`) or "no such channel"
+is an answer and is cached like any other, but a rate limit, a 5xx or a dropped connection says
+nothing about the person. Those raise `DirectoryUnavailable` and leave the cache untouched, so
+a busy Slack is never remembered as "not on the team" or "nobody in the channel".
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from cachetools import TTLCache
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.core.identity import as_email
 from bot.core.slack import is_user_id
 
 DEFAULT_TTL_SECONDS = 300.0
+DEFAULT_MAX_ENTRIES = 50_000  # a large workspace's people, emails and channels, a few MB
+PAGE_SIZE = 1000
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "service_unavailable", "fatal_error", "request_timeout"}
+)
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+class DirectoryUnavailable(SlackClientError):
+    """Slack could not answer now (rate limit, outage, dropped connection): ask again later.
+
+    A `SlackClientError`, so code that already treats Slack client errors as "try again later"
+    (the delivery ledger's retries) treats an unanswered lookup the same way.
+    """
 
 
 @dataclass(frozen=True)
@@ -32,25 +54,31 @@ class SlackUser:
 
 
 class TtlCache:
-    """A small thread-safe cache shared by every request of a process."""
+    """The directory's cache: entries expire after `ttl` seconds; safe to share across threads.
+
+    One instance lives as long as the app (see `bot.services.Services`), so every request of a
+    process reads the same answers. A loader that raises stores nothing.
+    """
 
     def __init__(
-        self, ttl: float = DEFAULT_TTL_SECONDS, clock: Callable[[], float] = time.monotonic
+        self,
+        ttl: float = DEFAULT_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        maxsize: int = DEFAULT_MAX_ENTRIES,
     ) -> None:
         self.ttl = ttl
-        self.clock = clock
-        self._values: dict[tuple[str, ...], tuple[float, Any]] = {}
+        self._values: TTLCache[Hashable, Any] = TTLCache(maxsize=maxsize, ttl=ttl, timer=clock)
         self._lock = threading.Lock()
 
-    def get_or_load(self, key: tuple[str, ...], load: Callable[[], Any]) -> Any:
-        now = self.clock()
+    def get_or_load(self, key: tuple[str, ...], load: Callable[[], T]) -> T:
+        """The cached value, else `load()`'s, remembered; the load runs outside the lock."""
         with self._lock:
-            hit = self._values.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]
+            hit = self._values.get(key, _MISSING)
+        if hit is not _MISSING:
+            return hit  # type: ignore[no-any-return]
         value = load()
         with self._lock:
-            self._values[key] = (now + self.ttl, value)
+            self._values[key] = value
         return value
 
     def forget(self, key: tuple[str, ...]) -> None:
@@ -58,8 +86,29 @@ class TtlCache:
             self._values.pop(key, None)
 
 
+def is_transient(error: SlackApiError) -> bool:
+    """Whether Slack's failure says "not now" rather than answering the question."""
+    status = getattr(error.response, "status_code", 200)
+    return status == 429 or status >= 500 or error.response.get("error") in TRANSIENT_ERRORS
+
+
+def _ask_slack(call: Callable[[], T]) -> T | None:
+    """Slack's answer, None when Slack definitely says no, `DirectoryUnavailable` otherwise."""
+    try:
+        return call()
+    except SlackApiError as error:
+        if is_transient(error):
+            raise DirectoryUnavailable(str(error.response.get("error"))) from error
+        return None
+    except (SlackClientError, OSError) as error:
+        raise DirectoryUnavailable(f"{type(error).__name__}: {error}") from error
+
+
 class Directory:
-    """Slack lookups for one workspace, answered from the shared cache when possible."""
+    """Slack lookups for one workspace, answered from the shared cache when possible.
+
+    Every method may raise `DirectoryUnavailable`; none caches a failure as an answer.
+    """
 
     def __init__(self, client: WebClient, workspace_id: str, cache: TtlCache) -> None:
         self.client = client
@@ -72,10 +121,10 @@ class Directory:
         )
 
     def _load_user(self, user_id: str) -> SlackUser | None:
-        try:
-            data = self.client.users_info(user=user_id)["user"]
-        except SlackApiError:
+        answer = _ask_slack(lambda: self.client.users_info(user=user_id))
+        if answer is None:
             return None
+        data = answer["user"]
         profile = data.get("profile") or {}
         return SlackUser(
             id=data["id"],
@@ -86,7 +135,10 @@ class Directory:
         )
 
     def user_id_of(self, who: str | None) -> str | None:
-        """The Slack user a person written as an ID or an email is, when Slack knows them."""
+        """The Slack user a person written as an ID or an email is, when Slack knows them.
+
+        Rosters name people by email; this is the one place such an email becomes a Slack user.
+        """
         if not who:
             return None
         if is_user_id(who):
@@ -100,16 +152,15 @@ class Directory:
         )
 
     def _lookup_email(self, email: str) -> str | None:
-        try:
-            return self.client.users_lookupByEmail(email=email)["user"]["id"]
-        except SlackApiError:
-            return None
+        answer = _ask_slack(lambda: self.client.users_lookupByEmail(email=email))
+        return str(answer["user"]["id"]) if answer is not None else None
 
     def timezone_of(self, user_id: str) -> str | None:
         user = self.user(user_id)
         return user.tz if user else None
 
     def channel_members(self, channel: str) -> frozenset[str]:
+        """Who is in a channel (ID or `#name`); empty when Slack says there is no such channel."""
         channel_id = self.channel_id(channel)
         if channel_id is None:
             return frozenset()
@@ -120,20 +171,21 @@ class Directory:
     def _load_members(self, channel_id: str) -> frozenset[str]:
         members: set[str] = set()
         cursor = None
-        try:
-            while True:
-                page = self.client.conversations_members(
-                    channel=channel_id, limit=1000, cursor=cursor
+        while True:
+            page = _ask_slack(
+                lambda cursor=cursor: self.client.conversations_members(
+                    channel=channel_id, limit=PAGE_SIZE, cursor=cursor
                 )
-                members.update(page.get("members") or [])
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    return frozenset(members)
-        except SlackApiError:
-            return frozenset(members)
+            )
+            if page is None:
+                return frozenset(members)
+            members.update(page.get("members") or [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return frozenset(members)
 
     def channel_id(self, channel: str) -> str | None:
-        """Rosters may name channels as `#acct-acme`; Slack's APIs want the ID."""
+        """Rosters may name channels as `#acct-acme`, public or private; Slack wants the ID."""
         if not channel.startswith("#"):
             return channel
         name = channel[1:].lower()
@@ -142,17 +194,22 @@ class Directory:
         )
 
     def _find_channel(self, name: str) -> str | None:
+        """Private channels are listed only when the bot is in them, which posting needs anyway."""
         cursor = None
-        try:
-            while True:
-                page = self.client.conversations_list(
-                    limit=1000, cursor=cursor, exclude_archived=True, types="public_channel"
+        while True:
+            page = _ask_slack(
+                lambda cursor=cursor: self.client.conversations_list(
+                    limit=PAGE_SIZE,
+                    cursor=cursor,
+                    exclude_archived=True,
+                    types="public_channel,private_channel",
                 )
-                for found in page.get("channels") or []:
-                    if found.get("name") == name:
-                        return found["id"]
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    return None
-        except SlackApiError:
-            return None
+            )
+            if page is None:
+                return None
+            for found in page.get("channels") or []:
+                if found.get("name") == name:
+                    return str(found["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None

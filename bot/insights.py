@@ -3,7 +3,8 @@
 Everything here follows "Definitions used in every report" in `shared/spec/data-formats.md`.
 No database, no Slack, no I/O: callers load responses into a DataFrame, these functions turn
 them into figures, and the report layers decide how to say them. Keeping the arithmetic in one
-place is what makes an account's numbers and its benchmarks comparable.
+place is what makes an account's numbers and its benchmarks comparable, and is why this module
+stays one file past 600 lines: splitting the definitions would let them drift apart.
 
 Input frames have one row per person per cycle with the columns `respondent_key`, `respondent`,
 `title`, `role`, `satisfaction` (0–10, always present), `recommend` and `continue` (0–10 or NaN

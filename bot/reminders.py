@@ -79,7 +79,7 @@ from bot.core.clock import (
 from bot.core.slack import is_user_id
 from bot.delivery import ledger
 from bot.directory import TtlCache
-from bot.reports import next_cycle_start
+from bot.reports.queries import next_cycle_start
 from bot.runtime import Runtime
 from bot.scheduler import Delivered, DueItem
 from bot.settings import Settings

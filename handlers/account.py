@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -12,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.charts import trend_chart_png
 from bot.core.clock import utc_now
-from bot.reports import AccountReport, build_account_report
+from bot.reports.service import account_report
 from bot.views.report import (
     SHOW_PEOPLE_ACTION,
     TREND_CHART_ACTION,
@@ -21,8 +20,9 @@ from bot.views.report import (
     report_fallback_text,
 )
 from handlers.command import CommandRequest, CommandRouter, Subcommand
-from handlers.common import account_if_allowed, account_named_in, reader_timezone
-from storage.models import Account
+from handlers.common import typed_account
+from handlers.errors import answering
+from handlers.subjects import account_report_from_button
 
 log = logging.getLogger(__name__)
 
@@ -37,69 +37,43 @@ def register(app: App, router: CommandRouter) -> None:
             run=show_account_report,
         )
     )
-    app.action(SHOW_PEOPLE_ACTION)(show_all_people)
-    app.action(TREND_CHART_ACTION)(send_trend_chart)
+    app.action(SHOW_PEOPLE_ACTION)(answering(show_all_people))
+    app.action(TREND_CHART_ACTION)(answering(send_trend_chart))
 
 
 def show_account_report(request: CommandRequest) -> None:
     if not request.raw_args:
         request.reply("Which account? For example `/voc account acme`.")
         return
-    services = request.services
-    with services.runtime.sessions() as session:
-        account = account_named_in(session, request, request.raw_args)
-        if account is None:
-            return
-        report = build_account_report(session, account, now=utc_now())
-    tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
-    request.reply(report_fallback_text(report), report_blocks(report, tz))
-
-
-def _private_reply(respond: Respond) -> Callable[[str], None]:
-    def reply(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
-
-    return reply
-
-
-def _report_for_action(
-    body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
-) -> AccountReport | None:
-    """The report a button refers to, checked again: the clicker may not be the requester."""
-    services = context["services"]
-    reply = _private_reply(respond)
-    with services.runtime.sessions() as session:
-        account = session.get(Account, int(body["actions"][0]["value"]))
-        if account is None or account.workspace_id != context["workspace_id"]:
-            reply("That account no longer exists.")
-            return None
-        user_id = body["user"]["id"]
-        if not account_if_allowed(
-            services, client, context["workspace_id"], user_id, account, reply
-        ):
-            return None
-        return build_account_report(session, account, now=utc_now())
+    report = account_report(
+        request.runtime,
+        request.workspace_id,
+        typed_account(request.raw_args),
+        reader=request.reader,
+        now=utc_now(),
+    )
+    request.reply(report_fallback_text(report), report_blocks(report, request.tz))
 
 
 def show_all_people(
-    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
     ack()
-    report = _report_for_action(body, context, client, respond)
-    if report is not None:
-        client.views_open(trigger_id=body["trigger_id"], view=people_modal(report))
+    report = account_report_from_button(body, context)
+    client.views_open(trigger_id=body["trigger_id"], view=people_modal(report))
 
 
 def send_trend_chart(
-    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+    ack: Ack,
+    body: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    respond: Respond,
+    user_id: str,
 ) -> None:
     """The report is private, so the chart goes to the requester's DM, not the channel."""
     ack()
-    report = _report_for_action(body, context, client, respond)
-    if report is None:
-        return
-    reply = _private_reply(respond)
-    user_id = body["user"]["id"]
+    report = account_report_from_button(body, context)
     try:
         dm = client.conversations_open(users=user_id)["channel"]["id"]
         client.files_upload_v2(
@@ -110,6 +84,10 @@ def send_trend_chart(
         )
     except SlackApiError as error:
         log.warning("trend chart upload failed: %s", error)
-        reply("Sorry, the chart could not be sent. Try again in a minute.")
+        _tell(respond, "Sorry, the chart could not be sent. Try again in a minute.")
         return
-    reply("The trend chart is in your DMs.")
+    _tell(respond, "The trend chart is in your DMs.")
+
+
+def _tell(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)

@@ -6,13 +6,17 @@ import logging
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.accounts.access import Reader
 from bot.core.slack import escape
+from bot.runtime import Runtime
 from bot.services import Services
+from handlers.errors import ANSWERED, reason_for
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,12 @@ class CommandRequest:
     respond: Respond
     client: WebClient
     services: Services
+    reader: Reader
+    tz: tzinfo  # the requester's timezone, looked up when first used (handlers.middleware)
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.services.runtime
 
     def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """Only the requester sees it: feedback names people and quotes them."""
@@ -87,7 +97,10 @@ class CommandRouter:
         if subcommand is None:
             request.reply(self.help_text(unknown=request.subcommand))
             return
-        subcommand.run(request)
+        try:
+            subcommand.run(request)
+        except ANSWERED as error:
+            request.reply(reason_for(error))
 
     def _parse(
         self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
@@ -110,6 +123,8 @@ class CommandRouter:
             respond=respond,
             client=client,
             services=context["services"],
+            reader=context["reader"],
+            tz=context["tz"],
         )
 
     def help_text(self, unknown: str | None = None) -> str:

@@ -19,8 +19,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.access import may_access, whom_to_ask
-from bot.accounts import describe_miss, find_account
+from bot.accounts.access import may_access, whom_to_ask
+from bot.accounts.queries import describe_miss, find_account
 from bot.commitments import (
     Announcement,
     CommitmentDraft,

@@ -1,4 +1,9 @@
-"""Steps most listeners share: find the account a person named and check they may use it."""
+"""Steps most listeners share: find the account a person named and check they may use it.
+
+The listeners of this room get the account through `bot.accounts.service` and let refusals
+travel as `bot.errors`; these reply-callback helpers serve the listeners that still answer
+with their own reply.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,20 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.access import may_access
-from bot.accounts import describe_miss, find_account
+from bot.accounts.access import may_access
+from bot.accounts.queries import describe_miss, find_account
 from bot.core.clock import zone
 from bot.core.slack import unescape
+from bot.directory import DirectoryUnavailable
 from bot.services import Services
 from bot.views.report import refusal_text
 from handlers.command import CommandRequest
 from storage.models import Account
+
+
+def typed_account(text: str) -> str:
+    """The account name as typed in `/voc`: Slack's escaping undone, stray quotes dropped."""
+    return unescape(text).strip("\"'")
 
 
 def account_for(
@@ -43,7 +54,7 @@ def account_named_in(session: Session, request: CommandRequest, query: str) -> A
         request.client,
         request.workspace_id,
         request.user_id,
-        unescape(query).strip("\"'"),
+        typed_account(query),
         request.reply,
     )
 
@@ -67,6 +78,10 @@ def account_if_allowed(
 def reader_timezone(
     services: Services, client: WebClient, workspace_id: str, user_id: str
 ) -> ZoneInfo:
-    """The reader's Slack timezone, else the configured fallback."""
-    name = services.directory(client, workspace_id).timezone_of(user_id)
+    """The reader's Slack timezone, else the configured fallback (also while Slack is busy:
+    a time shown in the team's zone beats no answer at all)."""
+    try:
+        name = services.directory(client, workspace_id).timezone_of(user_id)
+    except DirectoryUnavailable:
+        name = None
     return zone(name, services.settings.tz)

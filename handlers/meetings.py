@@ -6,10 +6,8 @@ autocomplete as `<@U123|name>` and `<#C123|name>`, and `&`, `<`, `>` typed by ha
 
 from __future__ import annotations
 
-import json
 import logging
-import re
-from datetime import date, time
+from datetime import date, time, tzinfo
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -17,28 +15,22 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import meetings
-from bot.core.clock import local_moment, utc_now
+from bot.accounts.service import account_named, name_sponsor
+from bot.core.clock import utc_now
 from bot.core.identity import channel_ref, person_ref
 from bot.core.slack import channel_link, escape, unescape
 from bot.digests import describe_error, post_digest_now
-from bot.meetings import (
-    DEFAULT_MEETING_TIME,
-    MeetingInputError,
-    MeetingNotFound,
-    parse_meeting_text,
-    parse_when,
-)
+from bot.errors import BadInput, NotFound
+from bot.meetings import service
+from bot.meetings.rules import meeting_number, parse_meeting_text, parse_when
 from bot.services import Services
 from bot.views import meetings as views
 from handlers.command import CommandRequest, CommandRouter, Subcommand
-from handlers.common import account_if_allowed, account_named_in, reader_timezone
-from storage.db import transaction
-from storage.models import Account, Meeting
+from handlers.common import typed_account
+from handlers.errors import ANSWERED, answering, reason_for
+from handlers.subjects import review_from_button, review_from_view, view_metadata
 
 log = logging.getLogger(__name__)
-
-_MEETING_NUMBER = re.compile(r"^#?(\d+)$")
 
 MEETING_USAGE = (
     "Schedule a review with `/voc meeting ACCOUNT DATE [TIME] [#channel]`, "
@@ -46,6 +38,7 @@ MEETING_USAGE = (
     "List, move or cancel: `/voc meetings [ACCOUNT]`, `/voc meeting move 12 2026-12-04 10:00`, "
     "`/voc meeting cancel 12`."
 )
+CANCELLED_MEANWHILE = "This meeting was cancelled meanwhile."
 
 
 def register(app: App, router: CommandRouter) -> None:
@@ -85,8 +78,8 @@ def register(app: App, router: CommandRouter) -> None:
             run=set_sponsor_command,
         )
     )
-    app.action(views.CANCEL_ACTION)(cancel_from_button)
-    app.action(views.MOVE_ACTION)(open_move_dialog)
+    app.action(views.CANCEL_ACTION)(answering(cancel_from_button))
+    app.action(views.MOVE_ACTION)(answering(open_move_dialog))
     app.view(views.MOVE_CALLBACK)(move_from_dialog)
 
 
@@ -100,9 +93,8 @@ def pop_channel(words: list[str]) -> tuple[list[str], str | None]:
     return words, None
 
 
-def _meeting_number(word: str) -> int | None:
-    match = _MEETING_NUMBER.match(word)
-    return int(match[1]) if match else None
+def _today(tz: tzinfo) -> date:
+    return utc_now().astimezone(tz).date()
 
 
 # -- /voc meeting ----------------------------------------------------------------------------
@@ -124,238 +116,125 @@ def meeting_command(request: CommandRequest) -> None:
 
 
 def schedule_command(request: CommandRequest, words: list[str]) -> None:
-    services = request.services
     words, channel = pop_channel(words)
-    tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
-    now = utc_now()
-    try:
-        text = parse_meeting_text([unescape(w) for w in words], now.astimezone(tz).date())
-        starts_at = local_moment(text.day, text.at or DEFAULT_MEETING_TIME, tz)
-        with transaction(services.runtime.sessions) as session:
-            account = account_named_in(session, request, text.account_query)
-            if account is None:
-                return
-            meeting = meetings.schedule_meeting(
-                session,
-                account,
-                starts_at,
-                channel=channel or account.channel or request.channel_id,
-                actor=request.user_id,
-                now=now,
-                settings=services.settings,
-            )
-    except MeetingInputError as error:
-        request.reply(str(error))
-        return
-    request.reply(views.scheduled_text(meeting, account, tz, time_given=text.at is not None))
-
-
-def _scheduled_meeting(
-    services: Services, workspace_id: str, meeting_id: int | None
-) -> tuple[Meeting, Account] | None:
-    """The scheduled meeting with that number in this workspace, and its account."""
-    if meeting_id is None:
-        return None
-    with services.runtime.sessions() as session:
-        meeting = session.get(Meeting, meeting_id)
-        account = session.get(Account, meeting.account_id) if meeting else None
-    if meeting is None or account is None:
-        return None
-    if meeting.workspace_id != workspace_id or meeting.status != "scheduled":
-        return None
-    return meeting, account
-
-
-def _allowed_meeting(request: CommandRequest, number: int | None) -> tuple[Meeting, Account] | None:
-    """The scheduled meeting with that number, if the requester may change its account."""
-    services = request.services
-    found = _scheduled_meeting(services, request.workspace_id, number)
-    if found is None:
-        request.reply(
-            f"No scheduled meeting #{number}. `/voc meetings` lists them."
-            if number is not None
-            else MEETING_USAGE
-        )
-        return None
-    allowed = account_if_allowed(
-        services, request.client, request.workspace_id, request.user_id, found[1], request.reply
+    text = parse_meeting_text([unescape(w) for w in words], _today(request.tz))
+    review = service.schedule_review(
+        request.runtime,
+        request.workspace_id,
+        text,
+        request.tz,
+        reader=request.reader,
+        channel=channel,
+        fallback_channel=request.channel_id,
+        now=utc_now(),
     )
-    return found if allowed is not None else None
+    request.reply(
+        views.scheduled_text(
+            review.meeting, review.account, request.tz, time_given=text.at is not None
+        )
+    )
+
+
+def _numbered_review(request: CommandRequest, words: list[str]) -> service.Review:
+    """The meeting `move 12 …` / `cancel 12` names, if the requester may change its account."""
+    number = meeting_number(words[0]) if words else None
+    if number is None:
+        raise BadInput(MEETING_USAGE)
+    return service.review_for(request.runtime, request.workspace_id, number, reader=request.reader)
 
 
 def move_command(request: CommandRequest, words: list[str]) -> None:
-    found = _allowed_meeting(request, _meeting_number(words[0]) if words else None)
-    if found is None:
-        return
-    meeting, account = found
-    services = request.services
-    tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
-    now = utc_now()
-    try:
-        day, at = parse_when([unescape(w) for w in words[1:]], now.astimezone(tz).date())
-        moved = meetings.move_meeting(
-            services.runtime.sessions,
-            meeting.id,
-            local_moment(day, at or meeting.starts_at.astimezone(tz).time(), tz),
-            actor=request.user_id,
-            now=now,
-            settings=services.settings,
-        )
-    except (MeetingInputError, MeetingNotFound) as error:
-        request.reply(_meeting_error(error, meeting.id))
-        return
-    request.reply(views.moved_text(moved, account, tz))
+    review = _numbered_review(request, words)
+    day, at = parse_when([unescape(w) for w in words[1:]], _today(request.tz))
+    moved = service.move_review(
+        request.runtime, review, day, at, request.tz, actor=request.user_id, now=utc_now()
+    )
+    request.reply(views.moved_text(moved.meeting, moved.account, request.tz))
 
 
 def cancel_command(request: CommandRequest, words: list[str]) -> None:
-    found = _allowed_meeting(request, _meeting_number(words[0]) if words else None)
-    if found is None:
-        return
-    meeting, account = found
-    services = request.services
-    tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
-    try:
-        cancelled = meetings.cancel_meeting(
-            services.runtime.sessions, meeting.id, actor=request.user_id, now=utc_now()
-        )
-    except MeetingNotFound as error:
-        request.reply(_meeting_error(error, meeting.id))
-        return
-    request.reply(views.cancelled_text(cancelled, account, tz))
-
-
-def _meeting_error(error: Exception, meeting_id: int) -> str:
-    if isinstance(error, MeetingNotFound):
-        return f"Meeting #{meeting_id} is no longer scheduled (cancelled meanwhile?)."
-    return str(error)
+    review = _numbered_review(request, words)
+    cancelled = service.cancel_review(request.runtime, review, actor=request.user_id, now=utc_now())
+    request.reply(views.cancelled_text(cancelled.meeting, cancelled.account, request.tz))
 
 
 def list_meetings(request: CommandRequest, words: list[str]) -> None:
     """With an account: its meetings. Without: the accounts the person is named on."""
-    services = request.services
-    now = utc_now()
-    with services.runtime.sessions() as session:
-        if words:
-            account = account_named_in(session, request, " ".join(words))
-            if account is None:
-                return
-            account_ids: list[int] | None = [account.id]
-        elif services.settings.is_admin(request.user_id):
-            account_ids = None
-        else:
-            user = services.directory(request.client, request.workspace_id).user(request.user_id)
-            email = user.email if user else None
-            account_ids = meetings.accounts_of_person(
-                session, request.workspace_id, request.user_id, email
-            )
-        rows = meetings.upcoming_meetings(
-            session, request.workspace_id, now, account_ids=account_ids
-        )
-    tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
-    request.reply(views.meetings_fallback_text(len(rows)), views.meetings_list_blocks(rows, tz))
+    rows = service.upcoming_for(
+        request.runtime,
+        request.workspace_id,
+        typed_account(" ".join(words)) if words else None,
+        reader=request.reader,
+        now=utc_now(),
+    )
+    request.reply(
+        views.meetings_fallback_text(len(rows)), views.meetings_list_blocks(rows, request.tz)
+    )
 
 
 # -- the list's buttons ----------------------------------------------------------------------
 
 
-def _meeting_from_action(
-    body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
-) -> tuple[Meeting, Account] | None:
-    services: Services = context["services"]
-
-    def reply(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
-
-    meeting_id = _meeting_number(str(body["actions"][0].get("value", "")))
-    found = _scheduled_meeting(services, context["workspace_id"], meeting_id)
-    if found is None:
-        reply(f"Review #{meeting_id} is no longer scheduled.")
-        return None
-    allowed = account_if_allowed(
-        services, client, context["workspace_id"], body["user"]["id"], found[1], reply
-    )
-    return found if allowed is not None else None
-
-
 def cancel_from_button(
-    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+    ack: Ack,
+    body: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+    services: Services,
+    user_id: str,
+    tz: tzinfo,
 ) -> None:
     ack()
-    found = _meeting_from_action(body, context, client, respond)
-    if found is None:
-        return
-    meeting, account = found
-    services: Services = context["services"]
-    user_id = body["user"]["id"]
-    try:
-        cancelled = meetings.cancel_meeting(
-            services.runtime.sessions, meeting.id, actor=user_id, now=utc_now()
-        )
-    except MeetingNotFound:
-        respond(
-            text=f"Review #{meeting.id} is already cancelled.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        return
-    tz = reader_timezone(services, client, context["workspace_id"], user_id)
+    review = review_from_button(body, context)
+    cancelled = service.cancel_review(services.runtime, review, actor=user_id, now=utc_now())
     respond(
-        text=views.cancelled_text(cancelled, account, tz),
+        text=views.cancelled_text(cancelled.meeting, cancelled.account, tz),
         response_type="ephemeral",
         replace_original=False,
     )
 
 
 def open_move_dialog(
-    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, tz: tzinfo
 ) -> None:
     ack()
-    found = _meeting_from_action(body, context, client, respond)
-    if found is None:
-        return
-    meeting, account = found
-    services: Services = context["services"]
-    tz = reader_timezone(services, client, context["workspace_id"], body["user"]["id"])
-    view = views.move_modal(meeting, account, tz, body.get("response_url"))
+    review = review_from_button(body, context)
+    view = views.move_modal(review.meeting, review.account, tz, body.get("response_url"))
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def move_from_dialog(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+    ack: Ack,
+    view: dict[str, Any],
+    context: BoltContext,
+    services: Services,
+    user_id: str,
+    tz: tzinfo,
 ) -> None:
     """Validate before acking, so a past date shows under the field instead of vanishing."""
-    services: Services = context["services"]
-    user_id = body["user"]["id"]
-    metadata = json.loads(view.get("private_metadata") or "{}")
     values = view["state"]["values"]
     day = values[views.MOVE_DATE_BLOCK][views.MOVE_DATE_ACTION]["selected_date"]
     at = values[views.MOVE_TIME_BLOCK][views.MOVE_TIME_ACTION]["selected_time"]
-    tz = reader_timezone(services, client, context["workspace_id"], user_id)
-    now = utc_now()
     try:
-        moved = meetings.move_meeting(
-            services.runtime.sessions,
-            int(metadata["meeting_id"]),
-            local_moment(date.fromisoformat(day), time.fromisoformat(at), tz),
+        review = review_from_view(view, context)
+        moved = service.move_review(
+            services.runtime,
+            review,
+            date.fromisoformat(day),
+            time.fromisoformat(at),
+            tz,
             actor=user_id,
-            now=now,
-            settings=services.settings,
+            now=utc_now(),
         )
-    except MeetingInputError as error:
-        ack(response_action="errors", errors={views.MOVE_DATE_BLOCK: str(error)})
-        return
-    except MeetingNotFound:
-        ack(
-            response_action="errors",
-            errors={views.MOVE_DATE_BLOCK: "This meeting was cancelled meanwhile."},
-        )
+    except ANSWERED as error:
+        reason = CANCELLED_MEANWHILE if isinstance(error, NotFound) else reason_for(error)
+        ack(response_action="errors", errors={views.MOVE_DATE_BLOCK: reason})
         return
     ack()
-    with services.runtime.sessions() as session:
-        account = session.get(Account, moved.account_id)
-    if account is not None and metadata.get("response_url"):
-        WebhookClient(metadata["response_url"]).send(
-            text=views.moved_text(moved, account, tz),
+    response_url = view_metadata(view).get("response_url")
+    if response_url:
+        WebhookClient(response_url).send(
+            text=views.moved_text(moved.meeting, moved.account, tz),
             response_type="ephemeral",
             replace_original=False,
         )
@@ -369,14 +248,12 @@ def post_digest_command(request: CommandRequest) -> None:
     if not words:
         request.reply("Which account? For example `/voc digest acme`.")
         return
-    services = request.services
-    with services.runtime.sessions() as session:
-        account = account_named_in(session, request, " ".join(words))
-    if account is None:
-        return
+    account = account_named(
+        request.runtime, request.workspace_id, typed_account(" ".join(words)), request.reader
+    )
     try:
         posted_in, _ = post_digest_now(
-            services.runtime,
+            request.runtime,
             request.client,
             account,
             channel=channel,
@@ -406,13 +283,12 @@ def set_sponsor_command(request: CommandRequest) -> None:
             "`/voc sponsor acme @jane` (an email works too)."
         )
         return
-    services = request.services
-    now = utc_now()
-    with transaction(services.runtime.sessions) as session:
-        account = account_named_in(session, request, " ".join(words[:-1]))
-        if account is None:
-            return
-        previous = meetings.set_exec_sponsor(
-            session, account, person, actor=request.user_id, now=now
-        )
-    request.reply(views.sponsor_text(account, previous))
+    change = name_sponsor(
+        request.runtime,
+        request.workspace_id,
+        typed_account(" ".join(words[:-1])),
+        person,
+        reader=request.reader,
+        now=utc_now(),
+    )
+    request.reply(views.sponsor_text(change.account, change.previous))

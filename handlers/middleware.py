@@ -1,25 +1,101 @@
-"""Cross-cutting listener concerns: services in the context, one workspace, no replays."""
+"""Cross-cutting listener concerns, applied to every request before any listener runs.
+
+Each request's context carries `services`, `workspace_id`, the acting `user_id`, a `reader`
+(that person, for access checks) and `tz`, the reader's timezone, looked up from Slack the first
+time something is rendered with it and at most once per request. Listeners ask for them by name
+(`def listener(ack, context, tz, reader)`), so none recomputes them.
+
+Use cases raise `bot.errors` exceptions; `handlers.errors` turns them into the person's
+private reply, in one place, instead of a try/except in each listener.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import App, BoltContext, BoltResponse
 from sqlalchemy.exc import IntegrityError
 
+from bot.accounts.access import Reader
 from bot.services import Services
+from handlers.common import reader_timezone
 from storage.db import transaction
 from storage.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
 
 
+class ReaderZone(tzinfo):
+    """The reader's timezone as a `tzinfo` that asks Slack only when first used.
+
+    Most requests (events, buttons that only change state) never render a time, so looking the
+    reader up eagerly would cost a Slack call per request for nothing. Every `tzinfo` method
+    delegates to the resolved `ZoneInfo`, including `fromutc`, so DST folds behave the same.
+    """
+
+    def __init__(self, resolve: Callable[[], ZoneInfo]) -> None:
+        super().__init__()
+        self._resolve = resolve
+        self._zone: ZoneInfo | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        with self._lock:
+            if self._zone is None:
+                self._zone = self._resolve()
+            return self._zone
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return self.zone.utcoffset(dt)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return self.zone.dst(dt)
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return self.zone.tzname(dt)
+
+    def fromutc(self, dt: datetime) -> datetime:
+        zone = self.zone
+        return zone.fromutc(dt.replace(tzinfo=zone)).replace(tzinfo=self)
+
+    def __str__(self) -> str:
+        return str(self.zone)
+
+    def __repr__(self) -> str:
+        return f"ReaderZone({self._zone!s})" if self._zone else "ReaderZone(unresolved)"
+
+
+def acting_user(body: dict[str, Any]) -> str | None:
+    """Who acts: the slash command's user, the clicker, or the event's user."""
+    for user in (body.get("user"), (body.get("event") or {}).get("user"), body.get("user_id")):
+        if isinstance(user, dict) and user.get("id"):
+            return str(user["id"])
+        if isinstance(user, str) and user:
+            return user
+    return None
+
+
 def register(app: App, services: Services) -> None:
-    def inject_services(context: BoltContext, next: Callable[[], Any]) -> Any:
+    def put_request_context(
+        body: dict[str, Any], context: BoltContext, next: Callable[[], Any]
+    ) -> Any:
+        workspace_id = services.workspace_for(context.team_id)
         context["services"] = services
-        context["workspace_id"] = services.workspace_for(context.team_id)
+        context["workspace_id"] = workspace_id
+        user_id = context.user_id or acting_user(body)
+        if user_id:
+            context["user_id"] = user_id
+            client = context.client
+            context["reader"] = Reader(user_id, services.directory(client, workspace_id))
+            context["tz"] = ReaderZone(
+                lambda: reader_timezone(services, client, workspace_id, user_id)
+            )
         return next()
 
     def drop_redelivered_events(
@@ -38,7 +114,7 @@ def register(app: App, services: Services) -> None:
             return BoltResponse(status=200, body="")
         return next()
 
-    app.use(inject_services)
+    app.use(put_request_context)
     app.use(drop_redelivered_events)
 
 

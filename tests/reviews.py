@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.meetings import schedule_meeting
+from bot.meetings.service import schedule_meeting
 from bot.runtime import Runtime
 from bot.scheduler import TickReport, run_due_work
 from storage.db import transaction

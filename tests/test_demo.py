@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import demo
-from bot.accounts import find_account
+from bot.accounts.queries import find_account
 from bot.cli.demo import run_demo
 from bot.intake.service import import_accounts, import_responses
-from bot.reports import build_account_report
+from bot.reports.assemble import build_account_report
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import (

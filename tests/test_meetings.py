@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from bot.meetings import (
+from bot.core.clock import working_days_before
+from bot.meetings.rules import (
     MeetingInputError,
     digest_due_at,
     parse_day,
     parse_meeting_text,
     parse_time_of_day,
     parse_when,
-    working_days_before,
 )
 from bot.settings import Settings
 from tests.reviews import PARIS

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.delivery import ledger
-from bot.meetings import digest_key
+from bot.meetings.rules import digest_key
 from storage.models import Account, AuditEntry, Meeting
 from tests.conftest import SlackBot
 from tests.portfolio import AM, MEMBER, OUTSIDER, SPONSOR, account_row, load
@@ -237,3 +237,41 @@ def test_an_account_not_reviewed_within_its_cadence_is_flagged(
     assert (f"Last customer review meeting was 40 days ago ({cadence} cadence)." in text) == (
         flagged
     )
+
+
+def test_a_forwarded_button_refuses_without_naming_the_account(team_bot: SlackBot) -> None:
+    _ask(team_bot, f"meeting acme {MARCH_4} 10:00")
+    [meeting] = _meetings(team_bot)
+    listing = _ask(team_bot, "meetings acme")
+    team_bot.slack.add_user(OUTSIDER)
+    url = team_bot.slack.response_url()
+    expected = len(team_bot.slack.responses) + 1
+    team_bot.requests.block_action(
+        "meeting_cancel", str(meeting.id), user_id=OUTSIDER, message=listing, response_url=url
+    )
+    team_bot.slack.wait_for_response_url(count=expected)
+    answer = team_bot.slack.responses_to(url)[-1]["text"]
+    assert "not on the account team" in answer and "ACME" not in answer
+    assert _meetings(team_bot)[0].status == "scheduled"
+
+
+def test_the_move_dialog_checks_access_again_when_submitted(team_bot: SlackBot) -> None:
+    _ask(team_bot, f"meeting acme {MARCH_4} 10:00")
+    [meeting] = _meetings(team_bot)
+    listing = _ask(team_bot, "meetings acme")
+    team_bot.requests.block_action(
+        "meeting_move",
+        str(meeting.id),
+        user_id=AM,
+        message=listing,
+        response_url=team_bot.slack.response_url(),
+    )
+    view = team_bot.slack.wait_for("views.open")[0].params["view"]
+    team_bot.slack.add_user(OUTSIDER)
+    values = {
+        "meeting_date": {"date": datepicker_value(f"{YEAR}-03-05")},
+        "meeting_time": {"time": {"type": "timepicker", "selected_time": "16:00"}},
+    }
+    refused = team_bot.requests.view_submission(view, user_id=OUTSIDER, values=values)
+    assert "not on the account team" in refused.json()["errors"]["meeting_date"]
+    assert _meetings(team_bot)[0].starts_at == meeting.starts_at

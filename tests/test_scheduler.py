@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.delivery import ledger
-from bot.meetings import cancel_meeting, digest_key, move_meeting
+from bot.meetings.rules import digest_key
+from bot.meetings.service import cancel_meeting, move_meeting
 from bot.runtime import Runtime
 from bot.scheduler import start_background_scheduler
 from bot.slack_client import client_for_workspace

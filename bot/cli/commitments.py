@@ -27,7 +27,7 @@ from datetime import date
 
 from slack_sdk.errors import SlackApiError
 
-from bot.accounts import describe_miss, find_account
+from bot.accounts.queries import describe_miss, find_account
 from bot.commitments import (
     Announcement,
     CommitmentDraft,

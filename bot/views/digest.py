@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot import formatting
 from bot.core.slack import channel_link, escape, mention
-from bot.reports import AccountReport, Figures
+from bot.reports.model import AccountReport, Figures
 from bot.views.common import (
     MAX_MESSAGE_BLOCKS,
     Block,

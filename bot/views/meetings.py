@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime, tzinfo
 
 from bot.core.slack import channel_link, escape, mention
 from bot.views.common import (
@@ -31,11 +30,11 @@ MOVE_TIME_ACTION = "time"
 MEETINGS_PER_MESSAGE = (MAX_MESSAGE_BLOCKS - 2) // 2
 
 
-def when(moment: datetime, tz: ZoneInfo) -> str:
+def when(moment: datetime, tz: tzinfo) -> str:
     return slack_date(moment, DATE_AND_TIME, tz)
 
 
-def digest_status(meeting: Meeting, tz: ZoneInfo) -> str:
+def digest_status(meeting: Meeting, tz: tzinfo) -> str:
     if meeting.digest_posted_at is not None:
         return f"digest posted {when(meeting.digest_posted_at, tz)}"
     if meeting.digest_due_at is not None:
@@ -43,7 +42,7 @@ def digest_status(meeting: Meeting, tz: ZoneInfo) -> str:
     return "no digest planned"
 
 
-def scheduled_text(meeting: Meeting, account: Account, tz: ZoneInfo, *, time_given: bool) -> str:
+def scheduled_text(meeting: Meeting, account: Account, tz: tzinfo, *, time_given: bool) -> str:
     """The requester's confirmation: what, when, where the digest goes, how to change it."""
     assumed = "" if time_given else " (no time given, so 10:00 your time)"
     return (
@@ -55,14 +54,14 @@ def scheduled_text(meeting: Meeting, account: Account, tz: ZoneInfo, *, time_giv
     )
 
 
-def moved_text(meeting: Meeting, account: Account, tz: ZoneInfo) -> str:
+def moved_text(meeting: Meeting, account: Account, tz: tzinfo) -> str:
     return (
         f":calendar: Review #{meeting.id} with *{escape(account.name)}* moved to "
         f"{when(meeting.starts_at, tz)}; {digest_status(meeting, tz)}."
     )
 
 
-def cancelled_text(meeting: Meeting, account: Account, tz: ZoneInfo) -> str:
+def cancelled_text(meeting: Meeting, account: Account, tz: tzinfo) -> str:
     posted = (
         " Its digest had already been posted."
         if meeting.digest_posted_at is not None
@@ -80,7 +79,7 @@ def meetings_fallback_text(count: int) -> str:
     return f"{count} upcoming review meeting{'s' if count != 1 else ''}"
 
 
-def meetings_list_blocks(rows: list[tuple[Meeting, Account]], tz: ZoneInfo) -> list[Block]:
+def meetings_list_blocks(rows: list[tuple[Meeting, Account]], tz: tzinfo) -> list[Block]:
     """Each meeting with Move and Cancel buttons; a cancel asks for confirmation first."""
     if not rows:
         return [
@@ -125,7 +124,7 @@ def _meeting_buttons(meeting: Meeting, account: Account) -> Block:
     )
 
 
-def move_modal(meeting: Meeting, account: Account, tz: ZoneInfo, response_url: str | None) -> Block:
+def move_modal(meeting: Meeting, account: Account, tz: tzinfo, response_url: str | None) -> Block:
     """Date and time pickers prefilled with the current slot, in the reader's timezone."""
     local = meeting.starts_at.astimezone(tz)
     metadata = {"meeting_id": meeting.id, "response_url": response_url}

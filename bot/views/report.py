@@ -7,11 +7,11 @@ everything in a modal (100 blocks).
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from datetime import tzinfo
 
 from bot import formatting
 from bot.core.slack import escape, mention
-from bot.reports import AccountReport, Person
+from bot.reports.model import AccountReport, Person
 from bot.views.common import (
     DATE_AND_TIME,
     MAX_VIEW_BLOCKS,
@@ -46,7 +46,7 @@ def report_fallback_text(report: AccountReport) -> str:
     )
 
 
-def report_blocks(report: AccountReport, tz: ZoneInfo) -> list[Block]:
+def report_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
     blocks: list[Block] = [header(report.account), context(_identity_line(report))]
     blocks += [section(f":warning: {escape(flag)}") for flag in report.flags]
     if report.current is None:
@@ -182,7 +182,7 @@ def _attribute_blocks(report: AccountReport) -> list[Block]:
     return [section("*Weakest against the segment*\n" + "\n".join(lines))]
 
 
-def _commitment_blocks(report: AccountReport, tz: ZoneInfo) -> list[Block]:
+def _commitment_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
     items = report.open_commitments
     if not items:
         return [divider(), section("*Open commitments*\nNone.")]
@@ -198,7 +198,7 @@ def _commitment_blocks(report: AccountReport, tz: ZoneInfo) -> list[Block]:
     return [divider(), *[section(t) for t in pack_lines(["*Open commitments*", *lines])]]
 
 
-def _schedule_line(report: AccountReport, tz: ZoneInfo) -> str:
+def _schedule_line(report: AccountReport, tz: tzinfo) -> str:
     cycle = slack_day(report.next_cycle_on, tz) if report.next_cycle_on else "not known"
     meeting = (
         slack_date(report.next_meeting_at, DATE_AND_TIME, tz)
@@ -233,4 +233,12 @@ def refusal_text(account_name: str, ask: list[str]) -> str:
     return (
         f"You are not on the account team of *{escape(account_name)}*, so its feedback is not "
         f"shown to you. Ask {who} to add you to the team or its channel."
+    )
+
+
+def anonymous_refusal_text() -> str:
+    """A refusal for a button or dialog: its ID could be anyone's, so it names no account."""
+    return (
+        "You are not on the account team, so I cannot show or change that account. Ask its "
+        "account manager or a VoC admin to add you to the team or its channel."
     )

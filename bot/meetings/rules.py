@@ -1,14 +1,9 @@
-"""Customer review meetings: reading what people type, scheduling, moving, cancelling.
+"""Reading what people type about review meetings, and when a meeting's digest is due: pure.
 
 A meeting owes one pre-meeting digest. Its due time is `digest_lead_days` working days before the
 meeting's day, at `digest_hour`, both in `VOC_TIMEZONE`: Slack exposes no "team timezone", so the
 configured timezone stands for the account team's. Working days are Monday to Friday; public
 holidays are not known to the bot.
-
-Moving a meeting changes its digest key (`digest:<id>:<due>`), so a moved meeting owes a fresh
-digest and the old key is withdrawn from the ledger; cancelling withdraws it too. The ledger is
-written after the meeting's own transaction has committed: SQLite allows one writer at a time, and
-the scheduler re-reads the meeting after claiming, so the order is safe.
 """
 
 from __future__ import annotations
@@ -16,23 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
-
-from sqlalchemy import Row, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import working_days_before
 from bot.core.cycles import MONTH_NUMBERS
-from bot.delivery import ledger
+from bot.errors import BadInput
 from bot.settings import Settings
-from storage import audit
-from storage.db import transaction
-from storage.models import Account, Meeting
 
 DEFAULT_MEETING_TIME = time(10, 0)
-MAX_LISTED = 20
 DIGEST_KIND = "digest"
-
 _WEEKDAYS = {
     name: number
     for number, names in enumerate(
@@ -52,11 +38,12 @@ _ISO_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _AMBIGUOUS_DATE = re.compile(r"^\d{1,2}[-/.]\d{1,2}([-/.]\d{2,4})?$")
 _DAY_NUMBER = re.compile(r"^(\d{1,2})(st|nd|rd|th)?$")
 _TIME = re.compile(r"^(\d{1,2})(?:(?::|\.|h)(\d{2})?)?\s*(am|pm)?$")
+_MEETING_NUMBER = re.compile(r"^#?(\d+)$")
 
 DATE_HELP = "Write the date as 2026-12-03 (or 3 Dec, tomorrow, thursday)."
 
 
-class MeetingInputError(ValueError):
+class MeetingInputError(BadInput):
     """What a person typed cannot be a meeting; the message says what to type instead."""
 
 
@@ -223,223 +210,15 @@ def digest_key(meeting_id: int, due_at: datetime) -> str:
     return f"{DIGEST_KIND}:{meeting_id}:{due_at.astimezone(UTC).isoformat()}"
 
 
-# --------------------------------------------------------------------------------------------
-# Use cases
-
-
-def schedule_meeting(
-    session: Session,
-    account: Account,
-    starts_at: datetime,
-    *,
-    channel: str | None,
-    actor: str,
-    now: datetime,
-    settings: Settings,
-) -> Meeting:
-    """Record the meeting and when its digest is due; the caller commits."""
-    _require_future(starts_at, now)
-    meeting = Meeting(
-        workspace_id=account.workspace_id,
-        account_id=account.id,
-        starts_at=starts_at,
-        channel=channel or account.channel,
-        status="scheduled",
-        created_by=actor,
-        digest_due_at=digest_due_at(starts_at, settings),
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(meeting)
-    session.flush()
-    _audit(session, meeting, actor, now, "meeting_scheduled", {"starts_at": starts_at.isoformat()})
-    return meeting
-
-
-def move_meeting(
-    sessions: sessionmaker[Session],
-    meeting_id: int,
-    starts_at: datetime,
-    *,
-    actor: str,
-    now: datetime,
-    settings: Settings,
-) -> Meeting:
-    """Move a scheduled meeting; a new due time withdraws the old digest and owes a fresh one."""
-    _require_future(starts_at, now)
-    with transaction(sessions) as session:
-        meeting = _scheduled(session, meeting_id)
-        old_start, old_due = meeting.starts_at, meeting.digest_due_at
-        new_due = digest_due_at(starts_at, settings)
-        meeting.starts_at = starts_at
-        meeting.updated_at = now
-        if new_due != old_due:
-            meeting.digest_due_at = new_due
-            meeting.digest_posted_at = None
-            meeting.digest_ts = None
-        details = {"from": old_start.isoformat(), "to": starts_at.isoformat()}
-        _audit(session, meeting, actor, now, "meeting_moved", details)
-    if old_due != new_due:
-        workspace_id = meeting.workspace_id
-        if old_due is not None:
-            ledger.cancel(
-                sessions, workspace_id=workspace_id, key=digest_key(meeting.id, old_due), now=now
-            )
-        ledger.reopen(sessions, workspace_id=workspace_id, key=digest_key(meeting.id, new_due))
-    return meeting
-
-
-def cancel_meeting(
-    sessions: sessionmaker[Session], meeting_id: int, *, actor: str, now: datetime
-) -> Meeting:
-    """Cancel a scheduled meeting and withdraw its digest if it has not gone out."""
-    with transaction(sessions) as session:
-        meeting = _scheduled(session, meeting_id)
-        meeting.status = "cancelled"
-        meeting.updated_at = now
-        _audit(session, meeting, actor, now, "meeting_cancelled", {})
-    if meeting.digest_due_at is not None:
-        ledger.cancel(
-            sessions,
-            workspace_id=meeting.workspace_id,
-            key=digest_key(meeting.id, meeting.digest_due_at),
-            now=now,
-        )
-    return meeting
-
-
-class MeetingNotFound(LookupError):
-    """No scheduled meeting with that number (never existed, cancelled, or another workspace)."""
-
-
-def _scheduled(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.status != "scheduled":
-        raise MeetingNotFound(meeting_id)
-    return meeting
-
-
-def _require_future(starts_at: datetime, now: datetime) -> None:
+def require_future(starts_at: datetime, now: datetime) -> None:
+    """A review is scheduled or moved only into the future."""
     if starts_at <= now:
         raise MeetingInputError(
             "That moment is in the past. Pick a later date (and time) for the review."
         )
 
 
-def _audit(
-    session: Session,
-    meeting: Meeting,
-    actor: str,
-    now: datetime,
-    action: str,
-    details: dict[str, str],
-) -> None:
-    audit.record(
-        session,
-        workspace_id=meeting.workspace_id,
-        at=now,
-        actor=actor,
-        action=action,
-        entity="meeting",
-        entity_id=meeting.id,
-        details={"account_id": meeting.account_id, **details},
-    )
-
-
-def upcoming_meetings(
-    session: Session,
-    workspace_id: str,
-    now: datetime,
-    *,
-    account_ids: list[int] | None = None,
-    limit: int = MAX_LISTED,
-) -> list[tuple[Meeting, Account]]:
-    """Scheduled meetings still ahead, soonest first, with their accounts."""
-    query = (
-        select(Meeting, Account)
-        .join(Account, Account.id == Meeting.account_id)
-        .where(
-            Meeting.workspace_id == workspace_id,
-            Meeting.status == "scheduled",
-            Meeting.starts_at > now,
-        )
-        .order_by(Meeting.starts_at, Meeting.id)
-        .limit(limit)
-    )
-    if account_ids is not None:
-        query = query.where(Meeting.account_id.in_(account_ids))
-    return [(meeting, account) for meeting, account in session.execute(query).all()]
-
-
-def accounts_of_person(
-    session: Session, workspace_id: str, user_id: str, email: str | None
-) -> list[int]:
-    """Accounts whose named team includes the person (Slack ID or email), without Slack calls.
-
-    Reads four short columns of the workspace's accounts, not whole rows.
-    """
-    names = {user_id.casefold()} | ({email.casefold()} if email else set())
-    rows = session.execute(
-        select(Account.id, Account.account_manager, Account.exec_sponsor, Account.team).where(
-            Account.workspace_id == workspace_id
-        )
-    ).all()
-    return [row.id for row in rows if names & _team_names(row)]
-
-
-def _team_names(row: Row[Any]) -> set[str]:
-    entries = (row.account_manager, row.exec_sponsor, *(row.team or []))
-    return {entry.casefold() for entry in entries if entry}
-
-
-def previous_meeting(
-    session: Session, account_id: int, before: datetime, *, exclude: int | None = None
-) -> Meeting | None:
-    """The last review held (not cancelled) before a moment: what "last time" means."""
-    query = (
-        select(Meeting)
-        .where(
-            Meeting.account_id == account_id,
-            Meeting.status != "cancelled",
-            Meeting.starts_at < before,
-        )
-        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-        .limit(1)
-    )
-    if exclude is not None:
-        query = query.where(Meeting.id != exclude)
-    return session.scalars(query).first()
-
-
-def next_meeting(session: Session, account_id: int, now: datetime) -> Meeting | None:
-    """The account's next scheduled review, the one a digest asked for now prepares."""
-    return session.scalars(
-        select(Meeting)
-        .where(
-            Meeting.account_id == account_id,
-            Meeting.status == "scheduled",
-            Meeting.starts_at > now,
-        )
-        .order_by(Meeting.starts_at, Meeting.id)
-        .limit(1)
-    ).first()
-
-
-def set_exec_sponsor(
-    session: Session, account: Account, sponsor: str, *, actor: str, now: datetime
-) -> str | None:
-    """Name the executive sponsor; returns the previous one. Audited: sponsors open doors."""
-    previous = account.exec_sponsor
-    account.exec_sponsor = sponsor
-    account.updated_at = now
-    audit.record(
-        session,
-        workspace_id=account.workspace_id,
-        at=now,
-        actor=actor,
-        action="sponsor_set",
-        entity="account",
-        entity_id=account.id,
-        details={"from": previous, "to": sponsor},
-    )
-    return previous
+def meeting_number(word: str) -> int | None:
+    """`12` or `#12`, as people refer to a meeting the list showed them."""
+    match = _MEETING_NUMBER.match(word)
+    return int(match[1]) if match else None

@@ -1,4 +1,4 @@
-"""Finding an account from what a person typed.
+"""Reading and writing accounts: the account a person typed, by ID, and a person's accounts.
 
 People type `acme`, `Acme corp` or `ACME Corp.`; the bot should find "ACME Corp" without making
 them remember the exact spelling, and when it cannot be sure it should say what it found.
@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.accounts import rules
+from bot.accounts.rules import MAX_LISTED
 from bot.core.names import loose_key, name_key
+from storage import audit
 from storage.models import Account
-
-MAX_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,54 @@ def _closest_names(session: Session, workspace_id: str, query: str) -> list[str]
 
 
 def describe_miss(query: str, match: AccountMatch) -> str:
-    """One sentence a person can act on, in Slack or in the terminal."""
-    if match.candidates:
-        shown = match.candidates[:MAX_LISTED]
-        more = " …" if len(match.candidates) > MAX_LISTED else ""
-        return f'Several accounts match "{query}": {", ".join(shown)}{more}. Which one?'
-    if match.suggestions:
-        return f'No account is called "{query}". Did you mean {" or ".join(match.suggestions)}?'
-    return f'No account is called "{query}".'
+    """Why `find_account` found no single account, in one sentence a person can act on."""
+    return rules.describe_miss(query, match.candidates, match.suggestions)
+
+
+def account_in_workspace(session: Session, workspace_id: str, account_id: int) -> Account | None:
+    """The account an ID names, unless it belongs to another workspace."""
+    account = session.get(Account, account_id)
+    return account if account is not None and account.workspace_id == workspace_id else None
+
+
+def accounts_of_person(
+    session: Session, workspace_id: str, user_id: str, email: str | None
+) -> list[int]:
+    """The accounts whose roster names the person (Slack ID or email): "my accounts".
+
+    The named-team half of the access rule (`rules.is_named_on_team`), without Slack calls:
+    channel membership is not enumerated, since that would ask Slack about every account's
+    channel. Reads four short columns of the workspace's accounts, not whole rows.
+    """
+    rows = session.execute(
+        select(Account.id, Account.account_manager, Account.exec_sponsor, Account.team).where(
+            Account.workspace_id == workspace_id
+        )
+    ).all()
+    return [
+        row.id
+        for row in rows
+        if rules.is_named_on_team(
+            rules.team_entries(row.account_manager, row.exec_sponsor, row.team), user_id, email
+        )
+    ]
+
+
+def set_exec_sponsor(
+    session: Session, account: Account, sponsor: str, *, actor: str, now: datetime
+) -> str | None:
+    """Name the executive sponsor; returns the previous one. Audited: sponsors open doors."""
+    previous = account.exec_sponsor
+    account.exec_sponsor = sponsor
+    account.updated_at = now
+    audit.record(
+        session,
+        workspace_id=account.workspace_id,
+        at=now,
+        actor=actor,
+        action="sponsor_set",
+        entity="account",
+        entity_id=account.id,
+        details={"from": previous, "to": sponsor},
+    )
+    return previous

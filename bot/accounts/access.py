@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.accounts import rules
 from bot.directory import Directory
+from bot.errors import AccessRefused
 from bot.settings import Settings
 from storage.models import Account
 
@@ -19,10 +21,21 @@ class AccessDecision:
     ask: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Reader:
+    """A person in Slack asking to see or change an account, and how to learn about them."""
+
+    user_id: str
+    directory: Directory
+
+    def email(self) -> str | None:
+        user = self.directory.user(self.user_id)
+        return user.email if user else None
+
+
 def team_entries(account: Account) -> list[str]:
     """The account's named team: account manager, exec sponsor, listed members (IDs or emails)."""
-    entries = [account.account_manager, account.exec_sponsor, *(account.team or [])]
-    return [entry for entry in entries if entry]
+    return rules.team_entries(account.account_manager, account.exec_sponsor, account.team)
 
 
 def may_access(
@@ -38,13 +51,13 @@ def may_access(
 
 
 def is_on_team(account: Account, user_id: str, directory: Directory) -> bool:
+    """Named on the roster (by ID, or by the email Slack has for them), or in its channel."""
     entries = team_entries(account)
-    if user_id in entries:
+    if rules.is_named_on_team(entries, user_id, None):
         return True
-    emails = {entry.lower() for entry in entries if "@" in entry}
-    if emails:
+    if rules.names_an_email(entries):
         user = directory.user(user_id)
-        if user is not None and user.email in emails:
+        if user is not None and rules.is_named_on_team(entries, user_id, user.email):
             return True
     return bool(account.channel) and user_id in directory.channel_members(account.channel)
 
@@ -53,3 +66,19 @@ def whom_to_ask(account: Account, settings: Settings) -> list[str]:
     """Someone who can add the person to the team: the account manager, else an admin."""
     people = [p for p in (account.account_manager, account.exec_sponsor) if p]
     return people or sorted(settings.admins)[:3]
+
+
+def require_access(
+    settings: Settings, account: Account, reader: Reader, *, named_by_reader: bool = True
+) -> Account:
+    """The account when the reader may use it; else `AccessRefused`.
+
+    A refusal names the account and whom to ask only when the reader named the account
+    themselves (`named_by_reader`); an ID from a button tells them nothing about it.
+    """
+    decision = may_access(settings, account, reader.user_id, reader.directory)
+    if decision.allowed:
+        return account
+    if named_by_reader:
+        raise AccessRefused(account.name, decision.ask)
+    raise AccessRefused()

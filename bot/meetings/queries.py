@@ -1,0 +1,94 @@
+"""The review meetings the database holds: next, last, upcoming, and one by its number.
+
+The boundary is decided once, here: a meeting starting exactly now is still the *next* one
+(`starts_at >= now`) and not yet the *last review* (`starts_at < now`); it becomes the last
+review the moment after it starts. Reports, digests, the Home tab and `/voc meetings` all read
+these, so "next meeting" and "last review" mean the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Account, Meeting
+
+MAX_LISTED = 20
+SCHEDULED = "scheduled"
+CANCELLED = "cancelled"
+
+
+def next_meeting(session: Session, account_id: int, now: datetime) -> Meeting | None:
+    """The account's next scheduled review, the one a digest asked for now prepares."""
+    return session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.account_id == account_id,
+            Meeting.status == SCHEDULED,
+            Meeting.starts_at >= now,
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(1)
+    ).first()
+
+
+def previous_meeting(
+    session: Session, account_id: int, before: datetime, *, exclude: int | None = None
+) -> Meeting | None:
+    """The last review held (not cancelled) before a moment: what "last time" means."""
+    query = (
+        select(Meeting)
+        .where(
+            Meeting.account_id == account_id,
+            Meeting.status != CANCELLED,
+            Meeting.starts_at < before,
+        )
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        .limit(1)
+    )
+    if exclude is not None:
+        query = query.where(Meeting.id != exclude)
+    return session.scalars(query).first()
+
+
+def last_review(session: Session, account_id: int, now: datetime) -> Meeting | None:
+    """The account's last customer review as of now (see the module's boundary)."""
+    return previous_meeting(session, account_id, now)
+
+
+def upcoming_meetings(
+    session: Session,
+    workspace_id: str,
+    now: datetime,
+    *,
+    account_ids: list[int] | None = None,
+    limit: int = MAX_LISTED,
+) -> list[tuple[Meeting, Account]]:
+    """Scheduled meetings still ahead, soonest first, with their accounts."""
+    query = (
+        select(Meeting, Account)
+        .join(Account, Account.id == Meeting.account_id)
+        .where(
+            Meeting.workspace_id == workspace_id,
+            Meeting.status == SCHEDULED,
+            Meeting.starts_at >= now,
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(limit)
+    )
+    if account_ids is not None:
+        query = query.where(Meeting.account_id.in_(account_ids))
+    return [(meeting, account) for meeting, account in session.execute(query).all()]
+
+
+def scheduled_meeting(
+    session: Session, workspace_id: str, meeting_id: int
+) -> tuple[Meeting, Account] | None:
+    """The scheduled meeting with that number in this workspace, and its account."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.workspace_id != workspace_id or meeting.status != SCHEDULED:
+        return None
+    account = session.get(Account, meeting.account_id)
+    return (meeting, account) if account is not None else None

@@ -1,0 +1,261 @@
+"""Review meeting use cases: scheduling, moving, cancelling, and listing what is coming up.
+
+Moving a meeting changes its digest key (`digest:<id>:<due>`), so a moved meeting owes a fresh
+digest and the old key is withdrawn from the ledger; cancelling withdraws it too. The ledger is
+written after the meeting's own transaction has committed: SQLite allows one writer at a time, and
+the scheduler re-reads the meeting after claiming, so the order is safe.
+
+`schedule_meeting` works in the caller's session (the demo and tests build portfolios with it);
+every other function owns its transaction, so Slack listeners and scripts call them alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.accounts.access import Reader, require_access
+from bot.accounts.queries import accounts_of_person
+from bot.accounts.service import named_account
+from bot.core.clock import local_moment
+from bot.delivery import ledger
+from bot.errors import NotFound
+from bot.meetings.queries import CANCELLED, SCHEDULED, scheduled_meeting, upcoming_meetings
+from bot.meetings.rules import (
+    DEFAULT_MEETING_TIME,
+    MeetingText,
+    digest_due_at,
+    digest_key,
+    require_future,
+)
+from bot.runtime import Runtime
+from bot.settings import Settings
+from storage import audit
+from storage.db import transaction
+from storage.models import Account, Meeting
+
+
+class MeetingNotFound(NotFound):
+    """No scheduled meeting with that number (never existed, cancelled, or another workspace)."""
+
+    def __init__(self, meeting_id: int) -> None:
+        super().__init__(f"No scheduled meeting #{meeting_id}. `/voc meetings` lists them.")
+        self.meeting_id = meeting_id
+
+
+@dataclass(frozen=True)
+class Review:
+    """A meeting with its account, as every reply about a meeting names both."""
+
+    meeting: Meeting
+    account: Account
+
+
+# --------------------------------------------------------------------------------------------
+# Use cases a person starts
+
+
+def schedule_review(
+    runtime: Runtime,
+    workspace_id: str,
+    text: MeetingText,
+    tz: tzinfo,
+    *,
+    reader: Reader,
+    channel: str | None,
+    fallback_channel: str | None,
+    now: datetime,
+) -> Review:
+    """`/voc meeting ACCOUNT DATE [TIME] [#channel]`: at 10:00 the reader's time by default.
+
+    The digest goes to the channel given, else the account's, else where the command was typed.
+    """
+    starts_at = local_moment(text.day, text.at or DEFAULT_MEETING_TIME, tz)
+    with transaction(runtime.sessions) as session:
+        account = named_account(session, runtime, workspace_id, text.account_query, reader)
+        meeting = schedule_meeting(
+            session,
+            account,
+            starts_at,
+            channel=channel or account.channel or fallback_channel,
+            actor=reader.user_id,
+            now=now,
+            settings=runtime.settings,
+        )
+    return Review(meeting, account)
+
+
+def review_for(
+    runtime: Runtime,
+    workspace_id: str,
+    meeting_id: int,
+    *,
+    reader: Reader,
+    named_by_reader: bool = True,
+) -> Review:
+    """The scheduled meeting with that number, if the reader may change its account."""
+    with runtime.sessions() as session:
+        found = scheduled_meeting(session, workspace_id, meeting_id)
+    if found is None:
+        raise MeetingNotFound(meeting_id)
+    meeting, account = found
+    require_access(runtime.settings, account, reader, named_by_reader=named_by_reader)
+    return Review(meeting, account)
+
+
+def move_review(
+    runtime: Runtime,
+    review: Review,
+    day: date,
+    at: time | None,
+    tz: tzinfo,
+    *,
+    actor: str,
+    now: datetime,
+) -> Review:
+    """Move to another day, keeping the meeting's wall-clock time unless a new one is given."""
+    at = at or review.meeting.starts_at.astimezone(tz).time()
+    moved = move_meeting(
+        runtime.sessions,
+        review.meeting.id,
+        local_moment(day, at, tz),
+        actor=actor,
+        now=now,
+        settings=runtime.settings,
+    )
+    return Review(moved, review.account)
+
+
+def cancel_review(runtime: Runtime, review: Review, *, actor: str, now: datetime) -> Review:
+    return Review(
+        cancel_meeting(runtime.sessions, review.meeting.id, actor=actor, now=now), review.account
+    )
+
+
+def upcoming_for(
+    runtime: Runtime, workspace_id: str, query: str | None, *, reader: Reader, now: datetime
+) -> list[tuple[Meeting, Account]]:
+    """With an account: its meetings. Without: an admin's whole workspace, else "my accounts"."""
+    with runtime.sessions() as session:
+        account_ids: list[int] | None
+        if query:
+            account_ids = [named_account(session, runtime, workspace_id, query, reader).id]
+        elif runtime.settings.is_admin(reader.user_id):
+            account_ids = None
+        else:
+            account_ids = accounts_of_person(session, workspace_id, reader.user_id, reader.email())
+        return upcoming_meetings(session, workspace_id, now, account_ids=account_ids)
+
+
+# --------------------------------------------------------------------------------------------
+# The changes themselves
+
+
+def schedule_meeting(
+    session: Session,
+    account: Account,
+    starts_at: datetime,
+    *,
+    channel: str | None,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+) -> Meeting:
+    """Record the meeting and when its digest is due; the caller commits."""
+    require_future(starts_at, now)
+    meeting = Meeting(
+        workspace_id=account.workspace_id,
+        account_id=account.id,
+        starts_at=starts_at,
+        channel=channel or account.channel,
+        status=SCHEDULED,
+        created_by=actor,
+        digest_due_at=digest_due_at(starts_at, settings),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(meeting)
+    session.flush()
+    _audit(session, meeting, actor, now, "meeting_scheduled", {"starts_at": starts_at.isoformat()})
+    return meeting
+
+
+def move_meeting(
+    sessions: sessionmaker[Session],
+    meeting_id: int,
+    starts_at: datetime,
+    *,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+) -> Meeting:
+    """Move a scheduled meeting; a new due time withdraws the old digest and owes a fresh one."""
+    require_future(starts_at, now)
+    with transaction(sessions) as session:
+        meeting = _scheduled(session, meeting_id)
+        old_start, old_due = meeting.starts_at, meeting.digest_due_at
+        new_due = digest_due_at(starts_at, settings)
+        meeting.starts_at = starts_at
+        meeting.updated_at = now
+        if new_due != old_due:
+            meeting.digest_due_at = new_due
+            meeting.digest_posted_at = None
+            meeting.digest_ts = None
+        details = {"from": old_start.isoformat(), "to": starts_at.isoformat()}
+        _audit(session, meeting, actor, now, "meeting_moved", details)
+    if old_due != new_due:
+        workspace_id = meeting.workspace_id
+        if old_due is not None:
+            ledger.cancel(
+                sessions, workspace_id=workspace_id, key=digest_key(meeting.id, old_due), now=now
+            )
+        ledger.reopen(sessions, workspace_id=workspace_id, key=digest_key(meeting.id, new_due))
+    return meeting
+
+
+def cancel_meeting(
+    sessions: sessionmaker[Session], meeting_id: int, *, actor: str, now: datetime
+) -> Meeting:
+    """Cancel a scheduled meeting and withdraw its digest if it has not gone out."""
+    with transaction(sessions) as session:
+        meeting = _scheduled(session, meeting_id)
+        meeting.status = CANCELLED
+        meeting.updated_at = now
+        _audit(session, meeting, actor, now, "meeting_cancelled", {})
+    if meeting.digest_due_at is not None:
+        ledger.cancel(
+            sessions,
+            workspace_id=meeting.workspace_id,
+            key=digest_key(meeting.id, meeting.digest_due_at),
+            now=now,
+        )
+    return meeting
+
+
+def _scheduled(session: Session, meeting_id: int) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.status != SCHEDULED:
+        raise MeetingNotFound(meeting_id)
+    return meeting
+
+
+def _audit(
+    session: Session,
+    meeting: Meeting,
+    actor: str,
+    now: datetime,
+    action: str,
+    details: dict[str, str],
+) -> None:
+    audit.record(
+        session,
+        workspace_id=meeting.workspace_id,
+        at=now,
+        actor=actor,
+        action=action,
+        entity="meeting",
+        entity_id=meeting.id,
+        details={"account_id": meeting.account_id, **details},
+    )

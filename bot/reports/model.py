@@ -1,0 +1,175 @@
+"""The account report's shape: what `/voc account`, `voc account` and the digest all show.
+
+Plain data, so views and the terminal template render it without touching the database;
+`to_json` is the shape interface.md promises to scripts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from bot import insights
+
+
+@dataclass(frozen=True)
+class Figures:
+    """NPS and mean satisfaction of a group of respondents in one cycle."""
+
+    cycle: str
+    respondents: int
+    nps: float | None
+    satisfaction_mean: float | None
+
+
+@dataclass(frozen=True)
+class Person:
+    respondent: str
+    title: str | None
+    role: str | None
+    satisfaction: float
+    recommend: float | None
+    continue_: float | None
+    band: str
+    loyalty: str
+    comment: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class OpenCommitment:
+    id: int
+    text: str
+    owner: str
+    due: date | None
+    status: str
+    area: str
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One cycle of the trend chart: the account against its segment."""
+
+    cycle: str
+    nps: float | None
+    satisfaction_mean: float | None
+    segment_nps: float | None
+    segment_satisfaction_mean: float | None
+
+
+@dataclass(frozen=True)
+class AccountReport:
+    account_id: int
+    account: str
+    segment_name: str
+    tier: str
+    account_manager: str | None
+    exec_sponsor: str | None
+    channel: str | None
+    cycle: str | None
+    current: Figures | None
+    previous: Figures | None
+    nps_change_significant: bool | None
+    segment: Figures | None
+    all_customers: Figures | None
+    people: list[Person]
+    weakest: list[insights.AttributeGap]
+    open_commitments: list[OpenCommitment]
+    trend: list[TrendPoint]
+    band_moves: list[insights.BandMove] = field(default_factory=list)
+    not_answered: list[str] = field(default_factory=list)
+    next_cycle_on: date | None = None
+    next_meeting_at: datetime | None = None
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def has_results(self) -> bool:
+        return self.current is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape interface.md promises to scripts; extra keys are allowed, not fewer."""
+        current = self.current
+        return {
+            "account": self.account,
+            "segment_name": self.segment_name,
+            "tier": self.tier,
+            "cycle": self.cycle,
+            "respondents": current.respondents if current else 0,
+            "nps": _round(current.nps) if current else None,
+            "satisfaction_mean": _round(current.satisfaction_mean) if current else None,
+            "previous": _figures_json(self.previous, with_cycle=True),
+            "nps_change_significant": self.nps_change_significant,
+            "segment": {"name": self.segment_name, **_figures_json(self.segment)},
+            "all_customers": _figures_json(self.all_customers),
+            "people": [_person_json(person) for person in self.people],
+            "weakest_attributes": [
+                {
+                    "attribute": gap.attribute,
+                    "account": _round(gap.account_mean),
+                    "segment": _round(gap.segment_mean),
+                    "gap": _round(gap.gap),
+                }
+                for gap in self.weakest
+            ],
+            "open_commitments": [_commitment_json(item) for item in self.open_commitments],
+            "trend": [
+                {
+                    "cycle": point.cycle,
+                    "nps": _round(point.nps),
+                    "satisfaction_mean": _round(point.satisfaction_mean),
+                    "segment_nps": _round(point.segment_nps),
+                    "segment_satisfaction_mean": _round(point.segment_satisfaction_mean),
+                }
+                for point in self.trend
+            ],
+            "not_answered": self.not_answered,
+            "next_cycle_on": self.next_cycle_on.isoformat() if self.next_cycle_on else None,
+            "next_meeting_at": self.next_meeting_at.isoformat() if self.next_meeting_at else None,
+            "flags": self.flags,
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, 1)
+
+
+def _figures_json(figures: Figures | None, *, with_cycle: bool = False) -> Any:
+    if figures is None:
+        return None if with_cycle else {"nps": None, "satisfaction_mean": None}
+    data: dict[str, Any] = {
+        "nps": _round(figures.nps),
+        "satisfaction_mean": _round(figures.satisfaction_mean),
+    }
+    if with_cycle:
+        data = {"cycle": figures.cycle, **data}
+    else:
+        data["respondents"] = figures.respondents
+    return data
+
+
+def _person_json(person: Person) -> dict[str, Any]:
+    return {
+        "respondent": person.respondent,
+        "title": person.title,
+        "role": person.role,
+        "satisfaction": person.satisfaction,
+        "recommend": person.recommend,
+        "continue": person.continue_,
+        "band": person.band,
+        "loyalty": person.loyalty,
+        "comment": person.comment,
+        "source": person.source,
+    }
+
+
+def _commitment_json(item: OpenCommitment) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "text": item.text,
+        "owner": item.owner,
+        "due": item.due.isoformat() if item.due else None,
+        "status": item.status,
+        "area": item.area,
+    }

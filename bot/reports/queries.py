@@ -1,0 +1,103 @@
+"""Reading what an account's report is made of: its cycles, responses, benchmarks, commitments.
+
+Everything read is bounded by the account (its own responses, a handful of precomputed benchmark
+rows, its open commitments), so it costs the same in a portfolio of ten accounts or ten thousand.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.reports.model import OpenCommitment
+from bot.reports.rules import cycle_order, next_cycle_after
+from storage.models import Account, Benchmark, Commitment, Cycle, Respondent, Response
+
+
+def cycles_with_data(session: Session, account: Account) -> list[Cycle]:
+    """The account's cycles oldest first; a cycle with no answers from it is not its trend."""
+    cycle_ids = select(Response.cycle_id).where(Response.account_id == account.id).distinct()
+    cycles = session.scalars(select(Cycle).where(Cycle.id.in_(cycle_ids))).all()
+    return sorted(cycles, key=cycle_order)
+
+
+RESPONSE_COLUMNS = [
+    "cycle_id",
+    "respondent_key",
+    "respondent",
+    "title",
+    "role",
+    "satisfaction",
+    "recommend",
+    "continue",
+    "comment",
+    "ratings",
+    "source",
+]
+
+
+def responses_frame(session: Session, account_id: int, cycle_ids: list[int]) -> pd.DataFrame:
+    rows = session.execute(
+        select(
+            Response.cycle_id,
+            Respondent.person_key,
+            Respondent.name,
+            Response.title,
+            Response.role,
+            Response.satisfaction,
+            Response.recommend,
+            Response.continue_score,
+            Response.comment,
+            Response.ratings,
+            Response.source,
+        )
+        .join(Respondent, Respondent.id == Response.respondent_id)
+        .where(Response.account_id == account_id, Response.cycle_id.in_(cycle_ids))
+    ).all()
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=RESPONSE_COLUMNS)
+    for column in ("satisfaction", "recommend", "continue"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
+def benchmarks_of(
+    session: Session, account: Account, cycle_ids: list[int]
+) -> dict[tuple[int, str], Benchmark]:
+    """The segment and all-customer rows for the account's cycles: at most two per cycle."""
+    rows = session.scalars(
+        select(Benchmark).where(
+            Benchmark.workspace_id == account.workspace_id,
+            Benchmark.cycle_id.in_(cycle_ids),
+            (
+                ((Benchmark.scope == "segment") & (Benchmark.segment == account.segment))
+                | (Benchmark.scope == "all")
+            ),
+        )
+    ).all()
+    return {(row.cycle_id, row.scope): row for row in rows}
+
+
+def open_commitments_of(session: Session, account_id: int) -> list[OpenCommitment]:
+    rows = session.scalars(
+        select(Commitment)
+        .where(Commitment.account_id == account_id, Commitment.status == "open")
+        .order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
+    ).all()
+    return [
+        OpenCommitment(row.id, row.text, row.owner, row.due_on, row.status, row.area)
+        for row in rows
+    ]
+
+
+def next_cycle_start(session: Session, workspace_id: str) -> date | None:
+    """When customers will be asked again: the last cycle's start plus the usual spacing."""
+    starts = session.scalars(
+        select(Cycle.starts_on)
+        .where(Cycle.workspace_id == workspace_id, Cycle.starts_on.is_not(None))
+        .order_by(Cycle.starts_on.desc())
+        .limit(2)
+    ).all()
+    return next_cycle_after(list(starts))

@@ -1,0 +1,66 @@
+"""Pure decisions of the report: which cycles to compare, when the next one starts, what to flag."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from bot.core.cycles import cycle_label, cycle_sort_key
+from storage.models import Account, Cycle
+
+CADENCE_DAYS = {"monthly": 31, "quarterly": 92}
+DEFAULT_CYCLE_SPACING = timedelta(days=91)
+MIN_CYCLE_SPACING_DAYS = 20
+
+
+class UnknownCycle(LookupError):
+    """The requested cycle label has no data for this account."""
+
+
+def cycle_order(cycle: Cycle) -> tuple[bool, date, str]:
+    return cycle_sort_key(cycle.starts_on, cycle.label)
+
+
+def pick_cycles(cycles: list[Cycle], label: str | None) -> tuple[Cycle | None, Cycle | None]:
+    """The cycle to show (the latest, or the one asked for) and the one before it."""
+    if not cycles:
+        if label:
+            raise UnknownCycle(label)
+        return None, None
+    if label is None:
+        index = len(cycles) - 1
+    else:
+        wanted = cycle_label(label).casefold()
+        matches = [i for i, cycle in enumerate(cycles) if cycle.label.casefold() == wanted]
+        if not matches:
+            raise UnknownCycle(label)
+        index = matches[0]
+    return cycles[index], cycles[index - 1] if index > 0 else None
+
+
+def next_cycle_after(starts: list[date]) -> date | None:
+    """The latest start (first in `starts`, newest first) plus the spacing of the last two.
+
+    Spacing under three weeks is a data-entry artefact, not a cadence: the default applies.
+    """
+    if not starts:
+        return None
+    spacing = starts[0] - starts[1] if len(starts) >= 2 else DEFAULT_CYCLE_SPACING
+    if spacing.days < MIN_CYCLE_SPACING_DAYS:
+        spacing = DEFAULT_CYCLE_SPACING
+    return starts[0] + spacing
+
+
+def account_flags(account: Account, last_review_at: datetime | None, now: datetime) -> list[str]:
+    """What senior management should not have to discover by accident."""
+    flags = []
+    if account.tier == "strategic" and not account.exec_sponsor:
+        flags.append("Strategic account without an executive sponsor.")
+    limit = timedelta(days=CADENCE_DAYS.get(account.cadence, CADENCE_DAYS["quarterly"]))
+    if last_review_at is None:
+        flags.append(f"No customer review meeting on record ({account.cadence} cadence).")
+    elif now - last_review_at > limit:
+        flags.append(
+            f"Last customer review meeting was {(now - last_review_at).days} days ago "
+            f"({account.cadence} cadence)."
+        )
+    return flags

@@ -1,0 +1,60 @@
+"""The one place a use case's reason for refusing becomes the person's private reply.
+
+Services raise `bot.errors` exceptions (and the directory `DirectoryUnavailable`); listeners
+let them travel. `/voc` subcommands are answered by the router, buttons and dialogs by
+`answering`, applied where they are registered.
+
+Not a Bolt `@app.error` handler on purpose: with `process_before_response=False`, a listener
+that raises right after `ack()` can make Bolt forget the ack and answer Slack 404, so the
+exception is caught inside the listener instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from bot.directory import DirectoryUnavailable
+from bot.errors import AccessRefused, VocError
+from bot.views.report import anonymous_refusal_text, refusal_text
+
+log = logging.getLogger(__name__)
+
+SLACK_BUSY = "Slack did not answer in time, so I could not check that. Try again in a minute."
+ANSWERED = (VocError, DirectoryUnavailable)
+
+Listener = TypeVar("Listener", bound=Callable[..., Any])
+
+
+def reason_for(error: Exception) -> str:
+    """What to tell the person about a use case that could not be done."""
+    if isinstance(error, AccessRefused):
+        if error.account_name is None:
+            return anonymous_refusal_text()
+        return refusal_text(error.account_name, error.ask)
+    if isinstance(error, DirectoryUnavailable):
+        return SLACK_BUSY
+    return str(error)
+
+
+def answering(listener: Listener) -> Listener:
+    """Wrap a button listener so a refusal is told to the clicker, privately.
+
+    Bolt reads the arguments a listener wants through `__wrapped__`, so the wrapper receives
+    exactly the wrapped listener's; it answers through `respond`, or the context's.
+    """
+
+    @functools.wraps(listener)
+    def run(**kwargs: Any) -> Any:
+        try:
+            return listener(**kwargs)
+        except ANSWERED as error:
+            respond = kwargs.get("respond") or getattr(kwargs.get("context"), "respond", None)
+            if respond is None:
+                raise
+            respond(text=reason_for(error), response_type="ephemeral", replace_original=False)
+            return None
+
+    return run  # type: ignore[return-value]
