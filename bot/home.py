@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.commitments import OpenItem, open_commitments
+from bot.commitments.queries import open_commitments
+from bot.commitments.values import OpenItem
 from storage.models import Account, Meeting
 
 MAX_ACCOUNTS = 30
