@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.commitments import OpenItem, open_commitments
+from bot.commitments.queries import open_commitments
+from bot.views.home import HomeSummary
 from storage.models import Account, Meeting
 
 MAX_ACCOUNTS = 30
 MAX_COMMITMENTS = 100
 
 
-@dataclass(frozen=True)
-class HomeSummary:
-    accounts: list[Account]
-    upcoming_meetings: list[tuple[Meeting, str]] = field(default_factory=list)
-    open_commitments: list[OpenItem] = field(default_factory=list)
+def load_home(
+    sessions: sessionmaker[Session],
+    workspace_id: str,
+    user_id: str,
+    email: str | None,
+    now: datetime,
+) -> HomeSummary:
+    """Read at each opening, and again after a Done there, so the tab is never stale."""
+    with sessions() as session:
+        return home_summary(session, workspace_id, user_id, email, now)
 
 
 def home_summary(

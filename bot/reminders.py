@@ -69,7 +69,8 @@ from sqlalchemy import ARRAY, Engine, String, any_, cast, delete, or_, select, u
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.commitments import SlackWorkspace, check_change
+from bot.commitments.service import check_change
+from bot.commitments.workspace import SlackWorkspace
 from bot.core.clock import (
     is_working_day,
     next_working_day,

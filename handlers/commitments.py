@@ -2,7 +2,8 @@
 digest's "Log commitments" button, the modal (rows, validation, saving), Done buttons and the
 done reaction.
 
-Listeners parse, check access and call `bot.commitments`; the rules live there.
+Listeners parse, check access, call `bot.commitments.service` and render what it returns; the
+rules, the reads and the writes live there. No listener opens a session.
 """
 
 from __future__ import annotations
@@ -10,37 +11,31 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
 
 from bot.accounts.access import may_access, whom_to_ask
-from bot.accounts.queries import describe_miss, find_account
-from bot.commitments import (
-    Announcement,
-    CommitmentDraft,
-    InvalidCommitments,
-    OpenItem,
-    ReactionEvent,
-    SlackWorkspace,
-    account_for_channel,
-    announce_commitment,
-    answer_choices,
-    capture_channel,
+from bot.accounts.queries import describe_miss
+from bot.commitments.rules import is_done_reaction
+from bot.commitments.service import (
+    account_by_id,
+    account_named,
+    account_of_channel,
+    capture_form,
     complete_from_button,
-    default_due_date,
-    draft_problems,
     handle_done_reaction,
-    is_done_reaction,
-    open_commitments,
-    record_commitments,
-    resolve_answer,
+    list_open,
+    list_open_visible,
+    log_commitments,
 )
+from bot.commitments.values import Announcement, CaptureForm, CommitmentDraft, ReactionEvent
+from bot.commitments.workspace import SlackWorkspace
 from bot.core.clock import utc_now
 from bot.core.identity import person_ref
 from bot.core.slack import is_user_id, unescape
@@ -72,9 +67,8 @@ from bot.views.commitments import (
 )
 from bot.views.report import refusal_text
 from handlers.command import CommandRequest, CommandRouter, Subcommand
-from handlers.common import account_for, account_if_allowed, account_named_in, reader_timezone
+from handlers.common import account_if_allowed, reader_timezone
 from handlers.home import refresh_home
-from storage.db import transaction
 from storage.models import Account
 
 log = logging.getLogger(__name__)
@@ -110,14 +104,30 @@ def register(app: App, router: CommandRouter) -> None:
 
 
 def slack_workspace(context: BoltContext, client: WebClient) -> SlackWorkspace:
-    services: Services = context["services"]
-    return SlackWorkspace(
-        client=client,
-        directory=services.directory(client, context["workspace_id"]),
-        settings=services.settings,
-        workspace_id=context["workspace_id"],
-        bot_user_id=context.bot_user_id,
-    )
+    return _workspace(context["services"], client, context["workspace_id"], context.bot_user_id)
+
+
+def _workspace(
+    services: Services, client: WebClient, workspace_id: str, bot_user_id: str | None = None
+) -> SlackWorkspace:
+    directory = services.directory(client, workspace_id)
+    return SlackWorkspace(client, directory, services.settings, workspace_id, bot_user_id)
+
+
+def _named_account(
+    services: Services,
+    client: WebClient,
+    workspace_id: str,
+    user_id: str,
+    query: str,
+    reply: Callable[[str], None],
+) -> Account | None:
+    """`handlers.common.account_for`, with the lookup in the service's own read."""
+    match = account_named(services.runtime.sessions, workspace_id, query)
+    if match.account is None:
+        reply(describe_miss(query, match))
+        return None
+    return account_if_allowed(services, client, workspace_id, user_id, match.account, reply)
 
 
 # --- opening the modal -------------------------------------------------------------------------
@@ -129,20 +139,21 @@ def open_modal_from_command(request: CommandRequest) -> None:
         request.reply("Which account? For example `/voc commit acme`.")
         return
     services = request.services
-    with services.runtime.sessions() as session:
-        account = account_named_in(session, request, request.raw_args)
-        if account is None:
-            return
-        _open_modal(
-            session,
-            services,
-            request.client,
-            request.workspace_id,
-            request.user_id,
-            request.trigger_id,
-            account,
-            captured_in=request.channel_id,
-        )
+    query = unescape(request.raw_args).strip("\"'")
+    account = _named_account(
+        services, request.client, request.workspace_id, request.user_id, query, request.reply
+    )
+    if account is None:
+        return
+    _open_modal(
+        services,
+        request.client,
+        request.workspace_id,
+        request.user_id,
+        request.trigger_id,
+        account,
+        captured_in=request.channel_id,
+    )
 
 
 def open_modal_from_message(
@@ -159,26 +170,24 @@ def open_modal_from_message(
     note = None
     if len(rows) > MAX_ROWS:
         note = f"The message has {len(rows)} items; the first {MAX_ROWS} are here."
-    with services.runtime.sessions() as session:
-        account = account_for_channel(
-            session, workspace_id, channel.get("id", ""), channel.get("name")
-        )
-        if account is not None and not account_if_allowed(
-            services, client, workspace_id, user_id, account, _ephemeral(respond)
-        ):
-            return
-        _open_modal(
-            session,
-            services,
-            client,
-            workspace_id,
-            user_id,
-            body.get("trigger_id"),
-            account,
-            captured_in=channel.get("id"),
-            rows=rows or [RowValues()],
-            note=note,
-        )
+    account = account_of_channel(
+        services.runtime.sessions, workspace_id, channel.get("id", ""), channel.get("name")
+    )
+    if account is not None and not account_if_allowed(
+        services, client, workspace_id, user_id, account, _ephemeral(respond)
+    ):
+        return
+    _open_modal(
+        services,
+        client,
+        workspace_id,
+        user_id,
+        body.get("trigger_id"),
+        account,
+        captured_in=channel.get("id"),
+        rows=rows or [RowValues()],
+        note=note,
+    )
 
 
 def open_modal_from_button(
@@ -196,33 +205,28 @@ def open_modal_from_button(
     except (ValueError, KeyError, TypeError):
         _ephemeral(respond)("That button is out of date; try `/voc commit ACCOUNT`.")
         return
-    with services.runtime.sessions() as session:
-        account = session.get(Account, account_id)
-        if account is None or account.workspace_id != workspace_id:
-            _ephemeral(respond)("That account no longer exists.")
-            return
-        if not account_if_allowed(
-            services, client, workspace_id, user_id, account, _ephemeral(respond)
-        ):
-            return
-        where = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        _open_modal(
-            session,
-            services,
-            client,
-            workspace_id,
-            user_id,
-            body.get("trigger_id"),
-            account,
-            captured_in=where,
-            meeting_id=meeting_id,
-        )
+    account = account_by_id(services.runtime.sessions, workspace_id, account_id)
+    if account is None:
+        _ephemeral(respond)("That account no longer exists.")
+        return
+    if not account_if_allowed(
+        services, client, workspace_id, user_id, account, _ephemeral(respond)
+    ):
+        return
+    where = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    _open_modal(
+        services,
+        client,
+        workspace_id,
+        user_id,
+        body.get("trigger_id"),
+        account,
+        captured_in=where,
+        meeting_id=meeting_id,
+    )
 
 
 def _open_modal(
-    session: Session,
     services: Services,
     client: WebClient,
     workspace_id: str,
@@ -236,26 +240,19 @@ def _open_modal(
     note: str | None = None,
 ) -> None:
     """Opens on the trigger; where it was opened is kept for accounts without a channel."""
-    tz = reader_timezone(services, client, workspace_id, user_id)
-    now = utc_now()
-    due = default_due_date(session, workspace_id, today_in(tz, now))
-    choices = (
-        answer_choices(session, account.id, now, include_meeting=meeting_id) if account else []
-    )
-    answer = f"meeting:{meeting_id}" if meeting_id is not None else None
-    filled = [
-        replace(row, due=row.due or due, answer=row.answer or answer)
-        for row in (rows or [RowValues()])[:MAX_ROWS]
-    ]
+    shown = (rows or [RowValues()])[:MAX_ROWS]
     modal_context = ModalContext(
         account_id=account.id if account else None,
         meeting_id=meeting_id,
         channel=captured_in,
-        rows=tuple(range(len(filled))),
-        next_row=len(filled),
+        rows=tuple(range(len(shown))),
+        next_row=len(shown),
     )
+    form, tz = _capture_form(services, client, workspace_id, user_id, modal_context)
+    answer = _meeting_answer(modal_context)
+    filled = [replace(row, due=row.due or form.due, answer=row.answer or answer) for row in shown]
     content = ModalContent(
-        account_name=account.name if account else None, choices=choices, tz=tz, note=note
+        account_name=account.name if account else None, choices=form.choices, tz=tz, note=note
     )
     client.views_open(trigger_id=trigger_id, view=commitments_modal(content, modal_context, filled))
 
@@ -272,10 +269,9 @@ def add_row(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCont
     typed = [values for _, values in read_rows(view["state"]["values"], modal_context)]
     key = modal_context.next_row
     grown = modal_context.with_rows((*modal_context.rows, key), key + 1)
-    blank = RowValues(
-        due=_default_due(context, client, body["user"]["id"]), answer=_meeting_answer(grown)
-    )
-    _update_modal(client, context, body, grown, [*typed, blank])
+    form, tz = _form_for(context, client, body, grown)
+    blank = RowValues(due=form.due, answer=_meeting_answer(grown))
+    _update_modal(client, body, grown, [*typed, blank], form, tz)
 
 
 def remove_row(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -286,14 +282,36 @@ def remove_row(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
     kept = [(key, values) for key, values in read_rows(view["state"]["values"], modal_context)]
     kept = [(key, values) for key, values in kept if key != gone] or kept[:1]
     shrunk = modal_context.with_rows(tuple(key for key, _ in kept))
-    _update_modal(client, context, body, shrunk, [values for _, values in kept])
+    form, tz = _form_for(context, client, body, shrunk)
+    _update_modal(client, body, shrunk, [values for _, values in kept], form, tz)
 
 
-def _default_due(context: BoltContext, client: WebClient, user_id: str) -> date:
-    services: Services = context["services"]
-    tz = reader_timezone(services, client, context["workspace_id"], user_id)
-    with services.runtime.sessions() as session:
-        return default_due_date(session, context["workspace_id"], today_in(tz, utc_now()))
+def _form_for(
+    context: BoltContext, client: WebClient, body: dict[str, Any], modal_context: ModalContext
+) -> tuple[CaptureForm, ZoneInfo]:
+    services, workspace_id = context["services"], context["workspace_id"]
+    return _capture_form(services, client, workspace_id, body["user"]["id"], modal_context)
+
+
+def _capture_form(
+    services: Services,
+    client: WebClient,
+    workspace_id: str,
+    user_id: str,
+    modal_context: ModalContext,
+) -> tuple[CaptureForm, ZoneInfo]:
+    """Re-read at every change (the account may be renamed or gone); due from the reader's today."""
+    tz = reader_timezone(services, client, workspace_id, user_id)
+    now = utc_now()
+    form = capture_form(
+        services.runtime.sessions,
+        workspace_id,
+        modal_context.account_id,
+        meeting_id=modal_context.meeting_id,
+        today=today_in(tz, now),
+        now=now,
+    )
+    return form, tz
 
 
 def _meeting_answer(modal_context: ModalContext) -> str | None:
@@ -302,32 +320,21 @@ def _meeting_answer(modal_context: ModalContext) -> str | None:
 
 def _update_modal(
     client: WebClient,
-    context: BoltContext,
     body: dict[str, Any],
     modal_context: ModalContext,
     rows: list[RowValues],
+    form: CaptureForm,
+    tz: ZoneInfo,
 ) -> None:
     """Rows keep their block ids, so Slack keeps what was typed; `hash` guards a stale update."""
-    services: Services = context["services"]
-    workspace_id = context["workspace_id"]
     view = body["view"]
-    tz = reader_timezone(services, client, workspace_id, body["user"]["id"])
-    account_name, choices = None, []
-    with services.runtime.sessions() as session:
-        if modal_context.account_id is not None:
-            account = session.get(Account, modal_context.account_id)
-            if account is not None:
-                account_name = account.name
-                choices = answer_choices(
-                    session, account.id, utc_now(), include_meeting=modal_context.meeting_id
-                )
     content = ModalContent(
-        account_name=account_name,
-        choices=choices,
+        account_name=form.account_name,
+        choices=form.choices,
         tz=tz,
         account_query=read_account_query(view["state"]["values"]),
     )
-    if modal_context.account_id is not None and account_name is None:
+    if modal_context.account_id is not None and form.account_name is None:
         content = replace(content, account_name="(deleted account)")
     try:
         client.views_update(
@@ -353,47 +360,35 @@ def save_commitments(
     values = view["state"]["values"]
     tz = reader_timezone(services, client, workspace_id, user_id)
     now = utc_now()
-    today = today_in(tz, now)
-    with transaction(services.runtime.sessions) as session:
-        account = _submitted_account(
-            ack, session, services, client, workspace_id, user_id, modal_context, values
-        )
-        if account is None:
-            return
-        rows = read_rows(values, modal_context)
-        drafts = [_draft(session, account, row, services) for _, row in rows]
-        errors = {
-            row_block_id(key, name): message
-            for (key, _), draft in zip(rows, drafts, strict=True)
-            for name, message in draft_problems(draft, today).items()
-        }
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        try:
-            saved = record_commitments(
-                session,
-                account,
-                drafts,
-                actor=user_id,
-                channel=capture_channel(account, modal_context.channel),
-                today=today,
-                now=now,
-            )
-        except InvalidCommitments as invalid:
-            ack(response_action="errors", errors=_errors_by_block(invalid, rows))
-            return
-        account_name = account.name
-        ids = [row.id for row in saved]
-    ack()
-    slack = slack_workspace(context, client)
-    announcements = [announce_commitment(services.runtime.sessions, slack, i, now=now) for i in ids]
-    _tell_submitter(client, user_id, account_name, announcements)
+    account = _submitted_account(
+        ack, services, client, workspace_id, user_id, modal_context, values
+    )
+    if account is None:
+        return
+    rows = read_rows(values, modal_context)
+    logged = log_commitments(
+        services.runtime,
+        slack_workspace(context, client),
+        account.id,
+        [_draft(row) for _, row in rows],
+        actor=user_id,
+        captured_in=modal_context.channel,
+        today=today_in(tz, now),
+        now=now,
+        on_saved=ack,
+    )
+    if logged.account_name is None:
+        ack(response_action="update", view=_not_saved_because_gone())
+    elif logged.problems:
+        ack(response_action="errors", errors=_errors_by_block(logged.problems, rows))
+    elif logged.unreachable:
+        log.warning("commitments saved but not all announced: %s", logged.unreachable)
+    else:
+        _tell_submitter(client, user_id, logged.account_name, logged.announcements)
 
 
 def _submitted_account(
     ack: Ack,
-    session: Session,
     services: Services,
     client: WebClient,
     workspace_id: str,
@@ -402,19 +397,15 @@ def _submitted_account(
     values: dict[str, Any],
 ) -> Account | None:
     """The account the modal is for, or None after telling the person (nothing is saved)."""
+    sessions = services.runtime.sessions
     if modal_context.account_id is not None:
-        account = session.get(Account, modal_context.account_id)
-        if account is None or account.workspace_id != workspace_id:
-            ack(
-                response_action="update",
-                view=notice_modal(
-                    "Not saved", "That account no longer exists, so nothing was saved."
-                ),
-            )
+        account = account_by_id(sessions, workspace_id, modal_context.account_id)
+        if account is None:
+            ack(response_action="update", view=_not_saved_because_gone())
             return None
     else:
         query = read_account_query(values) or ""
-        match = find_account(session, workspace_id, query)
+        match = account_named(sessions, workspace_id, query)
         if match.account is None:
             ack(response_action="errors", errors={ACCOUNT_BLOCK: describe_miss(query, match)})
             return None
@@ -440,27 +431,27 @@ def _submitted_account(
     return None
 
 
-def _draft(
-    session: Session, account: Account, row: RowValues, services: Services
-) -> CommitmentDraft:
-    meeting_id, answers = resolve_answer(session, account, row.answer, services.settings)
+def _not_saved_because_gone() -> dict[str, Any]:
+    return notice_modal("Not saved", "That account no longer exists, so nothing was saved.")
+
+
+def _draft(row: RowValues) -> CommitmentDraft:
     return CommitmentDraft(
         text=row.text,
         owner=row.owner,
         due_on=row.due,
         area=row.area,
         customer_told=row.told,
-        answers=answers,
-        meeting_id=meeting_id,
+        answers=row.answer,
     )
 
 
 def _errors_by_block(
-    invalid: InvalidCommitments, rows: list[tuple[int, RowValues]]
+    problems: dict[int, dict[str, str]], rows: list[tuple[int, RowValues]]
 ) -> dict[str, str]:
     return {
         row_block_id(rows[index][0], name): message
-        for index, fields in invalid.problems.items()
+        for index, fields in problems.items()
         if index < len(rows)
         for name, message in fields.items()
     }
@@ -563,44 +554,37 @@ def _on_reaction(
 def show_open_commitments(request: CommandRequest) -> None:
     """`/voc open` (yours), `/voc open ACCOUNT`, `/voc open @user` — only what you may see."""
     services = request.services
+    sessions = services.runtime.sessions
     directory = services.directory(request.client, request.workspace_id)
     arg = request.raw_args.strip().strip("\"'")
     person = person_ref(arg)
     arg = unescape(arg)
     hidden = 0
-    with services.runtime.sessions() as session:
-        if not arg:
-            title = "Your open commitments"
-            items = open_commitments(
-                session, request.workspace_id, owners=_names_of(services, request, request.user_id)
-            )
-        elif person is not None:
-            user = directory.user(person) if is_user_id(person) else None
-            title = f"Open commitments · {user.name if user else person}"
-            owners = _names_of(services, request, person) if is_user_id(person) else [person]
-            every = open_commitments(session, request.workspace_id, owners=owners)
-            items = _visible_to(services, request, every)
-            hidden = len(every) - len(items)
-        elif arg.startswith("@"):
-            request.reply(
-                f"I cannot tell who `{arg}` is from the name alone: pick them from Slack's "
-                "mention list so it becomes a mention, or give their email."
-            )
+    if not arg:
+        title = "Your open commitments"
+        owners = _names_of(services, request, request.user_id)
+        items = list_open(sessions, request.workspace_id, owners=owners)
+    elif person is not None:
+        user = directory.user(person) if is_user_id(person) else None
+        title = f"Open commitments · {user.name if user else person}"
+        owners = _names_of(services, request, person) if is_user_id(person) else [person]
+        slack = _workspace(services, request.client, request.workspace_id)
+        listed = list_open_visible(sessions, slack, request.user_id, owners=owners)
+        items, hidden = listed.items, listed.hidden
+    elif arg.startswith("@"):
+        request.reply(
+            f"I cannot tell who `{arg}` is from the name alone: pick them from Slack's "
+            "mention list so it becomes a mention, or give their email."
+        )
+        return
+    else:
+        account = _named_account(
+            services, request.client, request.workspace_id, request.user_id, arg, request.reply
+        )
+        if account is None:
             return
-        else:
-            account = account_for(
-                session,
-                services,
-                request.client,
-                request.workspace_id,
-                request.user_id,
-                arg,
-                request.reply,
-            )
-            if account is None:
-                return
-            title = f"Open commitments · {account.name}"
-            items = open_commitments(session, request.workspace_id, account_id=account.id)
+        title = f"Open commitments · {account.name}"
+        items = list_open(sessions, request.workspace_id, account_id=account.id)
     tz = reader_timezone(services, request.client, request.workspace_id, request.user_id)
     text, blocks = open_list_message(title, items, tz, today_in(tz, utc_now()), hidden=hidden)
     request.reply(text, blocks)
@@ -612,24 +596,7 @@ def _names_of(services: Services, request: CommandRequest, user_id: str) -> list
     return [user_id] + ([user.email] if user and user.email else [])
 
 
-def _visible_to(
-    services: Services, request: CommandRequest, items: list[OpenItem]
-) -> list[OpenItem]:
-    """Someone else's list shows only accounts whose team the requester is on."""
-    directory = services.directory(request.client, request.workspace_id)
-    allowed: dict[int, bool] = {}
-    with services.runtime.sessions() as session:
-        for item in items:
-            account_id = item.commitment.account_id
-            if account_id not in allowed:
-                account = session.get_one(Account, account_id)
-                allowed[account_id] = may_access(
-                    services.settings, account, request.user_id, directory
-                ).allowed
-    return [item for item in items if allowed[item.commitment.account_id]]
-
-
-def _ephemeral(respond: Respond):  # type: ignore[no-untyped-def]
+def _ephemeral(respond: Respond) -> Callable[[str], None]:
     def reply(text: str) -> None:
         respond(text=text, response_type="ephemeral", replace_original=False)
 

@@ -8,7 +8,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.core.clock import utc_now
-from bot.home import home_summary
+from bot.home import load_home
 from bot.services import Services
 from bot.views.home import home_view
 from handlers.common import reader_timezone
@@ -28,7 +28,7 @@ def refresh_home(services: Services, client: WebClient, workspace_id: str, user_
     """Also called after a Done button on the Home tab, so the list drops what was just done."""
     user = services.directory(client, workspace_id).user(user_id)
     now = utc_now()
-    with services.runtime.sessions() as session:
-        summary = home_summary(session, workspace_id, user_id, user.email if user else None, now)
+    email = user.email if user else None
+    summary = load_home(services.runtime.sessions, workspace_id, user_id, email, now)
     tz = reader_timezone(services, client, workspace_id, user_id)
     client.views_publish(user_id=user_id, view=home_view(summary, tz, now.astimezone(tz).date()))

@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.commitments import complete_from_button
+from bot.commitments.service import complete_from_button
 from bot.core.clock import utc_now
 from bot.reminders import (
     SNOOZE_DAY,

@@ -12,20 +12,18 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
-from bot.commitments import (
-    CommitmentDraft,
-    InvalidCommitments,
-    ReactionEvent,
-    SlackWorkspace,
+from bot.commitments.queries import (
     commitments_for_meeting,
     commitments_since,
     complete_commitment,
     default_due_date,
-    handle_done_reaction,
     open_commitments,
     record_commitments,
     reopen_commitment,
 )
+from bot.commitments.service import handle_done_reaction
+from bot.commitments.values import CommitmentDraft, InvalidCommitments, ReactionEvent
+from bot.commitments.workspace import SlackWorkspace
 from bot.directory import Directory, TtlCache
 from bot.runtime import Runtime
 from storage.db import transaction

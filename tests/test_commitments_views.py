@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commitments import AnswerChoice, OpenItem
+from bot.commitments.values import AnswerChoice, OpenItem
 from bot.core.slack import markup_to_plain
 from bot.settings import AREAS
 from bot.views.commitments import (

@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot.commitments import CommitmentDraft, SlackWorkspace, announce_commitment, record_commitments
+from bot.commitments.announce import announce_commitment
+from bot.commitments.queries import record_commitments
+from bot.commitments.values import CommitmentDraft
+from bot.commitments.workspace import SlackWorkspace
 from bot.directory import Directory, TtlCache
 from storage.db import transaction
 from storage.models import Account

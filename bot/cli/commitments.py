@@ -25,26 +25,15 @@ import json
 import sys
 from datetime import date
 
-from slack_sdk.errors import SlackApiError
-
-from bot.accounts.queries import describe_miss, find_account
-from bot.commitments import (
-    Announcement,
-    CommitmentDraft,
-    InvalidCommitments,
-    SlackWorkspace,
-    announce_commitment,
-    commitment_json,
-    default_due_date,
-    open_commitments,
-    record_commitments,
-)
+from bot.accounts.queries import describe_miss
+from bot.commitments.service import account_named, default_due_date, list_open, log_commitments
+from bot.commitments.values import Announcement, CommitmentDraft, Logged, commitment_json
+from bot.commitments.workspace import SlackWorkspace
 from bot.core.clock import utc_now
 from bot.directory import Directory, TtlCache
 from bot.runtime import Runtime
-from bot.settings import AREAS
+from bot.settings import AREAS, Settings
 from bot.slack_client import make_client
-from storage.db import transaction
 
 EXIT_REJECTED = 2
 EXIT_NOT_FOUND = 1
@@ -59,38 +48,33 @@ def run_commit(args: argparse.Namespace, runtime: Runtime) -> int:
     if due_problem:
         return _reject(due_problem)
     area = normalize_area(args.area)
-    with transaction(runtime.sessions) as session:
-        match = find_account(session, settings.workspace, args.account)
-        if match.account is None:
-            return _reject(describe_miss(args.account, match))
-        account = match.account
-        draft = CommitmentDraft(
-            text=args.text,
-            owner=args.owner,
-            due_on=due or default_due_date(session, settings.workspace, today),
-            area=area,
-        )
-        try:
-            [row] = record_commitments(
-                session,
-                account,
-                [draft],
-                actor=_actor(),
-                channel=account.channel,
-                today=today,
-                now=now,
-            )
-        except InvalidCommitments as invalid:
-            problems = [
-                f"{FLAG_OF_FIELD.get(name, name)}: {message}"
-                for fields in invalid.problems.values()
-                for name, message in fields.items()
-            ]
-            return _reject("\n".join(problems))
-        commitment_id, account_name, due_on = row.id, account.name, row.due_on
+    match = account_named(runtime.sessions, settings.workspace, args.account)
+    if match.account is None:
+        return _reject(describe_miss(args.account, match))
+    draft = CommitmentDraft(
+        text=args.text,
+        owner=args.owner,
+        due_on=due or default_due_date(runtime.sessions, settings.workspace, today),
+        area=area,
+    )
+    logged = log_commitments(
+        runtime,
+        _slack_workspace(settings),
+        match.account.id,
+        [draft],
+        actor=_actor(),
+        captured_in=None,
+        today=today,
+        now=now,
+    )
+    if logged.account_name is None:
+        return _reject(describe_miss(args.account, match))
+    if logged.problems:
+        return _reject(_problems_text(logged))
+    [row] = logged.saved
     print(
-        f"Recorded commitment #{commitment_id} to {account_name}: {draft.text.strip()} "
-        f"(owner {row.owner}, due {due_on.isoformat() if due_on else 'none'}, {area})"
+        f"Recorded commitment #{row.id} to {logged.account_name}: {row.text} "
+        f"(owner {row.owner}, due {row.due_on.isoformat() if row.due_on else 'none'}, {area})"
     )
     if not settings.slack_bot_token:
         print(
@@ -98,20 +82,33 @@ def run_commit(args: argparse.Namespace, runtime: Runtime) -> int:
             "(voc open, /voc open, the owner's App Home)."
         )
         return 0
+    if logged.unreachable is not None:
+        print(f"Recorded, but Slack could not be reached: {logged.unreachable}", file=sys.stderr)
+        return 0
+    for announcement in logged.announcements:
+        _report_announcement(announcement)
+    return 0
+
+
+def _slack_workspace(settings: Settings) -> SlackWorkspace | None:
+    """Slack is told only when a bot token is configured; otherwise it is only recorded."""
+    if not settings.slack_bot_token:
+        return None
     client = make_client(settings)
-    slack = SlackWorkspace(
+    return SlackWorkspace(
         client=client,
         directory=Directory(client, settings.workspace, TtlCache()),
         settings=settings,
         workspace_id=settings.workspace,
     )
-    try:
-        announcement = announce_commitment(runtime.sessions, slack, commitment_id, now=now)
-    except (SlackApiError, OSError) as error:
-        print(f"Recorded, but Slack could not be reached: {error}", file=sys.stderr)
-        return 0
-    _report_announcement(announcement)
-    return 0
+
+
+def _problems_text(logged: Logged) -> str:
+    return "\n".join(
+        f"{FLAG_OF_FIELD.get(name, name)}: {message}"
+        for fields in logged.problems.values()
+        for name, message in fields.items()
+    )
 
 
 def parse_due(value: str | None) -> tuple[date | None, str | None]:
@@ -162,20 +159,19 @@ def _report_announcement(announcement: Announcement) -> None:
 
 def run_open(args: argparse.Namespace, runtime: Runtime) -> int:
     settings = runtime.settings
-    with runtime.sessions() as session:
-        account_id = None
-        if args.account:
-            match = find_account(session, settings.workspace, args.account)
-            if match.account is None:
-                print(describe_miss(args.account, match), file=sys.stderr)
-                return EXIT_NOT_FOUND
-            account_id = match.account.id
-        items = open_commitments(
-            session,
-            settings.workspace,
-            account_id=account_id,
-            owners=[args.owner] if args.owner else None,
-        )
+    account_id = None
+    if args.account:
+        match = account_named(runtime.sessions, settings.workspace, args.account)
+        if match.account is None:
+            print(describe_miss(args.account, match), file=sys.stderr)
+            return EXIT_NOT_FOUND
+        account_id = match.account.id
+    items = list_open(
+        runtime.sessions,
+        settings.workspace,
+        account_id=account_id,
+        owners=[args.owner] if args.owner else None,
+    )
     if args.json:
         print(json.dumps([commitment_json(item) for item in items], indent=2, ensure_ascii=False))
         return 0

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.slack import is_user_id
@@ -18,6 +19,7 @@ from bot.delivery.tagged import (
     Found,
     describe_error,
     dm_channel,
+    error_code,
     find_tagged,
     tag,
 )
@@ -37,17 +39,21 @@ class Message:
     text: str
     blocks: list[dict[str, Any]] | None = None
     thread_ts: str | None = None
-    unfurl: bool = True
+    unfurl: bool | None = True  # None: Slack's own defaults, as a plain chat.postMessage gets
 
 
 @dataclass(frozen=True)
 class Posted:
-    """How a delivery ended: `sent` now, `found` from an earlier attempt, `skipped`, `failed`."""
+    """How a delivery ended: `sent` now, `found` from an earlier attempt, `skipped`, `failed`.
+
+    `error` is Slack's short code when it refused (`not_in_channel`): what a person can be told.
+    """
 
     outcome: str
     channel: str | None = None
     ts: str | None = None
     detail: str = ""
+    error: str | None = None
 
     @property
     def delivered(self) -> bool:
@@ -113,14 +119,15 @@ def _send_claimed(
         try:
             found = _look_for_earlier_attempt(client, delivery)
         except SEND_ERRORS as error:
-            return _failed(sessions, delivery, f"looking first: {describe_error(error)}")
+            detail = f"looking first: {describe_error(error)}"
+            return _failed(sessions, delivery, detail, _code_of(error))
         if found is not None:
             _mark_sent(sessions, delivery, now, found.channel, found.ts)
             return Posted(FOUND, channel=found.channel, ts=found.ts)
     try:
         channel, ts = _post(client, delivery, message)
     except SEND_ERRORS as error:
-        return _failed(sessions, delivery, describe_error(error))
+        return _failed(sessions, delivery, describe_error(error), _code_of(error))
     _mark_sent(sessions, delivery, now, channel, ts)
     return Posted(SENT, channel=channel, ts=ts)
 
@@ -140,14 +147,18 @@ def conversation_id(client: WebClient, channel: str) -> str | None:
 
 
 def _post(client: WebClient, delivery: Delivery, message: Message) -> tuple[str, str]:
+    unfurl = (
+        {}
+        if message.unfurl is None
+        else {"unfurl_links": message.unfurl, "unfurl_media": message.unfurl}
+    )
     response = client.chat_postMessage(
         channel=delivery.channel,
         text=message.text,
         blocks=message.blocks,
         thread_ts=message.thread_ts,
         metadata=tag(delivery.event_type, delivery.key),
-        unfurl_links=message.unfurl,
-        unfurl_media=message.unfurl,
+        **unfurl,
     )
     return str(response["channel"]), str(response["ts"])
 
@@ -165,10 +176,14 @@ def _mark_sent(
     )
 
 
-def _failed(sessions: sessionmaker[Session], delivery: Delivery, error: str) -> Posted:
+def _failed(sessions: sessionmaker[Session], delivery: Delivery, error: str, code: str) -> Posted:
     _mark_failed(sessions, delivery, error)
     log.warning("%s %s not delivered, will retry: %s", delivery.kind, delivery.key, error)
-    return Posted(FAILED, detail=error)
+    return Posted(FAILED, detail=error, error=code)
+
+
+def _code_of(error: BaseException) -> str:
+    return error_code(error) if isinstance(error, SlackApiError) else describe_error(error)
 
 
 def _mark_failed(sessions: sessionmaker[Session], delivery: Delivery, error: str) -> None:

@@ -13,10 +13,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import formatting
+from bot.commitments.values import AnswerChoice, OpenItem
 from bot.core.slack import USER_MENTION, channel_link, escape, markup_to_plain, mention
 from bot.settings import AREAS, Settings
 from bot.views.common import (
@@ -33,9 +34,6 @@ from bot.views.common import (
     truncate,
 )
 from storage.models import Commitment
-
-if TYPE_CHECKING:
-    from bot.commitments import AnswerChoice, OpenItem
 
 COMMIT_MODAL_CALLBACK = "commitments_modal"
 LOG_SHORTCUT = "log_commitment"

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.commitments.values import OpenItem
 from bot.core.slack import escape
-from bot.home import HomeSummary
 from bot.views.commitments import home_commitment_blocks
 from bot.views.common import DATE_AND_TIME, Block, context, divider, header, section, slack_date
+from storage.models import Account, Meeting
+
+
+@dataclass(frozen=True)
+class HomeSummary:
+    """What the tab shows, read for one person (`bot.home`)."""
+
+    accounts: list[Account]
+    upcoming_meetings: list[tuple[Meeting, str]] = field(default_factory=list)
+    open_commitments: list[OpenItem] = field(default_factory=list)
 
 
 def home_view(summary: HomeSummary, tz: ZoneInfo, today: date | None = None) -> Block:
