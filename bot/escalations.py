@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import iso_week, working_day_start
 from bot.delivery import ledger
+from bot.delivery.jobs import Delivered, DueItem
 from bot.directory import Directory, TtlCache
 from bot.reminders import (
     IN_CHUNK,
@@ -51,7 +52,6 @@ from bot.reminders import (
     team_url,
 )
 from bot.runtime import Runtime
-from bot.scheduler import Delivered, DueItem
 from bot.views import reminders as views
 from bot.views.reminders import EscalatedItem, PromiseLine
 from storage.db import transaction

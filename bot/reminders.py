@@ -78,10 +78,10 @@ from bot.core.clock import (
 )
 from bot.core.slack import is_user_id
 from bot.delivery import ledger
+from bot.delivery.jobs import Delivered, DueItem
 from bot.directory import TtlCache
 from bot.reports import next_cycle_start
 from bot.runtime import Runtime
-from bot.scheduler import Delivered, DueItem
 from bot.settings import Settings
 from bot.slack_client import client_for_workspace, retry_handlers
 from bot.views import reminders as views

@@ -21,7 +21,8 @@ from bot import meetings
 from bot.core.clock import local_moment, utc_now
 from bot.core.identity import channel_ref, person_ref
 from bot.core.slack import channel_link, escape, unescape
-from bot.digests import describe_error, post_digest_now
+from bot.delivery.tagged import describe_error
+from bot.digests.service import post_digest_now
 from bot.meetings import (
     DEFAULT_MEETING_TIME,
     MeetingInputError,
