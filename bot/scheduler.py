@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
+from bot.reminders import bundle, escalations, planning
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace
 from storage.db import make_engine, session_factory
@@ -73,11 +74,9 @@ class TickReport:
 
 def default_jobs() -> list[Job]:
     """Every kind of scheduled work, in the order a tick runs them."""
-    from bot import escalations, reminders  # until they stop importing this module
-
     return [
         Job("digest", digests.find_due, digests.deliver),
-        Job("reminder", reminders.find_due, reminders.deliver),
+        Job("reminder", planning.find_due, bundle.deliver),
         Job("escalation", escalations.find_due_escalations, escalations.deliver),
         Job("open_promises", escalations.find_due_summaries, escalations.deliver),
     ]
