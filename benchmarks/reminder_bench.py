@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, text
 
-from bot import escalations, reminders
 from bot.directory import TtlCache
+from bot.reminders import escalations, people, planning, queries
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from storage.db import make_engine, session_factory, transaction, upgrade
@@ -172,12 +172,12 @@ def open_bench_runtime(database_url: str | None) -> Runtime:
 
 def timed_plan(
     runtime: Runtime, slack: CountingSlack, cache: TtlCache
-) -> tuple[float, list[reminders.OwnerReminder]]:
-    def people_for(workspace_id: str) -> reminders.People:
-        return reminders.People(slack, workspace_id, cache, runtime.settings.tz)  # type: ignore[arg-type]
+) -> tuple[float, list[planning.OwnerReminder]]:
+    def people_for(workspace_id: str) -> people.People:
+        return people.People(slack, workspace_id, cache, runtime.settings.tz)  # type: ignore[arg-type]
 
     started = time.perf_counter()
-    plans = reminders.plan_reminders(runtime, NOW, people_for=people_for)
+    plans = planning.plan_reminders(runtime, NOW, people_for=people_for)
     return time.perf_counter() - started, plans
 
 
@@ -200,7 +200,7 @@ def main() -> None:
     )
 
     slack = CountingSlack(owners)
-    cache = TtlCache(ttl=reminders.PEOPLE_TTL_SECONDS)
+    cache = TtlCache(ttl=people.PEOPLE_TTL_SECONDS)
     cold, plans = timed_plan(runtime, slack, cache)
     cold_calls = dict(slack.calls)
     slack.calls.clear()
@@ -223,16 +223,14 @@ def main() -> None:
     assert len(again) == len(plans)
     started = time.perf_counter()
     with runtime.sessions() as session:
-        reminders.item_titles(
-            session, [item.commitment_id for plan in plans for item in plan.items]
-        )
+        queries.item_titles(session, [item.commitment_id for plan in plans for item in plan.items])
     print(
         f"  + naming every planned item for the tick report / --dry-run: "
         f"{time.perf_counter() - started:.2f} s"
     )
 
-    def people_for(workspace_id: str) -> reminders.People:
-        return reminders.People(slack, workspace_id, cache, runtime.settings.tz)  # type: ignore[arg-type]
+    def people_for(workspace_id: str) -> people.People:
+        return people.People(slack, workspace_id, cache, runtime.settings.tz)  # type: ignore[arg-type]
 
     started = time.perf_counter()
     due = escalations.plan_escalations(runtime, NOW, people_for=people_for)

@@ -5,17 +5,9 @@ not this module's business: every job delivers through the ledger, whose claim i
 so overlapping ticks, a restarted process or a second instance on the same database are all safe.
 This module only decides *when* to look.
 
-Adding a job (reminders, escalations) is one entry in `default_jobs()`:
-
-    Job(
-        name="reminder",
-        find_due=lambda runtime, now: [DueItem(...), ...],   # read-only: also used by --dry-run
-        deliver=lambda runtime, client, item, now: Delivered("sent" | "found" | "failed" |
-                                                               "skipped", detail=...),
-    )
-
-`find_due` must not write; `deliver` claims through `bot.ledger`, posts with the client it is
-given (a `slack_client.delivery_client`, which never retries a post on its own), and reports.
+The job list is assembled here and only here (`default_jobs`): this module imports the features,
+the features never import it. What a job is (`Job`, `DueItem`, `Delivered`) lives in
+`bot.delivery.jobs`, which imports no feature.
 """
 
 from __future__ import annotations
@@ -26,12 +18,13 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from slack_sdk import WebClient
 
-from bot import digests
 from bot.core.clock import utc_now
+from bot.delivery.jobs import DueItem, Job
+from bot.digests import service as digests
+from bot.reminders import bundle, escalations, planning
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace
 from storage.db import make_engine, session_factory
@@ -41,33 +34,6 @@ log = logging.getLogger(__name__)
 TICK_INTERVAL = timedelta(minutes=2)
 
 ClientFor = Callable[[str], WebClient | None]
-
-
-@dataclass(frozen=True)
-class DueItem:
-    """One thing owed now: what a dry run lists and what `deliver` receives back."""
-
-    job: str
-    key: str
-    workspace_id: str
-    description: str
-    payload: Any = None  # the job's own reference (a DueDigest for digests)
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """`sent`; `found` (an earlier attempt had posted it); `failed` (a later tick retries);
-    `skipped` (already sent, in flight elsewhere, withdrawn, or nowhere to send)."""
-
-    outcome: str
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    find_due: Callable[[Runtime, datetime], Sequence[DueItem]]
-    deliver: Callable[[Runtime, WebClient, DueItem, datetime], Delivered]
 
 
 @dataclass(frozen=True)
@@ -106,36 +72,11 @@ class TickReport:
 # -- the jobs ------------------------------------------------------------------------------
 
 
-def _due_digests(runtime: Runtime, now: datetime) -> list[DueItem]:
-    with runtime.sessions() as session:
-        owed = digests.due_digests(session, now)
-    return [
-        DueItem(
-            job="digest",
-            key=due.key,
-            workspace_id=due.workspace_id,
-            description=(
-                f"digest for {due.account} (meeting {due.starts_at.isoformat()}) "
-                f"to {due.channel or 'no channel'}"
-            ),
-            payload=due,
-        )
-        for due in owed
-    ]
-
-
-def _deliver_digest(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -> Delivered:
-    result = digests.deliver_digest(runtime, client, item.payload, now)
-    return Delivered(result.outcome, result.detail)
-
-
 def default_jobs() -> list[Job]:
     """Every kind of scheduled work, in the order a tick runs them."""
-    from bot import escalations, reminders  # they build on DueItem/Delivered defined here
-
     return [
-        Job("digest", _due_digests, _deliver_digest),
-        Job("reminder", reminders.find_due, reminders.deliver),
+        Job("digest", digests.find_due, digests.deliver),
+        Job("reminder", planning.find_due, bundle.deliver),
         Job("escalation", escalations.find_due_escalations, escalations.deliver),
         Job("open_promises", escalations.find_due_summaries, escalations.deliver),
     ]

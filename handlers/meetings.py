@@ -19,7 +19,8 @@ from bot.accounts.service import account_named, name_sponsor
 from bot.core.clock import utc_now
 from bot.core.identity import channel_ref, person_ref
 from bot.core.slack import channel_link, escape, unescape
-from bot.digests import describe_error, post_digest_now
+from bot.delivery.tagged import describe_error
+from bot.digests.service import post_digest_now
 from bot.errors import BadInput, NotFound
 from bot.meetings import service
 from bot.meetings.rules import meeting_number, parse_meeting_text, parse_when

@@ -18,13 +18,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.commitments.service import complete_from_button
 from bot.core.clock import utc_now
-from bot.reminders import (
-    SNOOZE_DAY,
-    SNOOZE_WEEK,
-    refreshed_reminder,
-    snooze_from_reminder,
-    team_url,
-)
+from bot.reminders.people import team_url
+from bot.reminders.rules import SNOOZE_DAY, SNOOZE_WEEK
+from bot.reminders.snooze import refreshed_reminder, snooze_from_reminder
 from bot.services import Services
 from bot.views.reminders import DONE_ACTION, OPEN_ACTION, SNOOZE_DAY_ACTION, SNOOZE_WEEK_ACTION
 from bot.views.report import refusal_text

@@ -14,6 +14,7 @@ from storage.db import transaction
 from storage.models import Commitment
 from tests.conftest import SlackBot
 from tests.portfolio import AM, MEMBER, OUTSIDER, SPONSOR, account_row, load, response_row
+from tests.reminders_world import serve_history
 from tests.reviews import (
     CHANNEL,
     DIGEST_DUE,
@@ -299,3 +300,22 @@ def test_voc_digest_explains_a_channel_it_cannot_post_in(team_bot: SlackBot) -> 
     reply = _ask(team_bot, "digest acme <#C0PRIVATE|secret>")
     assert "could not post the digest of *ACME Corp*" in reply["text"]
     assert "not_in_channel" in reply["text"]
+
+
+def test_voc_digest_stored_by_slack_before_a_500_is_found_not_posted_twice(
+    team_bot: SlackBot,
+) -> None:
+    slack = team_bot.slack
+    serve_history(slack)
+    real = slack.workspace.call
+
+    def store_then_fail(params: dict[str, Any]) -> dict[str, Any]:
+        real("chat.postMessage", params)
+        slack.set_handler("chat.postMessage", lambda p: real("chat.postMessage", p))
+        return {"ok": False, "error": "internal_error"}
+
+    slack.set_handler("chat.postMessage", store_then_fail)
+    reply = _ask(team_bot, "digest acme")
+    assert reply["text"] == f"The digest of *ACME Corp* is in <#{CHANNEL}>."
+    assert len(digests_in(slack)) == 1
+    assert len(slack.calls_to("chat.postMessage")) == 1

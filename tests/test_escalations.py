@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -152,6 +153,28 @@ def test_a_failed_escalation_is_retried_and_arrives_once(
     assert _only("escalation", rt, MONDAY + timedelta(minutes=4)).done == []
     assert len(_escalations_to(slack, AM)) == 1
     assert ledger_rows(rt, "escalation") == [(f"escalation:{AM}:2026-W51", "sent")]
+
+
+def test_an_escalation_with_nothing_left_to_say_blocks_nothing_later_that_week(
+    rt: Runtime, slack: FakeSlack
+) -> None:
+    invoice = promise(rt, "Fix the invoice format", ANN, date(2026, 12, 3))
+    [escalation] = [j for j in default_jobs() if j.name == "escalation"]
+
+    def complete_then_deliver(runtime: Runtime, client: Any, item: Any, now: datetime) -> Any:
+        _complete(runtime, invoice)
+        return escalation.deliver(runtime, client, item, now)
+
+    job = replace(escalation, deliver=complete_then_deliver)
+    report = run_due_work(rt, MONDAY.astimezone(UTC), jobs=[job])
+    assert [(e.outcome, e.detail) for e in report.done] == [("skipped", "nothing to say any more")]
+    assert ledger_rows(rt, "escalation") == []  # rolled back, not withdrawn
+
+    promise(rt, "Named support engineer", KEN, date(2026, 12, 4))
+    tuesday = _only("escalation", rt, MONDAY + timedelta(days=1))
+    assert [(e.item.payload.user_id, e.outcome) for e in tuesday.done] == [(AM, "sent")]
+    [message] = _escalations_to(slack, AM)
+    assert "Named support engineer" in _text(message)
 
 
 # --- the account channel --------------------------------------------------------------------------

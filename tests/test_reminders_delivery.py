@@ -12,7 +12,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import update
 
-from bot import reminders
+from bot.reminders import bundle, planning
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace
 from storage.db import make_engine, session_factory, transaction
@@ -51,8 +51,8 @@ def _outcomes(rt: Runtime, now: datetime, **options: Any) -> list[str]:
     return [e.outcome for e in tick(rt, now, **options).done if e.item.job == "reminder"]
 
 
-def _plan_for(rt: Runtime, user: str, now: datetime) -> reminders.OwnerReminder:
-    [plan] = [p for p in reminders.plan_reminders(rt, now.astimezone(UTC)) if p.user_id == user]
+def _plan_for(rt: Runtime, user: str, now: datetime) -> planning.OwnerReminder:
+    [plan] = [p for p in planning.plan_reminders(rt, now.astimezone(UTC)) if p.user_id == user]
     return plan
 
 
@@ -138,7 +138,7 @@ def test_a_sender_that_died_mid_send_is_taken_over_without_doubling(
     item = promise(rt, "Send the SSO plan", ANN, THURSDAY)
     now = MONDAY.astimezone(UTC)
     plan = _plan_for(rt, ANN, now)
-    assert reminders.claim_bundle(rt.sessions, plan, now, worker="dead-host:1") is not None
+    assert bundle.claim_bundle(rt.sessions, plan, now, worker="dead-host:1") is not None
     if reached_slack:
         WebClient(token="xoxb-test", base_url=slack.api_url).chat_postMessage(
             channel=ANN,
@@ -159,16 +159,17 @@ def test_a_sender_that_died_mid_send_is_taken_over_without_doubling(
 def test_a_promise_done_between_planning_and_sending_sends_nothing_and_blocks_nothing(
     rt: Runtime, slack: FakeSlack
 ) -> None:
-    from bot.scheduler import Job, run_due_work
+    from bot.delivery.jobs import Job
+    from bot.scheduler import run_due_work
 
     first = promise(rt, "Send the SSO plan", ANN, THURSDAY)
 
     def complete_then_deliver(runtime: Runtime, client: WebClient, item: Any, now: datetime):  # type: ignore[no-untyped-def]
         with transaction(runtime.sessions) as session:
             session.execute(update(Commitment).where(Commitment.id == first).values(status="done"))
-        return reminders.deliver(runtime, client, item, now)
+        return bundle.deliver(runtime, client, item, now)
 
-    job = Job("reminder", reminders.find_due, complete_then_deliver)
+    job = Job("reminder", planning.find_due, complete_then_deliver)
     report = run_due_work(rt, MONDAY.astimezone(UTC), jobs=[job])
     assert [(e.outcome, e.detail) for e in report.done] == [
         ("skipped", "already sent today, being sent, or nothing left to say")
@@ -187,7 +188,7 @@ def test_a_promise_handed_over_mid_send_reaches_its_new_owner_once(
     item = promise(rt, "Send the SSO plan", ANN, THURSDAY)
     at = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)  # Paris 15:00, New York 09:00
     plan = _plan_for(rt, ANN, at)
-    assert reminders.claim_bundle(rt.sessions, plan, at, worker="slow-host:1") is not None
+    assert bundle.claim_bundle(rt.sessions, plan, at, worker="slow-host:1") is not None
     with transaction(rt.sessions) as session:
         session.execute(update(Commitment).where(Commitment.id == item).values(owner=BO_EMAIL))
 

@@ -84,7 +84,7 @@ def _post_in_channel(
         sessions, slack, f"commitment:{row.id}:post", "commitment", target, render, now
     )
     if not posted.delivered or posted.channel is None or posted.ts is None:
-        return row.channel, None, posted.error
+        return row.channel, None, posted.code
     queries.set_message(sessions, row.id, posted.channel, posted.ts)
     return posted.channel, posted.ts, None
 
@@ -170,7 +170,7 @@ def _post_once(
 
 def _error_of(posted: Posted) -> str | None:
     """Sent now, found from before or already sent all mean told; a failure says Slack's code."""
-    return posted.error if posted.outcome == FAILED else None
+    return posted.code if posted.outcome == FAILED else None
 
 
 def _permalink(client: WebClient, channel: str | None, ts: str | None) -> str | None:

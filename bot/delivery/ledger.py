@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +30,7 @@ from storage.models import Delivery
 
 DEFAULT_LEASE = timedelta(minutes=5)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+KEYS_PER_STATEMENT = 500  # within SQLite's parameter limit, whatever the row width
 
 
 @dataclass(frozen=True)
@@ -50,66 +54,18 @@ def claim(
     worker: str = WORKER_ID,
 ) -> Claim | None:
     """Take the key, or None when it is sent or someone else is sending it right now."""
-    try:
-        with transaction(sessions) as session:
-            session.add(
-                Delivery(
-                    workspace_id=workspace_id,
-                    delivery_key=key,
-                    kind=kind,
-                    recipient=recipient,
-                    status="claimed",
-                    claimed_by=worker,
-                    lease_until=now + lease,
-                    attempts=1,
-                    created_at=now,
-                )
-            )
-        return Claim(key=key, attempt=1, uncertain=False)
-    except IntegrityError:
-        return _take_over(sessions, workspace_id, key, now, lease, worker)
-
-
-def _take_over(
-    sessions: sessionmaker[Session],
-    workspace_id: str,
-    key: str,
-    now: datetime,
-    lease: timedelta,
-    worker: str,
-) -> Claim | None:
-    """A conditional update: only one contender can move the row out of its old state."""
     with transaction(sessions) as session:
-        row = session.execute(
-            select(Delivery.status, Delivery.attempts).where(
-                Delivery.workspace_id == workspace_id, Delivery.delivery_key == key
-            )
-        ).first()
-        if row is None or row.status == "sent" or row.status == "cancelled":
-            return None
-        retakeable = or_(
-            Delivery.status == "failed",
-            and_(Delivery.status == "claimed", Delivery.lease_until < now),
+        won = claim_in(
+            session,
+            workspace_id=workspace_id,
+            keys=[key],
+            kind=kind,
+            recipient=recipient,
+            now=now,
+            lease=lease,
+            worker=worker,
         )
-        result = session.execute(
-            update(Delivery)
-            .where(
-                Delivery.workspace_id == workspace_id,
-                Delivery.delivery_key == key,
-                Delivery.status == row.status,
-                Delivery.attempts == row.attempts,
-                retakeable,
-            )
-            .values(
-                status="claimed",
-                claimed_by=worker,
-                lease_until=now + lease,
-                attempts=Delivery.attempts + 1,
-            )
-        )
-        if result.rowcount != 1:
-            return None
-    return Claim(key=key, attempt=row.attempts + 1, uncertain=row.status == "claimed")
+    return won.get(key)
 
 
 def mark_sent(
@@ -122,17 +78,13 @@ def mark_sent(
     message_ts: str | None = None,
 ) -> None:
     with transaction(sessions) as session:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.workspace_id == workspace_id, Delivery.delivery_key == key)
-            .values(
-                status="sent",
-                sent_at=now,
-                lease_until=None,
-                channel=channel,
-                message_ts=message_ts,
-                last_error=None,
-            )
+        mark_sent_in(
+            session,
+            workspace_id=workspace_id,
+            keys=[key],
+            now=now,
+            channel=channel,
+            message_ts=message_ts,
         )
 
 
@@ -141,15 +93,7 @@ def mark_failed(
 ) -> None:
     """Leave the key for the next tick; the error is kept for operators."""
     with transaction(sessions) as session:
-        session.execute(
-            update(Delivery)
-            .where(
-                Delivery.workspace_id == workspace_id,
-                Delivery.delivery_key == key,
-                Delivery.status == "claimed",
-            )
-            .values(status="failed", lease_until=None, last_error=error[:2000])
-        )
+        mark_failed_in(session, workspace_id=workspace_id, keys=[key], error=error)
 
 
 def cancel(sessions: sessionmaker[Session], *, workspace_id: str, key: str, now: datetime) -> bool:
@@ -207,3 +151,216 @@ def status_of(sessions: sessionmaker[Session], *, workspace_id: str, key: str) -
                 Delivery.workspace_id == workspace_id, Delivery.delivery_key == key
             )
         )
+
+
+# --- several keys in one transaction --------------------------------------------------------------
+#
+# A reminder DM carries one ledger row per occurrence it bundles, and they must be claimed, sent or
+# given back together with the DM's own row. These run inside the caller's transaction
+# (`storage.db.transaction`) so that more rows, or a re-check of what is still owed, can join it.
+
+
+def claim_in(
+    session: Session,
+    *,
+    workspace_id: str,
+    keys: Sequence[str],
+    kind: str,
+    recipient: str | None,
+    now: datetime,
+    lease: timedelta = DEFAULT_LEASE,
+    worker: str = WORKER_ID,
+    worker_is_exclusive: bool = False,
+) -> dict[str, Claim]:
+    """Claim each key that is free inside `session`'s transaction; the ones won, by key.
+
+    A key is won when it is new, failed, or claimed with an expired lease (then `uncertain`).
+    With `worker_is_exclusive` the caller already holds `worker` alone (a DM key whose claim it
+    won), so rows that worker left behind are its own again whatever their lease.
+
+    The INSERT comes first: on SQLite it takes the write lock before anything is read, so two
+    contenders queue instead of failing on a stale snapshot.
+    """
+    lease_until = now + lease
+    fresh = _insert_new(
+        session,
+        [
+            {
+                "workspace_id": workspace_id,
+                "delivery_key": key,
+                "kind": kind,
+                "recipient": recipient,
+                "status": "claimed",
+                "claimed_by": worker,
+                "lease_until": lease_until,
+                "attempts": 1,
+                "created_at": now,
+            }
+            for key in keys
+        ],
+    )
+    won = {key: Claim(key=key, attempt=1, uncertain=False) for key in fresh}
+    existing = [key for key in dict.fromkeys(keys) if key not in fresh]
+    own: list[str] = []
+    for chunk in _chunks(existing):
+        rows = session.execute(
+            select(
+                Delivery.delivery_key,
+                Delivery.status,
+                Delivery.attempts,
+                Delivery.lease_until,
+                Delivery.claimed_by,
+            ).where(Delivery.workspace_id == workspace_id, Delivery.delivery_key.in_(chunk))
+        ).all()
+        for row in rows:
+            if row.status in ("sent", "cancelled"):
+                continue
+            if worker_is_exclusive and row.claimed_by == worker:
+                own.append(row.delivery_key)
+                won[row.delivery_key] = Claim(
+                    row.delivery_key, row.attempts, uncertain=row.status == "claimed"
+                )
+            elif _retakeable(row.status, row.lease_until, now) and _take_over(
+                session, workspace_id, row, now, lease_until, worker
+            ):
+                won[row.delivery_key] = Claim(
+                    row.delivery_key, row.attempts + 1, uncertain=row.status == "claimed"
+                )
+    for chunk in _chunks(own):
+        session.execute(
+            update(Delivery)
+            .where(Delivery.workspace_id == workspace_id, Delivery.delivery_key.in_(chunk))
+            .values(status="claimed", claimed_by=worker, lease_until=lease_until)
+        )
+    return won
+
+
+def mark_sent_in(
+    session: Session,
+    *,
+    workspace_id: str,
+    keys: Sequence[str],
+    now: datetime,
+    channel: str | None = None,
+    message_ts: str | None = None,
+) -> None:
+    """The keys went out in one message: sent together, in the caller's transaction."""
+    _update_keys(
+        session,
+        workspace_id,
+        keys,
+        status="sent",
+        sent_at=now,
+        lease_until=None,
+        channel=channel,
+        message_ts=message_ts,
+        last_error=None,
+    )
+
+
+def mark_failed_in(session: Session, *, workspace_id: str, keys: Sequence[str], error: str) -> None:
+    """The claimed keys are left for the next tick, the error kept for operators."""
+    _update_keys(
+        session,
+        workspace_id,
+        keys,
+        only_claimed=True,
+        status="failed",
+        lease_until=None,
+        last_error=error[:2000],
+    )
+
+
+def forget_in(session: Session, *, workspace_id: str, keys: Sequence[str], worker: str) -> None:
+    """Drop `worker`'s claims on keys it will not send, as if they had never been claimed."""
+    for chunk in _chunks(list(keys)):
+        session.execute(
+            delete(Delivery)
+            .where(
+                Delivery.workspace_id == workspace_id,
+                Delivery.delivery_key.in_(chunk),
+                Delivery.claimed_by == worker,
+                Delivery.status == "claimed",
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """INSERT … ON CONFLICT DO NOTHING on the ledger's unique key; the keys it inserted.
+
+    A savepoint-free way to try unique keys inside a larger transaction: a failed plain INSERT
+    would abort the whole transaction on PostgreSQL. RETURNING says which rows went in (the
+    drivers' rowcount cannot be relied on for this).
+    """
+    if not rows:
+        return set()
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        module.insert(Delivery)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "delivery_key"])
+        .returning(Delivery.delivery_key)
+    )
+    inserted: set[str] = set()
+    for chunk in _chunks(rows):
+        inserted.update(session.scalars(statement.values(list(chunk))))
+    return inserted
+
+
+def _retakeable(status: str, lease_until: datetime | None, now: datetime) -> bool:
+    return status == "failed" or (
+        status == "claimed" and lease_until is not None and lease_until < now
+    )
+
+
+def _take_over(
+    session: Session,
+    workspace_id: str,
+    seen: Any,
+    now: datetime,
+    lease_until: datetime,
+    worker: str,
+) -> bool:
+    """A conditional update: only one contender can move the row out of the state it saw."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.workspace_id == workspace_id,
+            Delivery.delivery_key == seen.delivery_key,
+            Delivery.status == seen.status,
+            Delivery.attempts == seen.attempts,
+            or_(
+                Delivery.status == "failed",
+                and_(Delivery.status == "claimed", Delivery.lease_until < now),
+            ),
+        )
+        .values(
+            status="claimed",
+            claimed_by=worker,
+            lease_until=lease_until,
+            attempts=Delivery.attempts + 1,
+        )
+    )
+    return result.rowcount == 1
+
+
+def _update_keys(
+    session: Session,
+    workspace_id: str,
+    keys: Sequence[str],
+    *,
+    only_claimed: bool = False,
+    **values: Any,
+) -> None:
+    for chunk in _chunks(list(keys)):
+        statement = update(Delivery).where(
+            Delivery.workspace_id == workspace_id, Delivery.delivery_key.in_(chunk)
+        )
+        if only_claimed:
+            statement = statement.where(Delivery.status == "claimed")
+        session.execute(statement.values(**values))
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), KEYS_PER_STATEMENT):
+        yield values[start : start + KEYS_PER_STATEMENT]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from bot.delivery.tagged import (
     find_tagged,
     tag,
 )
+from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ SENT = "sent"
 FOUND = "found"
 SKIPPED = "skipped"
 FAILED = "failed"
+NOT_NOW = "nothing to say now"
 
 
 @dataclass(frozen=True)
@@ -46,18 +48,28 @@ class Message:
 class Posted:
     """How a delivery ended: `sent` now, `found` from an earlier attempt, `skipped`, `failed`.
 
-    `error` is Slack's short code when it refused (`not_in_channel`): what a person can be told.
+    A failed one keeps Slack's error, so a person waiting on the answer is told what Slack said
+    (`code`, e.g. `not_in_channel`) and a caller that must fail loudly can re-raise it.
     """
 
     outcome: str
     channel: str | None = None
     ts: str | None = None
     detail: str = ""
-    error: str | None = None
+    error: BaseException | None = field(default=None, compare=False, repr=False)
 
     @property
     def delivered(self) -> bool:
         return self.outcome in (SENT, FOUND)
+
+    @property
+    def code(self) -> str | None:
+        """Slack's short error name for a failure, or what went wrong when Slack said nothing."""
+        if self.error is None:
+            return None
+        if isinstance(self.error, SlackApiError):
+            return error_code(self.error)
+        return describe_error(self.error)
 
 
 @dataclass(frozen=True)
@@ -79,28 +91,69 @@ def post_once(
     now: datetime,
     *,
     worker: str = ledger.WORKER_ID,
+    still_owed: Callable[[Session], bool] | None = None,
+    conversation: Callable[[], str | None] | None = None,
 ) -> Posted:
     """Claim, re-check and render, look for an earlier attempt, post tagged, mark.
 
     `render` returns None when the message is no longer owed (the meeting was cancelled, the
     commitment was closed meanwhile): the claim is then withdrawn, never sent later.
+
+    `still_owed`, when given, is asked inside the claim's own transaction; False rolls the claim
+    back whole, so the key stays free for a later tick (a weekly summary with nothing to say on
+    Monday may still be owed on Tuesday). `conversation` finds the conversation ID to read back
+    when `delivery.channel` is not one (a channel kept as `#name`); by default a user ID is
+    looked up as the bot's DM with them.
     """
-    claim = ledger.claim(
-        sessions,
-        workspace_id=delivery.workspace_id,
-        key=delivery.key,
-        kind=delivery.kind,
-        recipient=delivery.channel,
-        now=now,
-        worker=worker,
-    )
+    try:
+        claim = _claim(sessions, delivery, now, worker, still_owed)
+    except _NothingToSay:
+        return Posted(SKIPPED, detail=NOT_NOW)
     if claim is None:
         return Posted(SKIPPED, detail="already sent or being sent")
     try:
-        return _send_claimed(sessions, client, delivery, render, now, claim)
+        return _send_claimed(sessions, client, delivery, render, now, claim, conversation)
     except Exception as error:  # a bug must not leave the claim blocking retries for a lease
         _mark_failed(sessions, delivery, repr(error))
         raise
+
+
+class _NothingToSay(Exception):
+    """Raised inside the claim's transaction to roll it back whole (`still_owed` said no)."""
+
+
+def _claim(
+    sessions: sessionmaker[Session],
+    delivery: Delivery,
+    now: datetime,
+    worker: str,
+    still_owed: Callable[[Session], bool] | None,
+) -> ledger.Claim | None:
+    if still_owed is None:
+        return ledger.claim(
+            sessions,
+            workspace_id=delivery.workspace_id,
+            key=delivery.key,
+            kind=delivery.kind,
+            recipient=delivery.channel,
+            now=now,
+            worker=worker,
+        )
+    with transaction(sessions) as session:
+        won = ledger.claim_in(
+            session,
+            workspace_id=delivery.workspace_id,
+            keys=[delivery.key],
+            kind=delivery.kind,
+            recipient=delivery.channel,
+            now=now,
+            worker=worker,
+        )
+        if delivery.key not in won:
+            return None
+        if not still_owed(session):
+            raise _NothingToSay
+        return won[delivery.key]
 
 
 def _send_claimed(
@@ -110,6 +163,7 @@ def _send_claimed(
     render: Callable[[], Message | None],
     now: datetime,
     claim: ledger.Claim,
+    conversation: Callable[[], str | None] | None,
 ) -> Posted:
     message = render()
     if message is None:
@@ -117,23 +171,24 @@ def _send_claimed(
         return Posted(SKIPPED, detail="no longer owed")
     if claim.uncertain or claim.attempt > 1:
         try:
-            found = _look_for_earlier_attempt(client, delivery)
+            found = _look_for_earlier_attempt(client, delivery, conversation)
         except SEND_ERRORS as error:
-            detail = f"looking first: {describe_error(error)}"
-            return _failed(sessions, delivery, detail, _code_of(error))
+            return _failed(sessions, delivery, f"looking first: {describe_error(error)}", error)
         if found is not None:
             _mark_sent(sessions, delivery, now, found.channel, found.ts)
             return Posted(FOUND, channel=found.channel, ts=found.ts)
     try:
         channel, ts = _post(client, delivery, message)
     except SEND_ERRORS as error:
-        return _failed(sessions, delivery, describe_error(error), _code_of(error))
+        return _failed(sessions, delivery, describe_error(error), error)
     _mark_sent(sessions, delivery, now, channel, ts)
     return Posted(SENT, channel=channel, ts=ts)
 
 
-def _look_for_earlier_attempt(client: WebClient, delivery: Delivery) -> Found | None:
-    channel_id = conversation_id(client, delivery.channel)
+def _look_for_earlier_attempt(
+    client: WebClient, delivery: Delivery, conversation: Callable[[], str | None] | None
+) -> Found | None:
+    channel_id = conversation() if conversation else conversation_id(client, delivery.channel)
     if channel_id is None:
         return None
     return find_tagged(client, channel_id, delivery.event_type, delivery.key)
@@ -176,14 +231,12 @@ def _mark_sent(
     )
 
 
-def _failed(sessions: sessionmaker[Session], delivery: Delivery, error: str, code: str) -> Posted:
-    _mark_failed(sessions, delivery, error)
-    log.warning("%s %s not delivered, will retry: %s", delivery.kind, delivery.key, error)
-    return Posted(FAILED, detail=error, error=code)
-
-
-def _code_of(error: BaseException) -> str:
-    return error_code(error) if isinstance(error, SlackApiError) else describe_error(error)
+def _failed(
+    sessions: sessionmaker[Session], delivery: Delivery, detail: str, error: BaseException
+) -> Posted:
+    _mark_failed(sessions, delivery, detail)
+    log.warning("%s %s not delivered, will retry: %s", delivery.kind, delivery.key, detail)
+    return Posted(FAILED, detail=detail, error=error)
 
 
 def _mark_failed(sessions: sessionmaker[Session], delivery: Delivery, error: str) -> None:

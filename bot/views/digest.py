@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import formatting
+from bot.core.clock import utc_now
 from bot.core.slack import channel_link, escape, mention
+from bot.digests.model import Digest, ReviewedCommitment
 from bot.reports.model import AccountReport, Figures
 from bot.views.common import (
     MAX_MESSAGE_BLOCKS,
@@ -35,9 +36,6 @@ from bot.views.common import (
     truncate,
 )
 from bot.views.report import person_line
-
-if TYPE_CHECKING:
-    from bot.digests import Digest, ReviewedCommitment
 
 LOG_COMMITMENTS_ACTION = "commitments_open_modal"
 COMMITMENTS_SHOWN = 12
@@ -129,7 +127,7 @@ def _meeting_line(digest: Digest, tz: ZoneInfo) -> str:
 
 
 def _since_last_blocks(digest: Digest, tz: ZoneInfo) -> list[Block]:
-    today = (digest.now or datetime.now(tz)).astimezone(tz).date()
+    today = (digest.now or utc_now()).astimezone(tz).date()
     if digest.previous_meeting_at is not None:
         title = (
             "*1. Since the last review* "

@@ -11,19 +11,19 @@ Weeks are ISO weeks in the reader's time: the recipient's Slack timezone for a D
 of the working day (Monday, or the next working day the bot runs), keyed
 `escalation:<user>:<ISO week>` and `open-promises:<account>:<ISO week>` in the delivery ledger.
 
-Delivery follows the reminders: claim inside a transaction that also re-checks what there is to
-say (nothing left: rolled back, so a later day of the same week can still send), look for a
-tagged message before any retry, post with the key in the metadata, mark sent or failed.
+Delivery is `bot.delivery.post_once`, with the re-check of what there is to say inside the
+claim's transaction (`still_owed`: nothing left rolls the claim back, so a later day of the same
+week can still send); it looks for the tagged message before any retry, posts with the key in the
+metadata, and marks it sent or failed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -31,31 +31,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import iso_week, working_day_start
-from bot.delivery import ledger
+from bot.delivery.jobs import Delivered, DueItem
+from bot.delivery.post import FAILED, NOT_NOW, SKIPPED, Delivery, Message, Posted, post_once
 from bot.directory import Directory, TtlCache
-from bot.reminders import (
-    IN_CHUNK,
-    SEND_ERRORS,
+from bot.reminders.people import (
     LookupUnavailable,
-    NothingToSend,
     People,
     PeopleFor,
-    chunks,
-    claim_key,
-    describe_error,
-    dm_channel,
-    find_tagged,
     people_for_workspace,
     permalink,
-    reminder_day,
     team_url,
 )
+from bot.reminders.queries import IN_CHUNK, chunks, sent_among
+from bot.reminders.rules import reminder_day
 from bot.runtime import Runtime
-from bot.scheduler import Delivered, DueItem
 from bot.views import reminders as views
 from bot.views.reminders import EscalatedItem, PromiseLine
-from storage.db import transaction
-from storage.models import Account, Commitment, Delivery
+from storage.models import Account, Commitment
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +56,6 @@ SUMMARY_KIND = "open_promises"
 ESCALATION_EVENT = "voc_escalation"
 SUMMARY_EVENT = "voc_open_promises"
 STRATEGIC = "strategic"
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -222,24 +212,15 @@ W = TypeVar("W", bound=_Weekly)
 
 
 def _unsent(runtime: Runtime, due: list[W]) -> list[W]:
-    """Leave out what the ledger already shows as sent this week (a few IN queries)."""
+    """Leave out what the ledger already shows as sent this week (a few set queries)."""
     by_workspace: dict[str, list[W]] = defaultdict(list)
     for item in due:
         by_workspace[item.workspace_id].append(item)
     sent: set[tuple[str, str]] = set()
     with runtime.sessions() as session:
         for workspace_id, items in by_workspace.items():
-            for chunk in chunks([item.key for item in items], IN_CHUNK):
-                sent.update(
-                    (workspace_id, key)
-                    for key in session.scalars(
-                        select(Delivery.delivery_key).where(
-                            Delivery.workspace_id == workspace_id,
-                            Delivery.delivery_key.in_(chunk),
-                            Delivery.status == "sent",
-                        )
-                    )
-                )
+            keys = sent_among(session, workspace_id, [item.key for item in items])
+            sent.update((workspace_id, key) for key in keys)
     return [item for item in due if (item.workspace_id, item.key) not in sent]
 
 
@@ -300,12 +281,13 @@ def deliver_escalation(
 ) -> Delivered:
     """The person's weekly summary, once, with what is still late when it is sent."""
     after = runtime.settings.overdue_escalation_days
+    late: list[tuple[Commitment, Account]] = []
 
-    def recheck(session: Session) -> list[tuple[Commitment, Account]] | None:
-        rows = _still_late(session, due, after)
-        return rows or None
+    def still_late(session: Session) -> bool:
+        late[:] = _still_late(session, due, after)
+        return bool(late)
 
-    def render(rows: list[tuple[Commitment, Account]]) -> tuple[str, list[dict[str, Any]]]:
+    def render() -> Message:
         url = team_url(runtime, client, due.workspace_id)
         items = [
             EscalatedItem(
@@ -317,24 +299,23 @@ def deliver_escalation(
                 days_overdue=(due.day - row.due_on).days,
                 link=permalink(url, row.channel, row.message_ts),
             )
-            for row, account in rows
+            for row, account in late
             if row.due_on is not None
         ]
-        return views.escalation_message(items, due.tz, after_days=after, week=iso_week(due.day))
+        text, blocks = views.escalation_message(
+            items, due.tz, after_days=after, week=iso_week(due.day)
+        )
+        return Message(text, blocks, unfurl=False)
 
-    return _deliver_once(
-        runtime,
+    posted = post_once(
+        runtime.sessions,
         client,
-        workspace_id=due.workspace_id,
-        key=due.key,
-        kind=ESCALATION_KIND,
-        event_type=ESCALATION_EVENT,
-        post_to=due.user_id,
-        history=lambda: dm_channel(client, due.user_id),
-        recheck=recheck,
-        render=render,
-        now=now,
+        Delivery(due.workspace_id, due.key, ESCALATION_KIND, due.user_id, ESCALATION_EVENT),
+        render,
+        now,
+        still_owed=still_late,
     )
+    return _delivered(posted)
 
 
 def _still_late(
@@ -366,11 +347,12 @@ def deliver_summary(
     runtime: Runtime, client: WebClient, due: DueSummary, now: datetime
 ) -> Delivered:
     """The account channel's weekly list of open promises, only while one is overdue."""
+    found: list[tuple[Account, list[Commitment]]] = []
 
-    def recheck(session: Session) -> tuple[Account, list[Commitment]] | None:
+    def still_overdue(session: Session) -> bool:
         account = session.get(Account, due.account_id)
         if account is None or not account.channel:
-            return None
+            return False
         rows = list(
             session.scalars(
                 select(Commitment)
@@ -379,11 +361,12 @@ def deliver_summary(
             )
         )
         if not any(row.due_on is not None and row.due_on < due.day for row in rows):
-            return None
-        return account, rows
+            return False
+        found[:] = [(account, rows)]
+        return True
 
-    def render(found: tuple[Account, list[Commitment]]) -> tuple[str, list[dict[str, Any]]]:
-        account, rows = found
+    def render() -> Message:
+        [(account, rows)] = found
         url = team_url(runtime, client, due.workspace_id)
         lines = [
             PromiseLine(
@@ -395,126 +378,30 @@ def deliver_summary(
             )
             for row in rows
         ]
-        return views.open_promises_message(
+        text, blocks = views.open_promises_message(
             account.name, lines, runtime.settings.tz, week=iso_week(due.day)
         )
+        return Message(text, blocks, unfurl=False)
 
     directory = Directory(client, due.workspace_id, TtlCache())
-    return _deliver_once(
-        runtime,
+    posted = post_once(
+        runtime.sessions,
         client,
-        workspace_id=due.workspace_id,
-        key=due.key,
-        kind=SUMMARY_KIND,
-        event_type=SUMMARY_EVENT,
-        post_to=due.channel,
-        history=lambda: directory.channel_id(due.channel),
-        recheck=recheck,
-        render=render,
-        now=now,
+        Delivery(due.workspace_id, due.key, SUMMARY_KIND, due.channel, SUMMARY_EVENT),
+        render,
+        now,
+        still_owed=still_overdue,
+        conversation=lambda: directory.channel_id(due.channel),
     )
+    return _delivered(posted)
 
 
-def _deliver_once(
-    runtime: Runtime,
-    client: WebClient,
-    *,
-    workspace_id: str,
-    key: str,
-    kind: str,
-    event_type: str,
-    post_to: str,
-    history: Callable[[], str | None],
-    recheck: Callable[[Session], T | None],
-    render: Callable[[T], tuple[str, list[dict[str, Any]]]],
-    now: datetime,
-) -> Delivered:
-    """Claim (with the re-check in the same transaction), look first on a retry, post, mark."""
-    sessions = runtime.sessions
-    try:
-        with transaction(sessions) as session:
-            claim = claim_key(
-                session, workspace_id=workspace_id, key=key, kind=kind, recipient=post_to, now=now
-            )
-            if claim is None:
-                return Delivered("skipped", "already sent this week or being sent")
-            content = recheck(session)
-            if content is None:
-                raise NothingToSend
-    except NothingToSend:
-        return Delivered("skipped", "nothing to say any more")
-    try:
-        return _send_claimed(
-            runtime,
-            client,
-            key,
-            workspace_id,
-            event_type,
-            post_to,
-            history,
-            render(content),
-            look_first=claim.look_first,
-            now=now,
-        )
-    except Exception as error:  # a bug must not leave the claim blocking retries for a lease
-        ledger.mark_failed(sessions, workspace_id=workspace_id, key=key, error=repr(error))
-        raise
-
-
-def _send_claimed(
-    runtime: Runtime,
-    client: WebClient,
-    key: str,
-    workspace_id: str,
-    event_type: str,
-    post_to: str,
-    history: Callable[[], str | None],
-    message: tuple[str, list[dict[str, Any]]],
-    *,
-    look_first: bool,
-    now: datetime,
-) -> Delivered:
-    sessions = runtime.sessions
-    if look_first:
-        try:
-            channel_id = history()
-            found = find_tagged(client, channel_id, event_type, key) if channel_id else None
-        except SEND_ERRORS as error:
-            return _failed(runtime, workspace_id, key, f"looking first: {describe_error(error)}")
-        if found is not None:
-            ledger.mark_sent(
-                sessions,
-                workspace_id=workspace_id,
-                key=key,
-                now=now,
-                channel=found[0],
-                message_ts=found[1],
-            )
-            return Delivered("found")
-    text, blocks = message
-    try:
-        reply = client.chat_postMessage(
-            channel=post_to,
-            text=text,
-            blocks=blocks,
-            metadata={"event_type": event_type, "event_payload": {"key": key}},
-            unfurl_links=False,
-            unfurl_media=False,
-        )
-    except SEND_ERRORS as error:
-        return _failed(runtime, workspace_id, key, describe_error(error))
-    ledger.mark_sent(
-        sessions,
-        workspace_id=workspace_id,
-        key=key,
-        now=now,
-        channel=str(reply["channel"]),
-        message_ts=str(reply["ts"]),
-    )
-    return Delivered("sent")
-
-
-def _failed(runtime: Runtime, workspace_id: str, key: str, error: str) -> Delivered:
-    ledger.mark_failed(runtime.sessions, workspace_id=workspace_id, key=key, error=error)
-    log.warning("%s not sent, will retry: %s", key, error)
-    return Delivered("failed", error)
+def _delivered(posted: Posted) -> Delivered:
+    """The tick report's words for a weekly message's outcome."""
+    if posted.outcome == SKIPPED:
+        if posted.detail == NOT_NOW:
+            return Delivered("skipped", "nothing to say any more")
+        return Delivered("skipped", "already sent this week or being sent")
+    if posted.outcome == FAILED:
+        return Delivered("failed", posted.detail)
+    return Delivered(posted.outcome)

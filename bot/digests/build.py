@@ -1,0 +1,129 @@
+"""Reading a digest from the database, and which meetings owe theirs now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.digests.model import Digest, ReviewedCommitment
+from bot.meetings.queries import previous_meeting
+from bot.meetings.rules import digest_key
+from bot.reports.assemble import build_account_report
+from storage.models import Account, Commitment, Meeting
+
+
+@dataclass(frozen=True)
+class DueDigest:
+    """A digest the scheduler owes now, as a tick report names it."""
+
+    meeting_id: int
+    workspace_id: str
+    due_at: datetime
+    account: str
+    channel: str | None
+    starts_at: datetime
+
+    @property
+    def key(self) -> str:
+        return digest_key(self.meeting_id, self.due_at)
+
+
+def build_digest(
+    session: Session, account: Account, meeting: Meeting | None, *, now: datetime
+) -> Digest:
+    """The digest for a meeting, or for the account's next review when asked on demand."""
+    before = min(meeting.starts_at, now) if meeting is not None else now
+    previous = previous_meeting(
+        session, account.id, before, exclude=meeting.id if meeting is not None else None
+    )
+    since_last, older_open = _commitments_for_review(session, account.id, previous)
+    return Digest(
+        report=build_account_report(session, account, now=now),
+        meeting_id=meeting.id if meeting is not None else None,
+        starts_at=meeting.starts_at if meeting is not None else None,
+        channel=(meeting.channel if meeting is not None else None) or account.channel,
+        previous_meeting_at=previous.starts_at if previous is not None else None,
+        since_last=since_last,
+        older_open=older_open,
+        now=now,
+    )
+
+
+def _commitments_for_review(
+    session: Session, account_id: int, previous: Meeting | None
+) -> tuple[list[ReviewedCommitment], list[ReviewedCommitment]]:
+    """(made at, or made or kept since, the last review; still open from before it).
+
+    Without a previous review, every open commitment is "since last time". Read here directly
+    until `bot.commitments.commitments_since`/`commitments_for_meeting` are on main.
+    """
+    query = select(Commitment).where(Commitment.account_id == account_id)
+    if previous is None:
+        rows = session.scalars(query.where(Commitment.status == "open")).all()
+        return _review_order(rows), []
+    since = previous.starts_at
+    at_or_since = or_(
+        Commitment.meeting_id == previous.id,
+        Commitment.created_at >= since,
+        Commitment.done_at >= since,
+    )
+    from_before = (
+        (Commitment.status == "open")
+        & (Commitment.created_at < since)
+        & or_(Commitment.meeting_id.is_(None), Commitment.meeting_id != previous.id)
+    )
+    reviewed = session.scalars(query.where(at_or_since)).all()
+    older = session.scalars(query.where(from_before)).all()
+    return _review_order(reviewed), _review_order(older)
+
+
+def _review_order(rows: Any) -> list[ReviewedCommitment]:
+    """Open first by due date (the meeting must hear about those), then the rest as done."""
+    items = [
+        ReviewedCommitment(
+            row.id, row.text, row.owner, row.due_on, row.status, row.done_at, row.area
+        )
+        for row in rows
+    ]
+    return sorted(items, key=lambda c: (not c.is_open, c.due is None, c.due or date.max, c.id))
+
+
+def due_digests(session: Session, now: datetime) -> list[DueDigest]:
+    """Meetings whose digest is due, not yet posted, and still ahead: one indexed query."""
+    rows = session.execute(
+        select(Meeting, Account.name, Account.channel)
+        .join(Account, Account.id == Meeting.account_id)
+        .where(
+            Meeting.status == "scheduled",
+            Meeting.digest_due_at <= now,
+            Meeting.digest_posted_at.is_(None),
+            Meeting.starts_at > now,
+        )
+        .order_by(Meeting.digest_due_at, Meeting.id)
+    ).all()
+    return [
+        DueDigest(
+            meeting_id=meeting.id,
+            workspace_id=meeting.workspace_id,
+            due_at=meeting.digest_due_at,
+            account=name,
+            channel=meeting.channel or channel,
+            starts_at=meeting.starts_at,
+        )
+        for meeting, name, channel in rows
+    ]
+
+
+def still_owed(meeting: Meeting | None, due: DueDigest, now: datetime) -> bool:
+    """The meeting still wants this very digest now: not cancelled, moved, posted or started."""
+    return (
+        meeting is not None
+        and meeting.status == "scheduled"
+        and meeting.digest_posted_at is None
+        and meeting.digest_due_at == due.due_at
+        and due.due_at <= now < meeting.starts_at
+    )
