@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, text
 
-from bot.directory import TtlCache
+from bot.directory import Directory, TtlCache
 from bot.reminders import escalations, people, planning, queries
 from bot.runtime import Runtime
 from bot.settings import load_settings
@@ -173,8 +173,8 @@ def open_bench_runtime(database_url: str | None) -> Runtime:
 def timed_plan(
     runtime: Runtime, slack: CountingSlack, cache: TtlCache
 ) -> tuple[float, list[planning.OwnerReminder]]:
-    def people_for(workspace_id: str) -> people.People:
-        return people.People(slack, workspace_id, cache, runtime.settings.tz)  # type: ignore[arg-type]
+    def people_for(workspace_id: str) -> Directory:
+        return Directory(slack, workspace_id, cache, runtime.settings.tz)  # type: ignore[arg-type]
 
     started = time.perf_counter()
     plans = planning.plan_reminders(runtime, NOW, people_for=people_for)
@@ -229,8 +229,8 @@ def main() -> None:
         f"{time.perf_counter() - started:.2f} s"
     )
 
-    def people_for(workspace_id: str) -> people.People:
-        return people.People(slack, workspace_id, cache, runtime.settings.tz)  # type: ignore[arg-type]
+    def people_for(workspace_id: str) -> Directory:
+        return Directory(slack, workspace_id, cache, runtime.settings.tz)  # type: ignore[arg-type]
 
     started = time.perf_counter()
     due = escalations.plan_escalations(runtime, NOW, people_for=people_for)

@@ -4,10 +4,14 @@ Access checks and timezone rendering ask the same questions on every request (wh
 is their email and timezone, who is in that channel); asking Slack each time would make every
 report wait on several Web API round trips and burn rate limits.
 
-Only Slack's definite answers are kept: "no such user" (`user_not_found`) or "no such channel"
-is an answer and is cached like any other, but a rate limit, a 5xx or a dropped connection says
-nothing about the person. Those raise `DirectoryUnavailable` and leave the cache untouched, so
-a busy Slack is never remembered as "not on the team" or "nobody in the channel".
+Only Slack's definite answers are kept: "no such user" (`user_not_found`, a deactivated
+account) or "no such channel" is an answer and is cached like any other, but a rate limit, a
+5xx, a dropped connection or a token problem says nothing about the person. Those raise
+`DirectoryUnavailable` and leave the cache untouched, so a busy Slack is never remembered as
+"not on the team" or "nobody in the channel".
+
+It is also the one place that knows where a person's day starts (`recipient`): reminders,
+escalations and the reader's timezone all ask it, so a person is looked up once, whatever for.
 """
 
 from __future__ import annotations
@@ -17,22 +21,31 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.core.identity import as_email
+from bot.core.clock import zone
+from bot.core.identity import as_email, person_ref
 from bot.core.slack import is_user_id
 
 DEFAULT_TTL_SECONDS = 300.0
 DEFAULT_MAX_ENTRIES = 50_000  # a large workspace's people, emails and channels, a few MB
 PAGE_SIZE = 1000
-TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "service_unavailable", "fatal_error", "request_timeout"}
+DEFINITE_NO = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "user_not_visible",
+        "account_inactive",
+        "channel_not_found",
+    }
 )
 
 T = TypeVar("T")
+UTC_ZONE = ZoneInfo("UTC")
 _MISSING = object()
 
 
@@ -51,6 +64,20 @@ class SlackUser:
     email: str | None
     tz: str | None
     is_bot: bool
+    deleted: bool = False
+
+    @property
+    def can_be_told(self) -> bool:
+        """A person the bot can DM: not a bot, not deactivated."""
+        return not (self.is_bot or self.deleted)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person the bot can DM, and the timezone their working day starts in."""
+
+    user_id: str
+    tz: ZoneInfo
 
 
 class TtlCache:
@@ -86,20 +113,14 @@ class TtlCache:
             self._values.pop(key, None)
 
 
-def is_transient(error: SlackApiError) -> bool:
-    """Whether Slack's failure says "not now" rather than answering the question."""
-    status = getattr(error.response, "status_code", 200)
-    return status == 429 or status >= 500 or error.response.get("error") in TRANSIENT_ERRORS
-
-
 def _ask_slack(call: Callable[[], T]) -> T | None:
     """Slack's answer, None when Slack definitely says no, `DirectoryUnavailable` otherwise."""
     try:
         return call()
     except SlackApiError as error:
-        if is_transient(error):
-            raise DirectoryUnavailable(str(error.response.get("error"))) from error
-        return None
+        if error.response.get("error") in DEFINITE_NO:
+            return None
+        raise DirectoryUnavailable(str(error.response.get("error"))) from error
     except (SlackClientError, OSError) as error:
         raise DirectoryUnavailable(f"{type(error).__name__}: {error}") from error
 
@@ -110,10 +131,17 @@ class Directory:
     Every method may raise `DirectoryUnavailable`; none caches a failure as an answer.
     """
 
-    def __init__(self, client: WebClient, workspace_id: str, cache: TtlCache) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        workspace_id: str,
+        cache: TtlCache,
+        fallback_tz: ZoneInfo = UTC_ZONE,
+    ) -> None:
         self.client = client
         self.workspace_id = workspace_id
         self.cache = cache
+        self.fallback_tz = fallback_tz
 
     def user(self, user_id: str) -> SlackUser | None:
         return self.cache.get_or_load(
@@ -122,17 +150,7 @@ class Directory:
 
     def _load_user(self, user_id: str) -> SlackUser | None:
         answer = _ask_slack(lambda: self.client.users_info(user=user_id))
-        if answer is None:
-            return None
-        data = answer["user"]
-        profile = data.get("profile") or {}
-        return SlackUser(
-            id=data["id"],
-            name=data.get("real_name") or profile.get("real_name") or data.get("name") or user_id,
-            email=(profile.get("email") or "").lower() or None,
-            tz=data.get("tz"),
-            is_bot=bool(data.get("is_bot")),
-        )
+        return _slack_user(answer["user"]) if answer is not None else None
 
     def user_id_of(self, who: str | None) -> str | None:
         """The Slack user a person written as an ID or an email is, when Slack knows them.
@@ -152,12 +170,35 @@ class Directory:
         )
 
     def _lookup_email(self, email: str) -> str | None:
+        """Slack answers with the whole user, so it is remembered under its ID too."""
         answer = _ask_slack(lambda: self.client.users_lookupByEmail(email=email))
-        return str(answer["user"]["id"]) if answer is not None else None
+        if answer is None:
+            return None
+        user = _slack_user(answer["user"])
+        self.cache.get_or_load((self.workspace_id, "user", user.id), lambda: user)
+        return user.id
 
     def timezone_of(self, user_id: str) -> str | None:
         user = self.user(user_id)
         return user.tz if user else None
+
+    def recipient(self, who: str) -> Recipient | None:
+        """The Slack user to DM for a person written as an ID or an email, and their timezone;
+        None when Slack does not know them or they cannot be told (a bot, deactivated)."""
+        user_id = self.user_id_of(person_ref(who) or "")
+        user = self.user(user_id) if user_id else None
+        if user is None or not user.can_be_told:
+            return None
+        return Recipient(user.id, zone(user.tz, self.fallback_tz))
+
+    def team_url(self) -> str | None:
+        """`https://team.slack.com/`, for message links without a call per message."""
+        return self.cache.get_or_load((self.workspace_id, "team_url"), self._load_team_url)
+
+    def _load_team_url(self) -> str | None:
+        answer = _ask_slack(self.client.auth_test)
+        url = answer.get("url") if answer is not None else None
+        return str(url) if url else None
 
     def channel_members(self, channel: str) -> frozenset[str]:
         """Who is in a channel (ID or `#name`); empty when Slack says there is no such channel."""
@@ -213,3 +254,15 @@ class Directory:
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return None
+
+
+def _slack_user(data: dict[str, Any]) -> SlackUser:
+    profile = data.get("profile") or {}
+    return SlackUser(
+        id=data["id"],
+        name=data.get("real_name") or profile.get("real_name") or data.get("name") or data["id"],
+        email=(profile.get("email") or "").lower() or None,
+        tz=data.get("tz"),
+        is_bot=bool(data.get("is_bot")),
+        deleted=bool(data.get("deleted")),
+    )

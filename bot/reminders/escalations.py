@@ -33,10 +33,8 @@ from sqlalchemy.orm import Session
 from bot.core.clock import iso_week, working_day_start
 from bot.delivery.jobs import Delivered, DueItem
 from bot.delivery.post import FAILED, NOT_NOW, SKIPPED, Delivery, Message, Posted, post_once
-from bot.directory import Directory, TtlCache
+from bot.directory import Directory, DirectoryUnavailable, TtlCache
 from bot.reminders.people import (
-    LookupUnavailable,
-    People,
     PeopleFor,
     people_for_workspace,
     permalink,
@@ -154,7 +152,7 @@ def _per_recipient(
 ) -> dict[tuple[str, str], tuple[set[str], str, date, list[tuple[int, date]]]]:
     """Merge the names one person goes by; keep only people whose working day has started."""
     merged: dict[tuple[str, str], tuple[set[str], str, date, list[tuple[int, date]]]] = {}
-    lookups: dict[str, People | None] = {}
+    lookups: dict[str, Directory | None] = {}
     for (workspace_id, who), items in late_by_person.items():
         if workspace_id not in lookups:
             lookups[workspace_id] = people_for(workspace_id)
@@ -163,7 +161,7 @@ def _per_recipient(
             continue
         try:
             person = people.recipient(who)
-        except LookupUnavailable as error:
+        except DirectoryUnavailable as error:
             log.warning("escalation to %s waits for the next tick: %s", who, error)
             continue
         if person is None:

@@ -20,7 +20,8 @@ import pandas as pd
 
 from bot.core.clock import working_day_start
 from bot.delivery.jobs import DueItem
-from bot.reminders.people import LookupUnavailable, PeopleFor, people_for_workspace
+from bot.directory import DirectoryUnavailable
+from bot.reminders.people import PeopleFor, people_for_workspace
 from bot.reminders.queries import (
     item_titles,
     load_open_commitments,
@@ -313,7 +314,7 @@ def resolve_recipients(
         for owner in owners.unique():
             try:
                 person = people.recipient(str(owner))
-            except LookupUnavailable as error:
+            except DirectoryUnavailable as error:
                 log.warning("reminders for %s wait for the next tick: %s", owner, error)
                 continue
             if person is None:
