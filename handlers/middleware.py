@@ -19,13 +19,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import App, BoltContext, BoltResponse
-from sqlalchemy.exc import IntegrityError
 
 from bot.accounts.access import Reader
 from bot.services import Services
 from handlers.common import reader_timezone
-from storage.db import transaction
-from storage.models import ProcessedEvent
+from storage.events import first_time
 
 log = logging.getLogger(__name__)
 
@@ -109,20 +107,12 @@ def register(app: App, services: Services) -> None:
         first delivery is still being handled is dropped too.
         """
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not record_event(services, context["workspace_id"], event_id):
+        if event_id and not first_time(
+            services.runtime.sessions, context["workspace_id"], event_id
+        ):
             log.info("dropping redelivered event %s", event_id)
             return BoltResponse(status=200, body="")
         return next()
 
     app.use(put_request_context)
     app.use(drop_redelivered_events)
-
-
-def record_event(services: Services, workspace_id: str, event_key: str) -> bool:
-    """True the first time a key is seen, False ever after, across processes."""
-    try:
-        with transaction(services.runtime.sessions) as session:
-            session.add(ProcessedEvent(workspace_id=workspace_id, event_key=event_key))
-    except IntegrityError:
-        return False
-    return True
