@@ -7,15 +7,8 @@ import shlex
 import time
 from datetime import datetime
 
-from bot.demo import (
-    ACCOUNT_MANAGERS,
-    IMPROVING,
-    RECENT_DROP,
-    SLIDING,
-    TRAPPED,
-    DemoSummary,
-    load_demo,
-)
+from bot.demo.generate import ACCOUNT_MANAGERS, IMPROVING, RECENT_DROP, SLIDING, TRAPPED
+from bot.demo.load import DemoSummary, load_demo
 from bot.runtime import Runtime
 from storage.db import transaction
 
