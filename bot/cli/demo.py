@@ -7,8 +7,8 @@ import shlex
 import time
 from datetime import datetime
 
-from bot.demo.generate import ACCOUNT_MANAGERS, IMPROVING, RECENT_DROP, SLIDING, TRAPPED
 from bot.demo.load import DemoSummary, load_demo
+from bot.demo.tables import ACCOUNT_MANAGERS, IMPROVING, RECENT_DROP, SLIDING, TRAPPED
 from bot.runtime import Runtime
 from storage.db import transaction
 

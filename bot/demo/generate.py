@@ -12,10 +12,37 @@ import random
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
+
+from bot.demo.tables import (
+    ACCOUNT_MANAGERS,
+    ACCOUNT_PLANS,
+    COMMENTS,
+    COMPLAINT,
+    DECISION_MAKER,
+    EMAIL_ACCOUNT_MANAGERS,
+    EXEC_SPONSORS,
+    FINANCE_WORDS,
+    FIRST_NAMES,
+    IMPROVING,
+    INFLUENCER,
+    LAST_NAMES,
+    MIXED,
+    MODULES,
+    PRAISE,
+    RECENT_DROP,
+    SEGMENT_TITLES,
+    SLIDING,
+    TEAM_MEMBERS,
+    TECH_LEADERS,
+    TITLES,
+    TRAPPED,
+    USER,
+    AccountPlan,
+)
 
 DEMO_SEED = 20260417
 CYCLE_COUNT = 6
@@ -50,142 +77,6 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     *RATING_COLUMNS,
     "comment",
 )
-
-# Trajectories: how an account's satisfaction moves over the six cycles.
-STABLE = "stable"
-IMPROVING = "improving"
-SLIDING = "sliding"
-RECENT_DROP = "recent_drop"
-TRAPPED = "trapped"
-
-# Comment tones, tagged by the generator so tests can prove tone always matches the scores.
-PRAISE = "praise"
-MIXED = "mixed"
-COMPLAINT = "complaint"
-
-TRAPPED_ACCOUNT = "Halvorsen Freight Group"
-SLIDING_ACCOUNT = "Pinecrest Mutual Insurance"
-IMPROVING_ACCOUNT = "Northwind Medical Group"
-RECENT_DROP_ACCOUNT = "Brightwater Utilities Authority"
-NOTABLE_ACCOUNTS: dict[str, str] = {
-    TRAPPED: TRAPPED_ACCOUNT,
-    SLIDING: SLIDING_ACCOUNT,
-    IMPROVING: IMPROVING_ACCOUNT,
-    RECENT_DROP: RECENT_DROP_ACCOUNT,
-}
-
-# Words that only ever appear in praise; a dissatisfied person's comment must contain none.
-PRAISE_MARKERS: tuple[str, ...] = (
-    "excellent",
-    "great",
-    "love",
-    "worth every penny",
-    "appreciated",
-    "painless",
-    "rock solid",
-    "reason we stay",
-    "just works",
-    "really useful",
-)
-
-# --------------------------------------------------------------------------------------------
-# The cast: account teams on our side
-
-
-ACCOUNT_MANAGERS: tuple[str, ...] = tuple(f"U0DEMOAM{n:02d}" for n in range(1, 9))
-# Spreadsheets often name the owner by email (a partner AM, someone not yet on Slack).
-EMAIL_ACCOUNT_MANAGERS: tuple[str, ...] = (
-    "jordan.ellis@vendor.example",
-    "mei.takahashi@vendor.example",
-)
-EXEC_SPONSORS: tuple[str, ...] = tuple(f"U0DEMOEX{n:02d}" for n in range(1, 5))
-TEAM_MEMBERS: tuple[str, ...] = (
-    *(f"U0DEMOSE{n:02d}" for n in range(1, 5)),  # solution engineers
-    *(f"U0DEMOCS{n:02d}" for n in range(1, 5)),  # customer success managers
-    "renata.silva@vendor.example",
-    "tom.okafor@vendor.example",
-)
-
-
-@dataclass(frozen=True)
-class AccountPlan:
-    """What the generator decides about one account before drawing any scores."""
-
-    name: str
-    segment: str
-    tier: str = "standard"
-    trajectory: str = STABLE
-
-
-def _plans() -> list[AccountPlan]:
-    """Sixty accounts; names invented, with the odd `&` and apostrophe that real names have."""
-    s, k = "strategic", "key"
-    return [
-        # Enterprise
-        AccountPlan(TRAPPED_ACCOUNT, "Enterprise", s, TRAPPED),
-        AccountPlan(SLIDING_ACCOUNT, "Enterprise", k, SLIDING),
-        AccountPlan("Atlas Ridge Manufacturing", "Enterprise", s),
-        AccountPlan("Corvane Retail Holdings", "Enterprise", s),
-        AccountPlan("Harborline Financial Services", "Enterprise", s),
-        AccountPlan("Bluefin Logistics", "Enterprise", k),
-        AccountPlan("Kestrel Aerospace Components", "Enterprise", k),
-        AccountPlan("Ironbridge Construction", "Enterprise", k, IMPROVING),
-        AccountPlan("Solano Foods International", "Enterprise", k),
-        AccountPlan("Vantage Point Telecom", "Enterprise", k, SLIDING),
-        AccountPlan("Marlow & Finch Legal", "Enterprise"),
-        AccountPlan("Quarry Hill Mining", "Enterprise"),
-        AccountPlan("Tidewater Shipping Lines", "Enterprise"),
-        AccountPlan("Crescent Bay Hotels", "Enterprise"),
-        AccountPlan("Greywell Chemicals", "Enterprise"),
-        AccountPlan("Orchard Lane Beverages", "Enterprise"),
-        AccountPlan("Summit Peak Energy", "Enterprise"),
-        AccountPlan("Redcliff Automotive", "Enterprise"),
-        # Mid-Market
-        AccountPlan("Copperleaf Software", "Mid-Market", k, IMPROVING),
-        AccountPlan("Nimbus Cloud Hosting", "Mid-Market", k, SLIDING),
-        AccountPlan("Juniper Analytics", "Mid-Market", k),
-        AccountPlan("Fernwood Outdoor Supply", "Mid-Market"),
-        AccountPlan("Lumen & Co Design", "Mid-Market"),
-        AccountPlan("Brackett Engineering", "Mid-Market"),
-        AccountPlan("Driftwood Furniture Co", "Mid-Market"),
-        AccountPlan("Elm Street Credit Union", "Mid-Market"),
-        AccountPlan("Foxglove Cosmetics", "Mid-Market"),
-        AccountPlan("Granger Precision Tools", "Mid-Market"),
-        AccountPlan("Hollis Brothers Printing", "Mid-Market"),
-        AccountPlan("Keel & Anchor Marine", "Mid-Market"),
-        AccountPlan("Larkspur Travel", "Mid-Market"),
-        AccountPlan("Maple Hollow Dairy", "Mid-Market"),
-        AccountPlan("Oakridge Staffing", "Mid-Market"),
-        AccountPlan("Prairie Wind Agriculture", "Mid-Market"),
-        AccountPlan("Rivet Robotics", "Mid-Market"),
-        AccountPlan("Saltmarsh Seafood Traders", "Mid-Market"),
-        # Public Sector
-        AccountPlan(RECENT_DROP_ACCOUNT, "Public Sector", s, RECENT_DROP),
-        AccountPlan("Northfield County Council", "Public Sector", k),
-        AccountPlan("Riverton Transit District", "Public Sector", k, SLIDING),
-        AccountPlan("Lakeshore School District", "Public Sector", k, IMPROVING),
-        AccountPlan("City of Ashbury", "Public Sector"),
-        AccountPlan("Eastvale Department of Parks", "Public Sector"),
-        AccountPlan("Westmarch Public Library System", "Public Sector"),
-        AccountPlan("Cedar Falls Housing Authority", "Public Sector"),
-        AccountPlan("Port of Graystone", "Public Sector"),
-        AccountPlan("Millbrook Fire & Rescue", "Public Sector"),
-        AccountPlan("Kingsford Regional Water Board", "Public Sector"),
-        AccountPlan("Three Rivers Community College", "Public Sector"),
-        # Healthcare
-        AccountPlan(IMPROVING_ACCOUNT, "Healthcare", k, IMPROVING),
-        AccountPlan("St. Aldric Health System", "Healthcare", s),
-        AccountPlan("Meridian Children's Hospital", "Healthcare", k),
-        AccountPlan("Clearwater Clinics", "Healthcare", k),
-        AccountPlan("Bayview Orthopedics", "Healthcare"),
-        AccountPlan("Evergreen Senior Living", "Healthcare"),
-        AccountPlan("Harmony Behavioral Health", "Healthcare"),
-        AccountPlan("Lindenwood Dental Partners", "Healthcare"),
-        AccountPlan("Silverline Diagnostics", "Healthcare"),
-        AccountPlan("Upland Rural Health Network", "Healthcare"),
-        AccountPlan("Valemont Pharmacy Group", "Healthcare"),
-        AccountPlan("Whitestone Rehabilitation Center", "Healthcare"),
-    ]
 
 
 def slugify(name: str) -> str:
@@ -265,86 +156,17 @@ def _account_row(plan: AccountPlan, position: int) -> dict[str, Any]:
 
 def generate_accounts() -> pd.DataFrame:
     """The roster, in the columns of data-formats.md (what `voc import accounts` reads)."""
-    rows = [_account_row(plan, i) for i, plan in enumerate(_plans())]
+    rows = [_account_row(plan, i) for i, plan in enumerate(ACCOUNT_PLANS)]
     return pd.DataFrame(rows, columns=list(ACCOUNT_COLUMNS))
 
 
 def account_trajectories() -> dict[str, str]:
     """Account name -> the story its scores tell (stable, improving, sliding, …)."""
-    return {plan.name: plan.trajectory for plan in _plans()}
+    return {plan.name: plan.trajectory for plan in ACCOUNT_PLANS}
 
 
 # --------------------------------------------------------------------------------------------
 # The customer's people
-
-FIRST_NAMES: tuple[str, ...] = (
-    "Aisha", "Alejandro", "Amara", "Andrea", "Anil", "Ben", "Bianca", "Carlos", "Chen", "Chloe",
-    "Claire", "Daniel", "Deepa", "Diego", "Elena", "Emeka", "Emily", "Farah", "Fiona", "Gareth",
-    "Grace", "Hannah", "Hiro", "Ibrahim", "Ines", "Isaac", "James", "Jana", "Jin", "Joanna",
-    "Jonas", "Karen", "Kofi", "Laura", "Leila", "Liam", "Lucia", "Marcus", "Maria", "Mateo",
-    "Megan", "Miguel", "Nadia", "Naomi", "Nikhil", "Olga", "Omar", "Paul", "Priya", "Rachel",
-    "Rahul", "Rosa", "Ruth", "Samir", "Sara", "Sean", "Sofia", "Stefan", "Tariq", "Tessa",
-    "Thomas", "Valentina", "Victor", "Wei", "Yusuf", "Zoe",
-)  # fmt: skip
-LAST_NAMES: tuple[str, ...] = (
-    "Abbott", "Adeyemi", "Alvarez", "Andersen", "Baker", "Banerjee", "Becker", "Brennan",
-    "Castillo", "Chowdhury", "Costa", "Dubois", "Eriksson", "Fischer", "Fitzgerald", "Garcia",
-    "Goldberg", "Haddad", "Hansen", "Hughes", "Ito", "Jensen", "Kaur", "Kowalski", "Larsen",
-    "Lindqvist", "Lopez", "MacLeod", "Mehta", "Moreau", "Murphy", "Nakamura", "Novak",
-    "Nwosu", "O'Brien", "Okonkwo", "Patel", "Petrov", "Quinn", "Rahman", "Reyes", "Rossi",
-    "Santos", "Schmidt", "Shah", "Sullivan", "Tanaka", "Torres", "Van Dijk", "Walsh", "Weber",
-    "Whitaker", "Yilmaz", "Zhang",
-)  # fmt: skip
-
-DECISION_MAKER = "decision_maker"
-INFLUENCER = "influencer"
-USER = "user"
-
-_TITLES: dict[str, tuple[str, ...]] = {
-    DECISION_MAKER: (
-        "CIO",
-        "CTO",
-        "VP Procurement",
-        "Head of Finance",
-        "COO",
-        "VP Operations",
-        "Director of IT",
-        "Chief Digital Officer",
-    ),
-    INFLUENCER: (
-        "IT Operations Manager",
-        "Procurement Manager",
-        "Finance Manager",
-        "Enterprise Architect",
-        "Head of Customer Service",
-        "Programme Manager",
-        "Information Security Lead",
-        "Training Manager",
-    ),
-    USER: (
-        "Service Desk Analyst",
-        "Operations Analyst",
-        "Accounts Payable Specialist",
-        "Systems Administrator",
-        "Planning Coordinator",
-        "Office Manager",
-        "Reporting Analyst",
-    ),
-}
-_SEGMENT_TITLES: dict[str, dict[str, tuple[str, ...]]] = {
-    "Healthcare": {
-        DECISION_MAKER: ("Chief Medical Information Officer", "Director of Clinical Systems"),
-        INFLUENCER: ("Clinical Applications Lead", "Practice Manager"),
-        USER: ("Nurse Informaticist", "Patient Scheduling Coordinator"),
-    },
-    "Public Sector": {
-        DECISION_MAKER: ("Director of Digital Services", "Chief Financial Officer"),
-        INFLUENCER: ("Contracts Manager", "Digital Transformation Lead"),
-        USER: ("Case Officer", "Dispatch Supervisor"),
-    },
-}
-_FINANCE_WORDS = ("finance", "financial", "procurement", "accounts payable", "contracts")
-_TECH_LEADERS = ("CIO", "CTO", "Director of IT", "Enterprise Architect", "Chief Digital Officer")
 
 
 @dataclass
@@ -359,7 +181,7 @@ class Person:
 
 
 def _pick_title(rng: random.Random, role: str, segment: str) -> str:
-    options = _TITLES[role] + _SEGMENT_TITLES.get(segment, {}).get(role, ())
+    options = TITLES[role] + SEGMENT_TITLES.get(segment, {}).get(role, ())
     return rng.choice(options)
 
 
@@ -507,151 +329,6 @@ def _scores(
 # --------------------------------------------------------------------------------------------
 # Comments
 
-_COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "support": {
-        COMPLAINT: (
-            "Support tickets sit for {days} days before anyone replies, and then we get asked "
-            "for the same logs again.",
-            "Every P2 ticket turns into a chase. We escalated twice this quarter just to get a "
-            "first response.",
-            "Your support team is polite but slow. {days} days for a login bug is not "
-            "acceptable for a system we run the business on.",
-            "We keep being bounced between first-line support and engineering. Nobody owns "
-            "our tickets.",
-        ),
-        MIXED: (
-            "Support gets there in the end, but first responses could be faster.",
-            "Most tickets are handled fine; the odd one falls through the cracks and we have "
-            "to chase.",
-            "Good people on the support desk, but weekend coverage is thin.",
-        ),
-        PRAISE: (
-            "Support is the reason we stay. Tickets get answered the same day, usually by "
-            "someone who knows our setup.",
-            "Whenever something breaks your support team is on it within the hour. Really "
-            "appreciated.",
-            "Excellent support this quarter: the problem with the {module} was fixed before our "
-            "users even noticed.",
-        ),
-    },
-    "product quality": {
-        COMPLAINT: (
-            "The {module} has been unstable since the last release; we lost half a day of work "
-            "twice.",
-            "Too many regressions. Every update breaks something in the {module} and we end up "
-            "testing your releases for you.",
-            "Performance of the {module} is poor at month-end, exactly when we need it most.",
-        ),
-        MIXED: (
-            "The product does what we need, but the {module} still feels clunky compared to "
-            "the rest.",
-            "Solid platform overall. We'd like fewer surprises in the release notes.",
-        ),
-        PRAISE: (
-            "The product just works. The {module} in particular saves my team hours every week.",
-            "Great release cadence, and the new features in the {module} were exactly what we "
-            "asked for.",
-            "Rock solid this year: no outages that affected us, and the improvements to the "
-            "{module} landed well.",
-        ),
-    },
-    "onboarding": {
-        COMPLAINT: (
-            "Onboarding new staff is hard work. There's no training material beyond the admin "
-            "guide, so we train everyone ourselves.",
-            "We hired {n} people this quarter and it took weeks to get each of them productive "
-            "on the system.",
-            "The onboarding sessions were cancelled twice. New starters are still learning by "
-            "trial and error.",
-        ),
-        MIXED: (
-            "Onboarding is OK, but short videos for new starters would help a lot.",
-            "Setup went fine; training for new hires still takes longer than it should.",
-        ),
-        PRAISE: (
-            "Onboarding the new team was painless. The training sessions were well run and "
-            "people were productive within days.",
-            "Your onboarding team was excellent. We got {n} new users up to speed in a week.",
-        ),
-    },
-    "value for money": {
-        COMPLAINT: (
-            "The renewal price went up again and we haven't seen the value to justify it.",
-            "We pay for modules nobody uses. We need a licensing model that matches how we "
-            "actually work.",
-            "Too expensive for what we get. Procurement is asking why we don't go to tender.",
-        ),
-        MIXED: (
-            "Pricing is on the high side but broadly fair for what we get.",
-            "The value is there, but the licence tiers are confusing.",
-        ),
-        PRAISE: (
-            "Worth every penny. It paid for itself within the first year.",
-            "Fair pricing and no surprises at renewal, which is rare. Really appreciated.",
-        ),
-    },
-    "billing": {
-        COMPLAINT: (
-            "Invoices still don't follow our format: no PO number on the lines, so every one "
-            "gets rejected by AP and paid late.",
-            "We get a separate invoice for every module and site. Please consolidate them; "
-            "reconciling takes my team days each month.",
-            "The invoice format changed again without notice and broke our import into the ERP.",
-        ),
-        MIXED: (
-            "Billing is mostly right now, but PO numbers are still missing on some invoices.",
-            "Invoices are accurate; we'd still like one consolidated invoice per month.",
-        ),
-    },
-    "roadmap": {
-        COMPLAINT: (
-            "We have no visibility of the roadmap. We find out about changes from the release "
-            "notes, after the fact.",
-            "I asked three times for a roadmap of the {module} and still have nothing I can "
-            "plan our budget around.",
-            "We can't plan our own projects when your roadmap is a black box.",
-        ),
-        MIXED: (
-            "A clearer view of the roadmap would help us plan. A quarterly briefing would be "
-            "enough.",
-            "The product is fine; roadmap visibility is the gap.",
-        ),
-        PRAISE: (
-            "The roadmap briefing was really useful; we can finally plan around your releases.",
-        ),
-    },
-    TRAPPED: {
-        COMPLAINT: (
-            "We renew because migrating off would take a year, not because we're happy.",
-            "Honestly, if the switching cost weren't so high we'd have gone to tender already.",
-            "Locked into a three-year contract with a product that keeps getting worse. "
-            "Support takes {days} days to answer.",
-            "Nobody at your company listens. We'll renew because we have to, but I tell "
-            "peers to look elsewhere.",
-            "We've raised the same invoice problem for a year. We stay only because our whole "
-            "dispatch process is built on your system.",
-        ),
-    },
-    RECENT_DROP: {
-        COMPLAINT: (
-            "The outage in {month} took the {module} down for two days and nobody called us. We "
-            "heard about it from our own staff.",
-            "After the {month} outage our field crews were back on paper. We need a root-cause "
-            "report and a plan, not an apology email.",
-            "Trust took a real hit this quarter. The outage handling was chaotic and "
-            "communication was non-existent.",
-        ),
-    },
-}
-_MODULES: tuple[str, ...] = (
-    "reporting module",
-    "scheduling board",
-    "billing portal",
-    "mobile app",
-    "dispatch console",
-    "analytics dashboard",
-)
-
 
 def comment_tone(satisfaction: float, recommend: float | None) -> str:
     """Praise only from the genuinely happy; anyone dissatisfied complains, whatever else."""
@@ -670,9 +347,9 @@ def _theme(person: Person, ratings: dict[str, int | None], tone: str) -> str:
     else:
         theme = min(rated, key=lambda k: (rated[k], k))
     title = person.title.casefold()
-    if tone != PRAISE and any(word in title for word in _FINANCE_WORDS):
+    if tone != PRAISE and any(word in title for word in FINANCE_WORDS):
         return "billing"
-    if theme == "product quality" and person.title in _TECH_LEADERS:
+    if theme == "product quality" and person.title in TECH_LEADERS:
         return "roadmap"
     return theme
 
@@ -696,12 +373,12 @@ def _comment(
         theme = TRAPPED
     elif trajectory == RECENT_DROP and latest and tone == COMPLAINT:
         theme = RECENT_DROP
-    templates = _COMMENTS[theme].get(tone) or _COMMENTS["value for money"][tone]
+    templates = COMMENTS[theme].get(tone) or COMMENTS["value for money"][tone]
     outage_month = (cycle.starts_on + timedelta(days=20)).strftime("%B")
     text = rng.choice(templates).format(
         days=rng.randint(6, 15),
         n=rng.randint(4, 12),
-        module=rng.choice(_MODULES),
+        module=rng.choice(MODULES),
         month=outage_month,
     )
     return text[0].upper() + text[1:], tone
@@ -768,7 +445,7 @@ def _score_column(values: pd.Series) -> pd.Series:
 
 def _responses_with_tones(today: date) -> pd.DataFrame:
     cycles = demo_cycles(today)
-    rows = [row for plan in _plans() for row in _account_responses(plan, cycles, today)]
+    rows = [row for plan in ACCOUNT_PLANS for row in _account_responses(plan, cycles, today)]
     frame = pd.DataFrame(rows, columns=[*RESPONSE_COLUMNS, "_tone"])
     for column in ("satisfaction", "recommend", "continue", *RATING_COLUMNS):
         frame[column] = _score_column(frame[column])
@@ -805,140 +482,3 @@ def generate_portfolio(today: date | None = None) -> DemoPortfolio:
 def generate_responses(today: date | None = None) -> pd.DataFrame:
     """The responses file, in the columns of data-formats.md (what `voc import responses` reads)."""
     return generate_portfolio(today).responses
-
-
-# --------------------------------------------------------------------------------------------
-# Commitments and meetings
-
-
-@dataclass(frozen=True)
-class CommitmentPlan:
-    """A past promise; days are relative to `today` so overdue stays overdue whenever you run."""
-
-    account: str
-    text: str
-    area: str
-    due_in_days: int
-    status: str = "open"
-    done_days_ago: int | None = None
-    customer_told: bool = False
-    answers: str | None = None
-
-
-@dataclass(frozen=True)
-class MeetingPlan:
-    account: str
-    in_days: int
-    at: time
-
-
-def commitment_plans() -> list[CommitmentPlan]:
-    """Promises that answer what the customers said: some kept, some open, some overdue."""
-    return [
-        CommitmentPlan(
-            TRAPPED_ACCOUNT,
-            "Share the product roadmap for dispatch and routing with Halvorsen's CIO",
-            "product",
-            -12,
-            answers="No roadmap visibility (CIO, latest survey)",
-        ),
-        CommitmentPlan(
-            TRAPPED_ACCOUNT,
-            "Move Halvorsen to one consolidated monthly invoice with PO numbers on every line",
-            "account_team",
-            10,
-            answers="Invoices rejected by AP (Head of Finance)",
-        ),
-        CommitmentPlan(
-            TRAPPED_ACCOUNT,
-            "Assign a named support engineer for Halvorsen's P1/P2 tickets",
-            "support",
-            -40,
-            status="done",
-            done_days_ago=33,
-            customer_told=True,
-            answers="Slow support tickets",
-        ),
-        CommitmentPlan(
-            SLIDING_ACCOUNT,
-            "Review every Pinecrest support ticket older than 10 days and call each requester",
-            "support",
-            -5,
-            answers="Tickets sit for days before a reply",
-        ),
-        CommitmentPlan(
-            SLIDING_ACCOUNT,
-            "Bring a written support escalation path (names, hours, SLAs) to the next review",
-            "support",
-            14,
-        ),
-        CommitmentPlan(
-            IMPROVING_ACCOUNT,
-            "Run two onboarding sessions for Northwind's new clinic staff",
-            "account_team",
-            -60,
-            status="done",
-            done_days_ago=58,
-            customer_told=True,
-            answers="New staff take weeks to get productive",
-        ),
-        CommitmentPlan(
-            IMPROVING_ACCOUNT,
-            "Draft a customer story on the onboarding turnaround, for Northwind's approval",
-            "marketing",
-            30,
-        ),
-        CommitmentPlan(
-            RECENT_DROP_ACCOUNT,
-            "Send the outage root-cause report to Brightwater's IT operations team",
-            "support",
-            2,
-            answers="Outage with no communication",
-        ),
-        CommitmentPlan(
-            RECENT_DROP_ACCOUNT,
-            "Set up a monthly service review with Brightwater's IT Operations Manager",
-            "account_team",
-            -3,
-        ),
-        CommitmentPlan(
-            "St. Aldric Health System",
-            "Invite St. Aldric's CMIO to the product advisory board",
-            "product",
-            -20,
-            status="done",
-            done_days_ago=25,
-            customer_told=True,
-        ),
-        CommitmentPlan(
-            "Atlas Ridge Manufacturing",
-            "Quote the multi-year renewal with the volume discount discussed in the review",
-            "account_team",
-            21,
-        ),
-    ]
-
-
-def meeting_plans() -> list[MeetingPlan]:
-    """Upcoming reviews for the strategic accounts that most need one."""
-    return [
-        MeetingPlan(TRAPPED_ACCOUNT, 2, time(15, 0)),
-        MeetingPlan(RECENT_DROP_ACCOUNT, 8, time(10, 30)),
-    ]
-
-
-def past_review_plans() -> list[MeetingPlan]:
-    """Reviews already held, so digests have a "last time" and commitments a meeting of origin.
-
-    Corvane's last review is older than its monthly cadence on purpose: the report flags it.
-    """
-    return [
-        MeetingPlan(TRAPPED_ACCOUNT, -26, time(15, 0)),
-        MeetingPlan(RECENT_DROP_ACCOUNT, -20, time(10, 30)),
-        MeetingPlan("Atlas Ridge Manufacturing", -12, time(14, 0)),
-        MeetingPlan("St. Aldric Health System", -18, time(9, 30)),
-        MeetingPlan("Harborline Financial Services", -24, time(16, 0)),
-        MeetingPlan("Corvane Retail Holdings", -75, time(11, 0)),
-        MeetingPlan(SLIDING_ACCOUNT, -30, time(13, 0)),
-        MeetingPlan(IMPROVING_ACCOUNT, -45, time(10, 0)),
-    ]

@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from bot.demo.generate import (
+from bot.demo.generate import generate_portfolio
+from bot.demo.tables import (
     ACCOUNT_MANAGERS,
+    ACCOUNT_PLANS,
+    COMMITMENT_PLANS,
     NOTABLE_ACCOUNTS,
-    _plans,
-    commitment_plans,
-    generate_portfolio,
-    meeting_plans,
-    past_review_plans,
+    PAST_REVIEWS,
+    UPCOMING_REVIEWS,
 )
 from bot.intake.service import (
     ImportSummary,
@@ -73,7 +73,7 @@ def _name_key(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
-DEMO_ACCOUNT_KEYS: frozenset[str] = frozenset(_name_key(plan.name) for plan in _plans())
+DEMO_ACCOUNT_KEYS: frozenset[str] = frozenset(_name_key(plan.name) for plan in ACCOUNT_PLANS)
 
 
 def _demo_accounts(session: Session, workspace_id: str) -> list[Account]:
@@ -143,7 +143,7 @@ def _add_commitments(
     what the pre-meeting digest reports on ("what we said last time"); older ones stand alone.
     """
     added = 0
-    for plan in commitment_plans():
+    for plan in COMMITMENT_PLANS:
         account = accounts[_name_key(plan.account)]
         already = session.scalar(
             select(Commitment.id)
@@ -201,7 +201,7 @@ def _add_past_reviews(
     tz = settings.tz
     now = _local(today, time(0, 0), tz)
     added, reviews = 0, {}
-    for plan in past_review_plans():
+    for plan in PAST_REVIEWS:
         account = accounts[_name_key(plan.account)]
         meeting = previous_meeting(session, account.id, now)
         if meeting is None:
@@ -237,7 +237,7 @@ def _add_upcoming_meetings(
     tz = settings.tz
     now = _local(today, time(0, 0), tz)  # "upcoming" as of `today`, so reruns agree
     added = 0
-    for plan in meeting_plans():
+    for plan in UPCOMING_REVIEWS:
         account = accounts[_name_key(plan.account)]
         if next_meeting(session, account.id, now) is not None:
             continue
