@@ -217,8 +217,20 @@ def complete_commitment(
     via: str,
 ) -> bool:
     """Open → done, once: True only for the call whose update changed the row."""
-    return _transition(
-        sessions,
+    with transaction(sessions) as session:
+        return complete_commitment_in(session, commitment_id, actor=actor, now=now, via=via)
+
+
+def complete_commitment_in(
+    session: Session, commitment_id: int, *, actor: str, now: datetime, via: str
+) -> bool:
+    """`complete_commitment` inside a transaction the caller already has open and commits.
+
+    For a caller that records and completes in one go (the demo back-fills promises kept weeks
+    ago): the same conditional update and audit entry, without a second connection.
+    """
+    return _transition_in(
+        session,
         commitment_id,
         from_status="open",
         values={"status": "done", "done_by": actor, "done_at": now},
@@ -263,17 +275,40 @@ def _transition(
 ) -> bool:
     """A conditional UPDATE: the database decides which of racing callers made the change."""
     with transaction(sessions) as session:
-        result = session.execute(
-            update(Commitment)
-            .where(Commitment.id == commitment_id, Commitment.status == from_status)
-            .values(**values, version=Commitment.version + 1)
-            .execution_options(synchronize_session=False)
+        return _transition_in(
+            session,
+            commitment_id,
+            from_status=from_status,
+            values=values,
+            action=action,
+            actor=actor,
+            via=via,
+            now=now,
         )
-        if result.rowcount != 1:
-            return False
-        row = session.get_one(Commitment, commitment_id, populate_existing=True)
-        details = {"via": via, "version": row.version, **_brief(row)}
-        _audit(session, row, actor, action, now, details)
+
+
+def _transition_in(
+    session: Session,
+    commitment_id: int,
+    *,
+    from_status: str,
+    values: dict[str, Any],
+    action: str,
+    actor: str,
+    via: str,
+    now: datetime,
+) -> bool:
+    result = session.execute(
+        update(Commitment)
+        .where(Commitment.id == commitment_id, Commitment.status == from_status)
+        .values(**values, version=Commitment.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    row = session.get_one(Commitment, commitment_id, populate_existing=True)
+    details = {"via": via, "version": row.version, **_brief(row)}
+    _audit(session, row, actor, action, now, details)
     return True
 
 
