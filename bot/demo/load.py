@@ -1,21 +1,38 @@
 """Putting the generated portfolio into the database, and taking it out again.
 
-The roster and responses go through the same importer real spreadsheets go through
-(`bot.intake`), so the demo exercises, and never bypasses, the validation, identity and
-benchmark code.
+Everything goes through the use cases the rest of the bot uses, so the demo exercises, and never
+bypasses, their validation, identity and audit code:
+
+- roster and responses through `bot.intake`, the importer a customer's spreadsheet goes through;
+- commitments through `bot.commitments.queries` (`record_commitments`, then
+  `complete_commitment_in` for the promises already kept), which `voc commit` and the Slack
+  modal record through too;
+- review meetings through `bot.meetings.service.schedule_meeting`, as `/voc meeting` does.
+
+The demo's past is recorded as it would have been at the time: each use case is given the `now`
+(and `today`) of the moment it happened. A review held last month was booked two weeks before it,
+a promise made there was logged an hour after it started, and the audit log reads as if the team
+had used the bot all along. The two direct writes left (removing the demo, and marking a held
+review's digest as sent) say why where they happen.
+
+The caller owns the transaction; a second load is idempotent.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from bot.demo.generate import generate_portfolio
+from bot.commitments.queries import complete_commitment_in, record_commitments
+from bot.commitments.values import CommitmentDraft
+from bot.core.clock import is_working_day, local_moment
+from bot.core.names import name_key
+from bot.demo.generate import DemoPortfolio, generate_portfolio
 from bot.demo.tables import (
     ACCOUNT_MANAGERS,
     ACCOUNT_PLANS,
@@ -23,6 +40,8 @@ from bot.demo.tables import (
     NOTABLE_ACCOUNTS,
     PAST_REVIEWS,
     UPCOMING_REVIEWS,
+    CommitmentPlan,
+    MeetingPlan,
 )
 from bot.intake.service import (
     ImportSummary,
@@ -32,12 +51,11 @@ from bot.intake.service import (
     recompute_benchmarks,
 )
 from bot.meetings.queries import next_meeting, previous_meeting
-from bot.meetings.rules import digest_due_at
 from bot.meetings.service import schedule_meeting
 from bot.settings import Settings
+from storage import audit
 from storage.models import (
     Account,
-    AuditEntry,
     Benchmark,
     Commitment,
     Cycle,
@@ -47,6 +65,14 @@ from storage.models import (
 )
 
 DEMO_ACTOR = "voc-demo"
+DEMO_VIA = "demo"  # the surface a demo commitment was completed through, in its audit entry
+
+# When the demo's past happened, relative to what it plans.
+REVIEW_BOOKED_AHEAD = timedelta(days=14)  # a held review was put in the calendar this early
+LOGGED_INTO_REVIEW = timedelta(hours=1)  # promises made in a review are logged this far in
+STANDALONE_LEAD = timedelta(days=21)  # a promise made outside a review: this long before due
+STANDALONE_AT = time(11, 30)
+DONE_AT = time(16, 45)
 
 
 @dataclass
@@ -69,17 +95,13 @@ class DemoSummary:
     responses_import: ImportSummary | None = None
 
 
-def _name_key(name: str) -> str:
-    return re.sub(r"\s+", " ", name).strip().casefold()
-
-
-DEMO_ACCOUNT_KEYS: frozenset[str] = frozenset(_name_key(plan.name) for plan in ACCOUNT_PLANS)
+DEMO_ACCOUNT_KEYS: frozenset[str] = frozenset(name_key(plan.name) for plan in ACCOUNT_PLANS)
 
 
 def _demo_accounts(session: Session, workspace_id: str) -> list[Account]:
     """Recognised by name, not by a flag: the demo owns exactly the accounts it generates."""
     accounts = session.scalars(select(Account).where(Account.workspace_id == workspace_id))
-    return [account for account in accounts if _name_key(account.name) in DEMO_ACCOUNT_KEYS]
+    return [account for account in accounts if name_key(account.name) in DEMO_ACCOUNT_KEYS]
 
 
 def remove_demo(session: Session, *, workspace_id: str) -> dict[str, int]:
@@ -89,6 +111,9 @@ def remove_demo(session: Session, *, workspace_id: str) -> dict[str, int]:
     not depend on SQLite's foreign-key pragma being on. Cycles that no longer hold any response
     go too (with their benchmarks), so a reload starts from the same state as a fresh database;
     cycles other accounts still answer in get their benchmarks recomputed without the demo.
+
+    Rows are deleted directly: no use case removes accounts (customers are not deleted in normal
+    use), and a reset must also take what people logged on demo accounts while trying them.
     """
     ids = [account.id for account in _demo_accounts(session, workspace_id)]
     if not ids:
@@ -124,102 +149,64 @@ def remove_demo(session: Session, *, workspace_id: str) -> dict[str, int]:
     return removed
 
 
-def _local(day: date, at: time, tz: tzinfo) -> datetime:
-    """A wall-clock time where the team works, stored as the aware UTC datetime it is."""
-    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+# --------------------------------------------------------------------------------------------
+# Review meetings
 
 
-def _add_commitments(
-    session: Session,
-    workspace_id: str,
-    today: date,
-    accounts: dict[str, Account],
-    reviews: dict[int, Meeting],
-    tz: tzinfo,
-) -> int:
-    """Insert the planned commitments an account does not already hold (matched by text).
-
-    A promise due after the account's last review is recorded as made in that review, which is
-    what the pre-meeting digest reports on ("what we said last time"); older ones stand alone.
-    """
-    added = 0
-    for plan in COMMITMENT_PLANS:
-        account = accounts[_name_key(plan.account)]
-        already = session.scalar(
-            select(Commitment.id)
-            .where(Commitment.account_id == account.id, Commitment.text == plan.text)
-            .limit(1)
-        )
-        if already is not None:
-            continue
-        owner = account.account_manager or ACCOUNT_MANAGERS[0]
-        due = today + timedelta(days=plan.due_in_days)
-        review = reviews.get(account.id)
-        if review is not None and review.starts_at.astimezone(tz).date() < due:
-            meeting_id, created = review.id, review.starts_at + timedelta(hours=1)
-        else:
-            meeting_id, created = (
-                None,
-                _local(min(due, today) - timedelta(days=21), time(11, 30), tz),
-            )
-        done_at = None
-        if plan.done_days_ago is not None:
-            done_at = _local(today - timedelta(days=plan.done_days_ago), time(16, 45), tz)
-        session.add(
-            Commitment(
-                workspace_id=workspace_id,
-                account_id=account.id,
-                meeting_id=meeting_id,
-                text=plan.text,
-                owner=owner,
-                due_on=due,
-                area=plan.area,
-                status=plan.status,
-                customer_told=plan.customer_told,
-                answers=plan.answers,
-                created_by=owner,
-                created_at=created,
-                done_by=owner if done_at else None,
-                done_at=done_at,
-            )
-        )
-        added += 1
-    return added
+def _owner(account: Account) -> str:
+    """Who acts for the account team: its manager (every demo account has one)."""
+    return account.account_manager or ACCOUNT_MANAGERS[0]
 
 
-def _workday(day: date, step: int) -> date:
-    """Customer reviews happen on weekdays; a plan landing on a weekend moves by `step` days."""
-    while day.weekday() >= 5:
+def _midnight(today: date, tz: ZoneInfo) -> datetime:
+    """The start of the team's `today`: "past" and "upcoming" as of it, so reruns agree."""
+    return local_moment(today, time(0, 0), tz)
+
+
+def _review_start(plan: MeetingPlan, today: date, step: int, tz: ZoneInfo) -> datetime:
+    """Customer reviews happen on working days; a plan landing off one moves by `step` days."""
+    day = today + timedelta(days=plan.in_days)
+    while not is_working_day(day):
         day += timedelta(days=step)
-    return day
+    return local_moment(day, plan.at, tz)
+
+
+def _hold_review(
+    session: Session, account: Account, starts_at: datetime, settings: Settings
+) -> Meeting:
+    """A review already held: booked two weeks before it, its digest sent when it was due.
+
+    `schedule_meeting` is asked as of the day it was booked, so the row and its audit entry are
+    what a real one gets. Sending a digest is `bot.digests`' job, with Slack and the delivery
+    ledger; the demo has no message to send, so it only marks the digest sent on the meeting.
+    The status stays "scheduled", as real meetings do once held: nothing marks them done.
+    """
+    meeting = schedule_meeting(
+        session,
+        account,
+        starts_at,
+        channel=account.channel,
+        actor=_owner(account),
+        now=starts_at - REVIEW_BOOKED_AHEAD,
+        settings=settings,
+    )
+    meeting.digest_posted_at = meeting.updated_at = meeting.digest_due_at
+    return meeting
 
 
 def _add_past_reviews(
     session: Session, today: date, accounts: dict[str, Account], settings: Settings
 ) -> tuple[int, dict[int, Meeting]]:
-    """Reviews already held (digest already sent), unless the account has one on record."""
-    tz = settings.tz
-    now = _local(today, time(0, 0), tz)
-    added, reviews = 0, {}
+    """Reviews already held, unless the account has one on record; returns them by account."""
+    before = _midnight(today, settings.tz)
+    added = 0
+    reviews: dict[int, Meeting] = {}
     for plan in PAST_REVIEWS:
-        account = accounts[_name_key(plan.account)]
-        meeting = previous_meeting(session, account.id, now)
+        account = accounts[name_key(plan.account)]
+        meeting = previous_meeting(session, account.id, before)
         if meeting is None:
-            starts_at = _local(_workday(today + timedelta(days=plan.in_days), -1), plan.at, tz)
-            due = digest_due_at(starts_at, settings)
-            meeting = Meeting(
-                workspace_id=account.workspace_id,
-                account_id=account.id,
-                starts_at=starts_at,
-                channel=account.channel,
-                status="scheduled",  # as real meetings stay once held: nothing marks them done
-                created_by=account.account_manager,
-                digest_due_at=due,
-                digest_posted_at=due,
-                created_at=starts_at - timedelta(days=14),
-                updated_at=due,
-            )
-            session.add(meeting)
+            starts_at = _review_start(plan, today, -1, settings.tz)
+            meeting = _hold_review(session, account, starts_at, settings)
             added += 1
         reviews[account.id] = meeting
     session.flush()
@@ -231,28 +218,153 @@ def _add_upcoming_meetings(
 ) -> int:
     """One upcoming review per planned account, unless it already has one scheduled.
 
-    Scheduled through `bot.meetings`, like `/voc meeting`, so the digest due time and the audit
-    entry are exactly what a real meeting gets.
+    Scheduled as of the start of `today`, so the digest due time and the audit entry are exactly
+    what `/voc meeting` would have given it that morning.
     """
-    tz = settings.tz
-    now = _local(today, time(0, 0), tz)  # "upcoming" as of `today`, so reruns agree
+    now = _midnight(today, settings.tz)
     added = 0
     for plan in UPCOMING_REVIEWS:
-        account = accounts[_name_key(plan.account)]
+        account = accounts[name_key(plan.account)]
         if next_meeting(session, account.id, now) is not None:
             continue
-        starts_at = _local(_workday(today + timedelta(days=plan.in_days), 1), plan.at, tz)
         schedule_meeting(
             session,
             account,
-            starts_at,
+            _review_start(plan, today, 1, settings.tz),
             channel=account.channel,
-            actor=account.account_manager or ACCOUNT_MANAGERS[0],
+            actor=_owner(account),
             now=now,
             settings=settings,
         )
         added += 1
     return added
+
+
+# --------------------------------------------------------------------------------------------
+# Commitments
+
+
+def _holds_commitment(session: Session, account: Account, text: str) -> bool:
+    """Commitments have no natural key in the schema; the demo's are told apart by their text."""
+    query = select(Commitment.id).where(
+        Commitment.account_id == account.id, Commitment.text == text
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def _origin(
+    review: Meeting | None, due: date, today: date, tz: ZoneInfo
+) -> tuple[int | None, datetime]:
+    """(meeting, when the promise was made): in the last review when that came before it fell
+    due, which is what the pre-meeting digest reports on ("what we said last time"); else on
+    its own, three weeks before it was due (or before today, for one not yet due)."""
+    if review is not None and review.starts_at.astimezone(tz).date() < due:
+        return review.id, review.starts_at + LOGGED_INTO_REVIEW
+    return None, local_moment(min(due, today) - STANDALONE_LEAD, STANDALONE_AT, tz)
+
+
+def _record_commitment(
+    session: Session,
+    account: Account,
+    plan: CommitmentPlan,
+    today: date,
+    review: Meeting | None,
+    tz: ZoneInfo,
+) -> Commitment:
+    """Record the promise as of when it was made, and complete it as of when it was kept.
+
+    `record_commitments` refuses a due date before its `today`; given the day the promise was
+    made, that check still holds for one now overdue. No channel: the demo posts nothing, so
+    the commitment was never announced anywhere.
+    """
+    owner = _owner(account)
+    due = today + timedelta(days=plan.due_in_days)
+    meeting_id, made_at = _origin(review, due, today, tz)
+    draft = CommitmentDraft(
+        text=plan.text,
+        owner=owner,
+        due_on=due,
+        area=plan.area,
+        customer_told=plan.customer_told,
+        answers=plan.answers,
+        meeting_id=meeting_id,
+    )
+    [row] = record_commitments(
+        session,
+        account,
+        [draft],
+        actor=owner,
+        channel=None,
+        today=made_at.astimezone(tz).date(),
+        now=made_at,
+    )
+    if plan.done_days_ago is not None:
+        done_at = local_moment(today - timedelta(days=plan.done_days_ago), DONE_AT, tz)
+        complete_commitment_in(session, row.id, actor=owner, now=done_at, via=DEMO_VIA)
+    return row
+
+
+def _add_commitments(
+    session: Session,
+    today: date,
+    accounts: dict[str, Account],
+    reviews: dict[int, Meeting],
+    tz: ZoneInfo,
+) -> int:
+    """Record the planned commitments an account does not already hold."""
+    added = 0
+    for plan in COMMITMENT_PLANS:
+        account = accounts[name_key(plan.account)]
+        if not _holds_commitment(session, account, plan.text):
+            _record_commitment(session, account, plan, today, reviews.get(account.id), tz)
+            added += 1
+    return added
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def _import(
+    session: Session,
+    portfolio: DemoPortfolio,
+    *,
+    workspace_id: str,
+    actor: str,
+    progress: Progress | None,
+) -> tuple[ImportSummary, ImportSummary]:
+    """The roster and responses, exactly like a customer's spreadsheets: re-importing the same
+    frames changes nothing, which is what makes a second load idempotent."""
+    accounts = import_accounts(
+        session,
+        portfolio.accounts,
+        workspace_id=workspace_id,
+        actor=actor,
+        filename="demo accounts",
+    )
+    responses = import_responses(
+        session,
+        portfolio.responses,
+        workspace_id=workspace_id,
+        actor=actor,
+        filename="demo responses",
+        progress=progress,
+    )
+    session.flush()
+    return accounts, responses
+
+
+def _audit_load(session: Session, workspace_id: str, actor: str, details: dict[str, Any]) -> None:
+    """One entry for the load as a whole, next to the entries its use cases wrote."""
+    audit.record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action="demo_loaded",
+        entity="workspace",
+        entity_id=workspace_id,
+        details=details,
+    )
 
 
 def _count(session: Session, model: type[Any], ids: list[int], *where: Any) -> int:
@@ -271,11 +383,9 @@ def load_demo(
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> DemoSummary:
-    """Load the sample portfolio through the real importer; safe to run again.
+    """Load the sample portfolio through the real use cases; safe to run again.
 
-    The roster and responses go through `bot.intake`, exactly like a customer's spreadsheet,
-    so a second run is idempotent for the same reasons a re-imported file is. Commitments and
-    meetings have no natural key in the schema, so they are matched here before inserting: a
+    Meetings and commitments have no natural key, so they are matched before recording: a
     commitment by its text, a review by "the account already has a past / an upcoming one".
     The caller owns the transaction.
     """
@@ -283,46 +393,24 @@ def load_demo(
     today = today or datetime.now(settings.tz).date()
     portfolio = generate_portfolio(today)
     removed = remove_demo(session, workspace_id=workspace_id) if reset else {}
-    accounts_import = import_accounts(
-        session,
-        portfolio.accounts,
-        workspace_id=workspace_id,
-        actor=actor,
-        filename="demo accounts",
+    accounts_import, responses_import = _import(
+        session, portfolio, workspace_id=workspace_id, actor=actor, progress=progress
     )
-    responses_import = import_responses(
-        session,
-        portfolio.responses,
-        workspace_id=workspace_id,
-        actor=actor,
-        filename="demo responses",
-        progress=progress,
-    )
-    session.flush()
-    accounts = {_name_key(a.name): a for a in _demo_accounts(session, workspace_id)}
+    accounts = {name_key(a.name): a for a in _demo_accounts(session, workspace_id)}
     past_added, reviews = _add_past_reviews(session, today, accounts, settings)
     meetings_added = past_added + _add_upcoming_meetings(session, today, accounts, settings)
-    commitments_added = _add_commitments(
-        session, workspace_id, today, accounts, reviews, settings.tz
-    )
+    commitments_added = _add_commitments(session, today, accounts, reviews, settings.tz)
     session.flush()
-    ids = [account.id for account in accounts.values()]
     if reset or commitments_added or meetings_added:
-        session.add(
-            AuditEntry(
-                workspace_id=workspace_id,
-                actor=actor,
-                action="demo_loaded",
-                entity="workspace",
-                entity_id=workspace_id,
-                details={
-                    "reset": reset,
-                    "removed": removed,
-                    "commitments_added": commitments_added,
-                    "meetings_added": meetings_added,
-                },
-            )
-        )
+        details = {
+            "reset": reset,
+            "removed": removed,
+            "commitments_added": commitments_added,
+            "meetings_added": meetings_added,
+        }
+        _audit_load(session, workspace_id, actor, details)
+    ids = [account.id for account in accounts.values()]
+    upcoming = (Meeting.status == "scheduled", Meeting.starts_at > _midnight(today, settings.tz))
     return DemoSummary(
         workspace_id=workspace_id,
         cycles=[cycle.label for cycle in portfolio.cycles],
@@ -331,13 +419,7 @@ def load_demo(
         responses=_count(session, Response, ids),
         commitments=_count(session, Commitment, ids),
         meetings=_count(session, Meeting, ids),
-        upcoming_meetings=_count(
-            session,
-            Meeting,
-            ids,
-            Meeting.status == "scheduled",
-            Meeting.starts_at > _local(today, time(0, 0), settings.tz),
-        ),
+        upcoming_meetings=_count(session, Meeting, ids, *upcoming),
         commitments_added=commitments_added,
         meetings_added=meetings_added,
         removed=removed,
