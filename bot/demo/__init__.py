@@ -2,9 +2,10 @@
 
 The portfolio is generated, not shipped as rows, so its dates always end in the current quarter
 and the digests, reminders and "overdue" badges have something to say whatever day it is.
-`generate` draws it (pure, seeded: same people, scores and comments on every machine); `load`
-puts it into the database through the same use cases a customer's spreadsheet and the team's
-commands go through, so the demo exercises, and never bypasses, the real code.
+`generate` draws it (pure, seeded: same people, scores and comments on every machine) from the
+names, titles, comment texts and plans that `tables` reads from `data/`; `load` puts it into the
+database through the same use cases a customer's spreadsheet and the team's commands go through,
+so the demo exercises, and never bypasses, the real code.
 
 A few accounts tell a story on purpose, so a first-time user sees each kind of report:
 - a *trapped* account: renews because it must (high continue, low satisfaction and recommend);

@@ -96,6 +96,8 @@ def _account_rng(name: str, purpose: str) -> random.Random:
 
 @dataclass(frozen=True)
 class DemoCycle:
+    """One survey wave: a calendar quarter, labelled the way teams name them (`2026-Q2`)."""
+
     label: str
     starts_on: date
     ends_on: date
@@ -123,11 +125,13 @@ def demo_cycles(today: date, count: int = CYCLE_COUNT) -> list[DemoCycle]:
 
 
 def _revenue(rng: random.Random, tier: str) -> float:
+    """Whole thousands, in the tier's band, so a strategic account is visibly worth more."""
     low, high = {"strategic": (2_000, 8_500), "key": (600, 2_000)}.get(tier, (60, 550))
     return float(rng.randint(low, high) * 1000)
 
 
 def _account_row(plan: AccountPlan, position: int) -> dict[str, Any]:
+    """One roster row; the position (not a draw) spreads the team, so it stays balanced."""
     rng = _account_rng(plan.name, "roster")
     # Email-only AMs look after a few standard accounts; the notable ones keep Slack IDs so the
     # commitments and reminders demo reaches a real-looking Slack user.
@@ -171,6 +175,8 @@ def account_trajectories() -> dict[str, str]:
 
 @dataclass
 class Person:
+    """Someone at the customer who answers some cycles; mutable only while the cast is drawn."""
+
     name: str
     title: str
     role: str
@@ -188,6 +194,7 @@ def _pick_title(rng: random.Random, role: str, segment: str) -> str:
 def _new_person(
     rng: random.Random, plan: AccountPlan, role: str, taken: set[str], joins: int
 ) -> Person:
+    """A new name within the account (two people of one name would merge into one respondent)."""
     while True:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         name = f"{first} {last}"
@@ -210,6 +217,7 @@ def _new_person(
 
 
 def _initial_size(rng: random.Random, tier: str) -> int:
+    """Bigger accounts put more people in front of the survey."""
     low, high = {"strategic": (7, 8), "key": (5, 6)}.get(tier, (3, 5))
     return rng.randint(low, high)
 
@@ -258,10 +266,12 @@ class Mood:
 
 
 def _clamp_score(value: float, low: int = 0, high: int = 10) -> int:
+    """A whole score on the survey's 0–10 scale, whatever the noise drew."""
     return int(min(high, max(low, round(value))))
 
 
 def _account_base(rng: random.Random) -> tuple[float, dict[str, float]]:
+    """A stable account's own level and strengths, so no two stable accounts look alike."""
     base = rng.uniform(6.9, 8.9)
     offsets = {attribute: rng.gauss(0.0, 0.6) for attribute in ATTRIBUTES}
     return base, offsets
@@ -296,6 +306,7 @@ def _mood(
 def _scores(
     rng: random.Random, person: Person, mood: Mood, trajectory: str, latest: bool
 ) -> dict[str, Any]:
+    """One person's answers: recommend and continue follow satisfaction, unless a story bends."""
     satisfaction = _clamp_score(mood.satisfaction + person.offset + rng.gauss(0.0, 0.7))
     recommend: int | None = _clamp_score(satisfaction + rng.gauss(-0.3, 0.9))
     cont: int | None = _clamp_score(satisfaction + rng.gauss(0.8, 0.8))
@@ -399,6 +410,7 @@ def _responded_on(rng: random.Random, cycle: DemoCycle, today: date) -> date:
 
 
 def _is_interview(rng: random.Random, plan: AccountPlan, person: Person) -> bool:
+    """Interviews are for the people who decide, and mostly at the accounts worth the time."""
     if person.role == USER:
         return rng.random() < 0.03
     chance = {"strategic": 0.4, "key": 0.2}.get(plan.tier, 0.05)
@@ -408,6 +420,7 @@ def _is_interview(rng: random.Random, plan: AccountPlan, person: Person) -> bool
 def _account_responses(
     plan: AccountPlan, cycles: Sequence[DemoCycle], today: date
 ) -> Iterable[dict[str, Any]]:
+    """Every answer one account gives, drawn from one stream in a fixed order."""
     rng = _account_rng(plan.name, "responses")
     people = _cast(rng, plan)
     base, offsets = _account_base(rng)
@@ -444,6 +457,7 @@ def _score_column(values: pd.Series) -> pd.Series:
 
 
 def _responses_with_tones(today: date) -> pd.DataFrame:
+    """The responses file plus a `_tone` column the importer never sees (tests check it)."""
     cycles = demo_cycles(today)
     rows = [row for plan in ACCOUNT_PLANS for row in _account_responses(plan, cycles, today)]
     frame = pd.DataFrame(rows, columns=[*RESPONSE_COLUMNS, "_tone"])

@@ -368,6 +368,7 @@ def _audit_load(session: Session, workspace_id: str, actor: str, details: dict[s
 
 
 def _count(session: Session, model: type[Any], ids: list[int], *where: Any) -> int:
+    """What the database holds for the demo accounts, not what this run added."""
     column = model.id if model is Account else model.account_id
     query = select(func.count()).select_from(model).where(column.in_(ids), *where)
     return int(session.scalar(query) or 0)

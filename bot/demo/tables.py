@@ -80,6 +80,7 @@ class MeetingPlan:
 
 
 def _read(name: str) -> str:
+    """Through importlib.resources, so it works from a wheel or a zip as from a checkout."""
     return (files("bot.demo") / "data" / name).read_text(encoding="utf-8")
 
 
@@ -88,6 +89,7 @@ def _toml(name: str) -> dict[str, Any]:
 
 
 def _titles(table: dict[str, list[str]]) -> Titles:
+    """Role -> titles; an unknown role would never be drawn, so it is a mistake in the file."""
     unknown = set(table) - set(ROLES)
     if unknown:
         raise ValueError(f"demo titles for unknown roles: {sorted(unknown)}")
@@ -111,6 +113,7 @@ def _account_plans(text: str) -> tuple[tuple[AccountPlan, ...], dict[str, str]]:
 
 
 def _templates(table: dict[str, dict[str, list[str]]]) -> Templates:
+    """Theme -> tone -> templates; a misspelt tone would silently never be used."""
     for theme, tones in table.items():
         if not set(tones) <= set(TONES):
             raise ValueError(f"demo comments for {theme!r}: unknown tone in {sorted(tones)}")
@@ -118,6 +121,7 @@ def _templates(table: dict[str, dict[str, list[str]]]) -> Templates:
 
 
 def _commitment_plan(entry: dict[str, Any]) -> CommitmentPlan:
+    """A kept promise needs the day it was kept: the loader completes it as of then."""
     plan = CommitmentPlan(**entry)
     if (plan.status == "done") != (plan.done_days_ago is not None):
         raise ValueError(f"demo commitment {plan.text!r}: a done one needs done_days_ago")
