@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from bot.core.cycles import cycle_start
 from bot.demo.tables import (
     ACCOUNT_MANAGERS,
     ACCOUNT_PLANS,
@@ -103,8 +104,18 @@ class DemoCycle:
     ends_on: date
 
 
-def _quarter_start(year: int, quarter: int) -> date:
-    return date(year, 3 * (quarter - 1) + 1, 1)
+def _quarter(index: int) -> tuple[str, date]:
+    """Label and first day of the `index`-th quarter since year 0.
+
+    The day is read from the label by `bot.core.cycles`, the rule the importer orders cycles by,
+    so the demo's cycles start exactly where an imported `2026-Q2` would.
+    """
+    year, quarter = divmod(index, 4)
+    label = f"{year}-Q{quarter + 1}"
+    starts = cycle_start(label)
+    if starts is None:  # every `YYYY-Qn` names a period; this guards the rule changing
+        raise ValueError(f"{label!r} no longer reads as a quarter")
+    return label, starts
 
 
 def demo_cycles(today: date, count: int = CYCLE_COUNT) -> list[DemoCycle]:
@@ -112,11 +123,9 @@ def demo_cycles(today: date, count: int = CYCLE_COUNT) -> list[DemoCycle]:
     index = today.year * 4 + (today.month - 1) // 3  # quarters since year 0
     cycles = []
     for i in range(index - count + 1, index + 1):
-        year, quarter = divmod(i, 4)
-        starts = _quarter_start(year, quarter + 1)
-        next_year, next_quarter = divmod(i + 1, 4)
-        ends = _quarter_start(next_year, next_quarter + 1) - timedelta(days=1)
-        cycles.append(DemoCycle(f"{year}-Q{quarter + 1}", starts, ends))
+        label, starts = _quarter(i)
+        _, next_starts = _quarter(i + 1)
+        cycles.append(DemoCycle(label, starts, next_starts - timedelta(days=1)))
     return cycles
 
 
