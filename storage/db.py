@@ -12,7 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +57,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back whole when it raises."""
     with factory() as session, session.begin():
         yield session
+
+
+def advisory_xact_lock(session: Session, key: int) -> None:
+    """Hold PostgreSQL's advisory lock `key` until the session's transaction ends, so work that
+    must not run twice at once queues instead; SQLite has one writer anyway, so nothing there."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def alembic_config(engine: Engine) -> Config:

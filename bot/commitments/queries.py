@@ -407,6 +407,24 @@ def commitments_since(session: Session, account_id: int, since: datetime) -> lis
     )
 
 
+def open_commitments_made_before(
+    session: Session, account_id: int, before: datetime, *, other_than_meeting: int
+) -> list[Commitment]:
+    """The account's commitments still open that were made before `before`, except those logged
+    against `other_than_meeting`: what the digest lists as "still open from before" the last
+    review, which itself already lists the promises made at it."""
+    return list(
+        session.scalars(
+            select(Commitment).where(
+                Commitment.account_id == account_id,
+                (Commitment.status == "open")
+                & (Commitment.created_at < before)
+                & or_(Commitment.meeting_id.is_(None), Commitment.meeting_id != other_than_meeting),
+            )
+        )
+    )
+
+
 # --- the accounts commitments are for ---------------------------------------------------------
 
 

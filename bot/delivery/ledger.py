@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Row, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -151,6 +151,20 @@ def status_of(sessions: sessionmaker[Session], *, workspace_id: str, key: str) -
                 Delivery.workspace_id == workspace_id, Delivery.delivery_key == key
             )
         )
+
+
+def sent_row(session: Session, *, workspace_id: str, key: str) -> Row[Any] | None:
+    """The key's row (`status`, `message_ts`, `sent_at`) once it is sent, else None.
+
+    For callers that keep their own copy of "sent" (a meeting's `digest_posted_at`) and must
+    catch up after a sender died between the ledger and their row.
+    """
+    row = session.execute(
+        select(Delivery.status, Delivery.message_ts, Delivery.sent_at).where(
+            Delivery.workspace_id == workspace_id, Delivery.delivery_key == key
+        )
+    ).first()
+    return row if row is not None and row.status == "sent" else None
 
 
 # --- several keys in one transaction --------------------------------------------------------------

@@ -6,10 +6,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot.commitments.queries import (
+    commitments_for_meeting,
+    commitments_since,
+    open_commitments,
+    open_commitments_made_before,
+)
 from bot.digests.model import Digest, ReviewedCommitment
+from bot.digests.queries import meetings_owing_digest
 from bot.meetings.queries import previous_meeting
 from bot.meetings.rules import digest_key
 from bot.reports.assemble import build_account_report
@@ -40,7 +46,7 @@ def build_digest(
     previous = previous_meeting(
         session, account.id, before, exclude=meeting.id if meeting is not None else None
     )
-    since_last, older_open = _commitments_for_review(session, account.id, previous)
+    since_last, older_open = _commitments_for_review(session, account, previous)
     return Digest(
         report=build_account_report(session, account, now=now),
         meeting_id=meeting.id if meeting is not None else None,
@@ -54,31 +60,26 @@ def build_digest(
 
 
 def _commitments_for_review(
-    session: Session, account_id: int, previous: Meeting | None
+    session: Session, account: Account, previous: Meeting | None
 ) -> tuple[list[ReviewedCommitment], list[ReviewedCommitment]]:
     """(made at, or made or kept since, the last review; still open from before it).
 
-    Without a previous review, every open commitment is "since last time". Read here directly
-    until `bot.commitments.commitments_since`/`commitments_for_meeting` are on main.
+    Without a previous review, every open commitment is "since last time". "Since" is the
+    commitments logged against the last review together with those made or kept since it
+    started; `_review_order` sorts, so the union's order does not matter.
     """
-    query = select(Commitment).where(Commitment.account_id == account_id)
     if previous is None:
-        rows = session.scalars(query.where(Commitment.status == "open")).all()
-        return _review_order(rows), []
+        rows = open_commitments(session, account.workspace_id, account_id=account.id)
+        return _review_order([item.commitment for item in rows]), []
     since = previous.starts_at
-    at_or_since = or_(
-        Commitment.meeting_id == previous.id,
-        Commitment.created_at >= since,
-        Commitment.done_at >= since,
-    )
-    from_before = (
-        (Commitment.status == "open")
-        & (Commitment.created_at < since)
-        & or_(Commitment.meeting_id.is_(None), Commitment.meeting_id != previous.id)
-    )
-    reviewed = session.scalars(query.where(at_or_since)).all()
-    older = session.scalars(query.where(from_before)).all()
-    return _review_order(reviewed), _review_order(older)
+    reviewed: dict[int, Commitment] = {
+        row.id: row
+        for row in commitments_for_meeting(session, previous.id)
+        if row.account_id == account.id
+    }
+    reviewed.update((row.id, row) for row in commitments_since(session, account.id, since))
+    older = open_commitments_made_before(session, account.id, since, other_than_meeting=previous.id)
+    return _review_order(reviewed.values()), _review_order(older)
 
 
 def _review_order(rows: Any) -> list[ReviewedCommitment]:
@@ -93,18 +94,7 @@ def _review_order(rows: Any) -> list[ReviewedCommitment]:
 
 
 def due_digests(session: Session, now: datetime) -> list[DueDigest]:
-    """Meetings whose digest is due, not yet posted, and still ahead: one indexed query."""
-    rows = session.execute(
-        select(Meeting, Account.name, Account.channel)
-        .join(Account, Account.id == Meeting.account_id)
-        .where(
-            Meeting.status == "scheduled",
-            Meeting.digest_due_at <= now,
-            Meeting.digest_posted_at.is_(None),
-            Meeting.starts_at > now,
-        )
-        .order_by(Meeting.digest_due_at, Meeting.id)
-    ).all()
+    """Meetings whose digest is due, not yet posted, and still ahead, as the tick names them."""
     return [
         DueDigest(
             meeting_id=meeting.id,
@@ -114,7 +104,7 @@ def due_digests(session: Session, now: datetime) -> list[DueDigest]:
             channel=meeting.channel or channel,
             starts_at=meeting.starts_at,
         )
-        for meeting, name, channel in rows
+        for meeting, name, channel in meetings_owing_digest(session, now)
     ]
 
 

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from sqlalchemy import select, update
 
 from bot.charts import trend_chart_png
 from bot.delivery import ledger
@@ -31,14 +30,14 @@ from bot.delivery.post import FAILED, SENT, SKIPPED, Delivery, Message, Posted, 
 from bot.delivery.tagged import SEND_ERRORS, describe_error, error_code
 from bot.digests.build import DueDigest, build_digest, due_digests, still_owed
 from bot.digests.model import Digest
+from bot.digests.queries import account_of_meeting, mark_digest_posted
 from bot.directory import Directory, TtlCache
-from bot.meetings.queries import next_meeting
+from bot.meetings.queries import meeting_by_id, next_meeting
 from bot.meetings.rules import DIGEST_KIND
 from bot.runtime import Runtime
 from bot.views.digest import digest_blocks, digest_fallback_text
 from storage.db import transaction
-from storage.models import Account, Meeting
-from storage.models import Delivery as LedgerRow
+from storage.models import Account
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +89,12 @@ class _ScheduledDigest:
 
     def __call__(self) -> Message | None:
         with self.runtime.sessions() as session:
-            meeting = session.get(Meeting, self.due.meeting_id)
+            meeting = meeting_by_id(session, self.due.meeting_id)
             if not still_owed(meeting, self.due, self.now):
                 self.withdrawn = True
                 return None
             assert meeting is not None
-            account = session.get(Account, meeting.account_id)
+            account = account_of_meeting(session, meeting)
             assert account is not None
             self.digest = build_digest(session, account, meeting, now=self.now)
         return digest_message(self.digest, self.runtime.settings.tz)
@@ -139,27 +138,15 @@ def deliver_digest(
 def _mark_meeting_posted(runtime: Runtime, due: DueDigest, ts: str | None, now: datetime) -> None:
     """Only if the meeting still owes this very digest: a move since then owes a new one."""
     with transaction(runtime.sessions) as session:
-        session.execute(
-            update(Meeting)
-            .where(
-                Meeting.id == due.meeting_id,
-                Meeting.digest_due_at == due.due_at,
-                Meeting.digest_posted_at.is_(None),
-            )
-            .values(digest_posted_at=now, digest_ts=ts)
-        )
+        mark_digest_posted(session, due.meeting_id, due.due_at, at=now, ts=ts)
 
 
 def _copy_sent_delivery_to_meeting(runtime: Runtime, due: DueDigest, now: datetime) -> None:
     """A sender that died between the ledger and the meeting row left the meeting looking unsent;
     the ledger knows better, so the meeting stops showing up as due."""
     with runtime.sessions() as session:
-        row = session.execute(
-            select(LedgerRow.status, LedgerRow.message_ts, LedgerRow.sent_at).where(
-                LedgerRow.workspace_id == due.workspace_id, LedgerRow.delivery_key == due.key
-            )
-        ).first()
-    if row is not None and row.status == "sent":
+        row = ledger.sent_row(session, workspace_id=due.workspace_id, key=due.key)
+    if row is not None:
         _mark_meeting_posted(runtime, due, row.message_ts, row.sent_at or now)
 
 

@@ -8,6 +8,7 @@ The contract is `shared/spec/data-formats.md`. One module per step, in the order
 - `cells`: vectorised parsing of scores, dates, money, people and channel references;
 - `roster`, `responses`: validation of each file kind (nothing touches a database);
 - `writing`, `people`: validated frames → table rows (through `storage.bulk`);
+- `queries`: the other statements an import runs (read-backs, benchmark rows);
 - `service`: the use cases (`import_accounts`, `import_responses`, `recompute_benchmarks`), each
   running these steps in the caller's one transaction.
 """

@@ -25,18 +25,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
 from bot.intake.headers import repetitive_response_columns
 from bot.intake.problems import ImportRejected, ProblemLog
+from bot.intake.queries import (
+    account_names_by_key,
+    benchmark_aggregates,
+    benchmarked_attributes,
+    cycles_with_responses_of,
+    replace_benchmarks,
+)
 from bot.intake.reading import Source, Table, open_table
 from bot.intake.responses import ResponseValidator
 from bot.intake.roster import DEFAULT_SEGMENT, validate_roster
 from bot.intake.writing import ResponseWriter, write_roster
-from storage.bulk import bulk_write_settings, dialect_insert
-from storage.models import Account, AuditEntry, Benchmark, Response
+from storage import audit
+from storage.bulk import bulk_write_settings
+from storage.db import advisory_xact_lock
 
 __all__ = [
     "ImportRejected",
@@ -138,7 +145,7 @@ def import_accounts(
     result = write_roster(session, workspace_id, roster)
     benchmark_rows = 0
     if result.segment_changed_ids:
-        cycles = _cycles_with_responses_of(session, result.segment_changed_ids)
+        cycles = cycles_with_responses_of(session, result.segment_changed_ids)
         benchmark_rows = recompute_benchmarks(session, workspace_id, cycles)
     summary = ImportSummary(
         kind="accounts",
@@ -154,11 +161,6 @@ def import_accounts(
     )
     _audit(session, workspace_id, actor, summary)
     return summary
-
-
-def _cycles_with_responses_of(session: Session, account_ids: Sequence[int]) -> list[int]:
-    statement = sa.select(Response.cycle_id).where(Response.account_id.in_(account_ids)).distinct()
-    return list(session.scalars(statement))
 
 
 # ============================================================================================
@@ -255,10 +257,7 @@ def _unknown_account_problems(
 ) -> None:
     if not writer.unknown:
         return
-    statement = sa.select(Account.name_key, Account.name).where(
-        Account.workspace_id == workspace_id
-    )
-    names = {key: name for key, name in session.execute(statement)}
+    names = account_names_by_key(session, workspace_id)
     for key, entry in writer.unknown.items():
         shown = ", ".join(str(row) for row in entry.rows)
         more = f" and {entry.count - len(entry.rows)} more" if entry.count > len(entry.rows) else ""
@@ -279,23 +278,19 @@ def _one_import_at_a_time(session: Session, workspace_id: str) -> None:
     Two concurrent imports into one cycle could each believe the cycle was empty and compute
     benchmarks from their own rows only; a transaction-scoped advisory lock rules that out.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return
     digest = hashlib.blake2b(f"voc-import:{workspace_id}".encode(), digest_size=8).digest()
-    key = int.from_bytes(digest, "big", signed=True)
-    session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    advisory_xact_lock(session, int.from_bytes(digest, "big", signed=True))
 
 
 def _audit(session: Session, workspace_id: str, actor: str, summary: ImportSummary) -> None:
-    session.add(
-        AuditEntry(
-            workspace_id=workspace_id,
-            actor=actor,
-            action=f"import_{summary.kind}",
-            entity="import",
-            entity_id=summary.source[:64] or None,
-            details=summary.audit_details(),
-        )
+    audit.record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action=f"import_{summary.kind}",
+        entity="import",
+        entity_id=summary.source[:64] or None,
+        details=summary.audit_details(),
     )
     session.flush()
 
@@ -460,28 +455,9 @@ def _figures_from_database(
     session: Session, workspace_id: str, cycle_ids: list[int], attributes: Iterable[str]
 ) -> list[SegmentFigures]:
     """One aggregate query: per (cycle, segment) counts, sums and per-attribute sums/counts."""
-    names = sorted(set(attributes) | _benchmarked_attributes(session, workspace_id, cycle_ids))
-    one_if = lambda condition: sa.func.sum(sa.case((condition, 1), else_=0))  # noqa: E731
-    columns: list[Any] = [
-        Response.cycle_id,
-        Account.segment,
-        sa.func.count(),
-        one_if(Response.recommend >= PROMOTER_MIN),
-        one_if(Response.recommend <= DETRACTOR_MAX),
-        sa.func.count(Response.recommend),
-        sa.func.sum(Response.satisfaction),
-    ]
-    for name in names:
-        score = Response.ratings[name].as_float()
-        columns += [sa.func.sum(score), sa.func.count(score)]
-    statement = (
-        sa.select(*columns)
-        .join(Account, Account.id == Response.account_id)
-        .where(Response.cycle_id.in_(cycle_ids), Account.workspace_id == workspace_id)
-        .group_by(Response.cycle_id, Account.segment)
-    )
+    names = sorted(set(attributes) | benchmarked_attributes(session, workspace_id, cycle_ids))
     result = []
-    for record in session.execute(statement):
+    for record in benchmark_aggregates(session, workspace_id, cycle_ids, names):
         cycle_id, segment, respondents, promoters, detractors, answered, satisfaction = record[:7]
         extra = record[7:]
         figures = _Figures(
@@ -497,17 +473,6 @@ def _figures_from_database(
     return result
 
 
-def _benchmarked_attributes(session: Session, workspace_id: str, cycle_ids: list[int]) -> set[str]:
-    means = session.scalars(
-        sa.select(Benchmark.attribute_means).where(
-            Benchmark.workspace_id == workspace_id,
-            Benchmark.cycle_id.in_(cycle_ids),
-            Benchmark.scope == "all",
-        )
-    )
-    return {str(name) for mapping in means for name in (mapping or {})}
-
-
 def _store_benchmarks(
     session: Session, workspace_id: str, cycle_ids: list[int], figures: list[SegmentFigures]
 ) -> int:
@@ -518,29 +483,5 @@ def _store_benchmarks(
         rows.append(part.row(workspace_id, cycle_id, "segment", segment))
         totals.setdefault(cycle_id, _Figures()).add(part)
     rows.extend(total.row(workspace_id, cycle_id, "all", "") for cycle_id, total in totals.items())
-    _replace_benchmarks(session, workspace_id, cycle_ids, rows)
+    replace_benchmarks(session, workspace_id, cycle_ids, rows)
     return len(rows)
-
-
-def _replace_benchmarks(
-    session: Session, workspace_id: str, cycle_ids: list[int], rows: list[dict[str, Any]]
-) -> None:
-    keep = {(r["cycle_id"], r["scope"], r["segment"]) for r in rows}
-    existing = session.execute(
-        sa.select(Benchmark.id, Benchmark.cycle_id, Benchmark.scope, Benchmark.segment).where(
-            Benchmark.workspace_id == workspace_id, Benchmark.cycle_id.in_(cycle_ids)
-        )
-    )
-    stale = [row.id for row in existing if (row.cycle_id, row.scope, row.segment) not in keep]
-    if stale:
-        session.execute(sa.delete(Benchmark).where(Benchmark.id.in_(stale)))
-    if not rows:
-        return
-    table = Benchmark.__table__
-    statement = dialect_insert(session)(table)
-    key = ("workspace_id", "cycle_id", "scope", "segment")
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key),
-        set_={c: statement.excluded[c] for c in rows[0] if c not in key},
-    )
-    session.execute(statement, rows)

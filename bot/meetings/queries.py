@@ -1,4 +1,4 @@
-"""The review meetings the database holds: next, last, upcoming, and one by its number.
+"""The review meetings the database holds: next, last, upcoming, one by its number, new ones.
 
 The boundary is decided once, here: a meeting starting exactly now is still the *next* one
 (`starts_at >= now`) and not yet the *last review* (`starts_at < now`); it becomes the last
@@ -92,3 +92,15 @@ def scheduled_meeting(
         return None
     account = session.get(Account, meeting.account_id)
     return (meeting, account) if account is not None else None
+
+
+def meeting_by_id(session: Session, meeting_id: int) -> Meeting | None:
+    """The meeting with that number whatever its state: callers decide what a state means."""
+    return session.get(Meeting, meeting_id)
+
+
+def add_meeting(session: Session, meeting: Meeting) -> Meeting:
+    """Add a new meeting and flush, so it has the id its audit entry and digest key need."""
+    session.add(meeting)
+    session.flush()
+    return meeting

@@ -22,7 +22,14 @@ from bot.accounts.service import named_account
 from bot.core.clock import local_moment
 from bot.delivery import ledger
 from bot.errors import NotFound
-from bot.meetings.queries import CANCELLED, SCHEDULED, scheduled_meeting, upcoming_meetings
+from bot.meetings.queries import (
+    CANCELLED,
+    SCHEDULED,
+    add_meeting,
+    meeting_by_id,
+    scheduled_meeting,
+    upcoming_meetings,
+)
 from bot.meetings.rules import (
     DEFAULT_MEETING_TIME,
     MeetingText,
@@ -165,19 +172,20 @@ def schedule_meeting(
 ) -> Meeting:
     """Record the meeting and when its digest is due; the caller commits."""
     require_future(starts_at, now)
-    meeting = Meeting(
-        workspace_id=account.workspace_id,
-        account_id=account.id,
-        starts_at=starts_at,
-        channel=channel or account.channel,
-        status=SCHEDULED,
-        created_by=actor,
-        digest_due_at=digest_due_at(starts_at, settings),
-        created_at=now,
-        updated_at=now,
+    meeting = add_meeting(
+        session,
+        Meeting(
+            workspace_id=account.workspace_id,
+            account_id=account.id,
+            starts_at=starts_at,
+            channel=channel or account.channel,
+            status=SCHEDULED,
+            created_by=actor,
+            digest_due_at=digest_due_at(starts_at, settings),
+            created_at=now,
+            updated_at=now,
+        ),
     )
-    session.add(meeting)
-    session.flush()
     _audit(session, meeting, actor, now, "meeting_scheduled", {"starts_at": starts_at.isoformat()})
     return meeting
 
@@ -235,7 +243,7 @@ def cancel_meeting(
 
 
 def _scheduled(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
+    meeting = meeting_by_id(session, meeting_id)
     if meeting is None or meeting.status != SCHEDULED:
         raise MeetingNotFound(meeting_id)
     return meeting

@@ -27,9 +27,10 @@ from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.accounts.queries import account_in_workspace
+from bot.commitments.queries import open_commitments
 from bot.core.clock import iso_week, working_day_start
 from bot.delivery.jobs import Delivered, DueItem
 from bot.delivery.post import FAILED, NOT_NOW, SKIPPED, Delivery, Message, Posted, post_once
@@ -40,7 +41,12 @@ from bot.reminders.people import (
     permalink,
     team_url,
 )
-from bot.reminders.queries import IN_CHUNK, chunks, sent_among
+from bot.reminders.queries import (
+    accounts_with_overdue,
+    late_commitments_with_answerers,
+    open_commitments_with_accounts,
+    sent_among,
+)
 from bot.reminders.rules import reminder_day
 from bot.runtime import Runtime
 from bot.views import reminders as views
@@ -103,22 +109,7 @@ def plan_escalations(
     # Late by more than `after` days on a reader's day, which is at most tomorrow in UTC.
     latest_due = now.astimezone(UTC).date() - timedelta(days=after)
     with runtime.sessions() as session:
-        rows = session.execute(
-            select(
-                Commitment.id,
-                Commitment.workspace_id,
-                Commitment.due_on,
-                Account.account_manager,
-                Account.exec_sponsor,
-                Account.tier,
-            )
-            .join(Account, Account.id == Commitment.account_id)
-            .where(
-                Commitment.status == "open",
-                Commitment.due_on.is_not(None),
-                Commitment.due_on <= latest_due,
-            )
-        ).all()
+        rows = late_commitments_with_answerers(session, latest_due)
     late_by_person: dict[tuple[str, str], list[tuple[int, date]]] = defaultdict(list)
     for row in rows:
         for who in _answerable(row.account_manager, row.exec_sponsor, row.tier):
@@ -183,17 +174,7 @@ def plan_summaries(runtime: Runtime, now: datetime) -> list[DueSummary]:
     if day is None:
         return []
     with runtime.sessions() as session:
-        rows = session.execute(
-            select(Account.id, Account.workspace_id, Account.name, Account.channel)
-            .join(Commitment, Commitment.account_id == Account.id)
-            .where(
-                Account.channel.is_not(None),
-                Commitment.status == "open",
-                Commitment.due_on < day,
-            )
-            .distinct()
-            .order_by(Account.id)
-        ).all()
+        rows = accounts_with_overdue(session, day)
     due = [DueSummary(row.workspace_id, row.id, row.name, row.channel, day) for row in rows]
     return _unsent(runtime, due)
 
@@ -321,23 +302,16 @@ def _still_late(
 ) -> list[tuple[Commitment, Account]]:
     """The planned promises still open, still late, and still on an account this person answers
     for (account managers change)."""
-    found: list[tuple[Commitment, Account]] = []
     names = set(due.names)
-    for chunk in chunks(list(due.commitment_ids), IN_CHUNK):
-        rows = session.execute(
-            select(Commitment, Account)
-            .join(Account, Account.id == Commitment.account_id)
-            .where(Commitment.id.in_(chunk), Commitment.status == "open")
-        ).all()
-        found += [
-            (row, account)
-            for row, account in rows
-            if row.due_on is not None
-            and (due.day - row.due_on).days > after
-            and names.intersection(
-                _answerable(account.account_manager, account.exec_sponsor, account.tier)
-            )
-        ]
+    found = [
+        (row, account)
+        for row, account in open_commitments_with_accounts(session, due.commitment_ids)
+        if row.due_on is not None
+        and (due.day - row.due_on).days > after
+        and names.intersection(
+            _answerable(account.account_manager, account.exec_sponsor, account.tier)
+        )
+    ]
     return sorted(found, key=lambda pair: (pair[1].name, pair[0].due_on, pair[0].id))
 
 
@@ -348,16 +322,11 @@ def deliver_summary(
     found: list[tuple[Account, list[Commitment]]] = []
 
     def still_overdue(session: Session) -> bool:
-        account = session.get(Account, due.account_id)
+        account = account_in_workspace(session, due.workspace_id, due.account_id)
         if account is None or not account.channel:
             return False
-        rows = list(
-            session.scalars(
-                select(Commitment)
-                .where(Commitment.account_id == account.id, Commitment.status == "open")
-                .order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
-            )
-        )
+        listed = open_commitments(session, account.workspace_id, account_id=account.id)
+        rows = [item.commitment for item in listed]
         if not any(row.due_on is not None and row.due_on < due.day for row in rows):
             return False
         found[:] = [(account, rows)]

@@ -1,4 +1,5 @@
-"""The reminders' and escalations' reads: open commitments, cycles, what the ledger shows as sent.
+"""The reminders' and escalations' SQL: open commitments, cycles, what the ledger shows as sent,
+the late promises escalations raise, and the snooze button's conditional update.
 
 Planning is set-based: one query for every open commitment, then a few `IN` (or, on
 PostgreSQL, array) queries for the ledger, never a query per item.
@@ -7,12 +8,12 @@ PostgreSQL, array) queries for the ledger, never a query per item.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ARRAY, String, any_, cast, select
+from sqlalchemy import ARRAY, Row, String, any_, cast, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.reports.queries import next_cycle_start
@@ -141,3 +142,88 @@ def current_states(session: Session, ids: Sequence[int]) -> dict[int, Any]:
         ).all()
         current.update({row.id: row for row in rows})
     return current
+
+
+# --- escalations -----------------------------------------------------------------------------
+
+
+def late_commitments_with_answerers(session: Session, latest_due: date) -> list[Row[Any]]:
+    """Open commitments due on or before `latest_due`, with who answers for their account
+    (`account_manager`, `exec_sponsor`, `tier`): everything an escalation plan needs, one query."""
+    return list(
+        session.execute(
+            select(
+                Commitment.id,
+                Commitment.workspace_id,
+                Commitment.due_on,
+                Account.account_manager,
+                Account.exec_sponsor,
+                Account.tier,
+            )
+            .join(Account, Account.id == Commitment.account_id)
+            .where(
+                Commitment.status == "open",
+                Commitment.due_on.is_not(None),
+                Commitment.due_on <= latest_due,
+            )
+        ).all()
+    )
+
+
+def accounts_with_overdue(session: Session, day: date) -> list[Row[Any]]:
+    """Accounts with a channel and an open commitment due before `day` (`id`, `workspace_id`,
+    `name`, `channel`), each once: the channels owed an "open promises" summary."""
+    return list(
+        session.execute(
+            select(Account.id, Account.workspace_id, Account.name, Account.channel)
+            .join(Commitment, Commitment.account_id == Account.id)
+            .where(
+                Account.channel.is_not(None),
+                Commitment.status == "open",
+                Commitment.due_on < day,
+            )
+            .distinct()
+            .order_by(Account.id)
+        ).all()
+    )
+
+
+def open_commitments_with_accounts(
+    session: Session, ids: Sequence[int]
+) -> list[tuple[Commitment, Account]]:
+    """Those of the commitments still open, each with its account as it is now (a re-check
+    inside a claim: account managers change)."""
+    found: list[tuple[Commitment, Account]] = []
+    for chunk in chunks(list(ids), IN_CHUNK):
+        rows = session.execute(
+            select(Commitment, Account)
+            .join(Account, Account.id == Commitment.account_id)
+            .where(Commitment.id.in_(chunk), Commitment.status == "open")
+        ).all()
+        found += [(row, account) for row, account in rows]
+    return found
+
+
+# --- snoozing ----------------------------------------------------------------------------------
+
+
+def snooze_if_open(session: Session, commitment_id: int, until: datetime) -> bool:
+    """Open and not already snoozed until then → snoozed (`version + 1`); True only for the call
+    whose UPDATE changed the row, so a replayed press is neither applied nor audited twice."""
+    result = session.execute(
+        update(Commitment)
+        .where(
+            Commitment.id == commitment_id,
+            Commitment.status == "open",
+            or_(Commitment.snoozed_until.is_(None), Commitment.snoozed_until != until),
+        )
+        .values(snoozed_until=until, version=Commitment.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def commitment_as_stored(session: Session, commitment_id: int) -> Commitment:
+    """The commitment re-read from the database: after an UPDATE that bypassed the session, what
+    the audit entry records (its new version) must be the stored row, not a cached one."""
+    return session.get_one(Commitment, commitment_id, populate_existing=True)

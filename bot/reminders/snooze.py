@@ -13,19 +13,17 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commitments.service import check_change
 from bot.commitments.workspace import SlackWorkspace
 from bot.reminders.people import permalink
-from bot.reminders.queries import commitments_with_accounts
+from bot.reminders.queries import commitment_as_stored, commitments_with_accounts, snooze_if_open
 from bot.reminders.rules import snooze_until
 from bot.views import reminders as views
 from bot.views.reminders import ReminderLine
 from storage import audit
 from storage.db import transaction
-from storage.models import Commitment
 
 
 @dataclass(frozen=True)
@@ -49,19 +47,9 @@ def snooze_commitment(
 ) -> bool:
     """Open and not already snoozed until then → snoozed, once (conditional UPDATE + audit)."""
     with transaction(sessions) as session:
-        result = session.execute(
-            update(Commitment)
-            .where(
-                Commitment.id == commitment_id,
-                Commitment.status == "open",
-                or_(Commitment.snoozed_until.is_(None), Commitment.snoozed_until != until),
-            )
-            .values(snoozed_until=until, version=Commitment.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
+        if not snooze_if_open(session, commitment_id, until):
             return False
-        row = session.get_one(Commitment, commitment_id, populate_existing=True)
+        row = commitment_as_stored(session, commitment_id)
         audit.record(
             session,
             workspace_id=row.workspace_id,

@@ -1,0 +1,98 @@
+"""The import use cases' own SQL: what an import reads back, and the benchmark rows it rewrites.
+
+The bulk writes of rows from a file are `writing` and `people`; this module holds the smaller
+statements `service` runs around them, each in the caller's session and transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
+from storage.bulk import dialect_insert
+from storage.models import Account, Benchmark, Response
+
+
+def cycles_with_responses_of(session: Session, account_ids: Sequence[int]) -> list[int]:
+    """The cycles holding responses of these accounts: a segment change moves their benchmarks."""
+    statement = sa.select(Response.cycle_id).where(Response.account_id.in_(account_ids)).distinct()
+    return list(session.scalars(statement))
+
+
+def account_names_by_key(session: Session, workspace_id: str) -> dict[str, str]:
+    """Every account's name by its matching key, to suggest one for a name the file got wrong."""
+    statement = sa.select(Account.name_key, Account.name).where(
+        Account.workspace_id == workspace_id
+    )
+    return {key: name for key, name in session.execute(statement)}
+
+
+def benchmarked_attributes(session: Session, workspace_id: str, cycle_ids: list[int]) -> set[str]:
+    """The attributes the cycles' "all" benchmark rows already average: a recompute keeps them,
+    since an earlier import of the same cycles brought them."""
+    means = session.scalars(
+        sa.select(Benchmark.attribute_means).where(
+            Benchmark.workspace_id == workspace_id,
+            Benchmark.cycle_id.in_(cycle_ids),
+            Benchmark.scope == "all",
+        )
+    )
+    return {str(name) for mapping in means for name in (mapping or {})}
+
+
+def benchmark_aggregates(
+    session: Session, workspace_id: str, cycle_ids: list[int], names: Sequence[str]
+) -> list[sa.Row[Any]]:
+    """Per (cycle, segment), one aggregate query over the stored responses: cycle id, segment,
+    respondents, promoters, detractors, recommend answered, satisfaction sum, then a (sum,
+    count) pair per attribute in `names`. Counts and sums only, so they add up across parts."""
+    one_if = lambda condition: sa.func.sum(sa.case((condition, 1), else_=0))  # noqa: E731
+    columns: list[Any] = [
+        Response.cycle_id,
+        Account.segment,
+        sa.func.count(),
+        one_if(Response.recommend >= PROMOTER_MIN),
+        one_if(Response.recommend <= DETRACTOR_MAX),
+        sa.func.count(Response.recommend),
+        sa.func.sum(Response.satisfaction),
+    ]
+    for name in names:
+        score = Response.ratings[name].as_float()
+        columns += [sa.func.sum(score), sa.func.count(score)]
+    statement = (
+        sa.select(*columns)
+        .join(Account, Account.id == Response.account_id)
+        .where(Response.cycle_id.in_(cycle_ids), Account.workspace_id == workspace_id)
+        .group_by(Response.cycle_id, Account.segment)
+    )
+    return list(session.execute(statement))
+
+
+def replace_benchmarks(
+    session: Session, workspace_id: str, cycle_ids: list[int], rows: list[dict[str, Any]]
+) -> None:
+    """Make the cycles' benchmark rows exactly `rows`: upsert those, delete the ones no longer
+    backed by data (a segment that lost its last account)."""
+    keep = {(r["cycle_id"], r["scope"], r["segment"]) for r in rows}
+    existing = session.execute(
+        sa.select(Benchmark.id, Benchmark.cycle_id, Benchmark.scope, Benchmark.segment).where(
+            Benchmark.workspace_id == workspace_id, Benchmark.cycle_id.in_(cycle_ids)
+        )
+    )
+    stale = [row.id for row in existing if (row.cycle_id, row.scope, row.segment) not in keep]
+    if stale:
+        session.execute(sa.delete(Benchmark).where(Benchmark.id.in_(stale)))
+    if not rows:
+        return
+    table = Benchmark.__table__
+    statement = dialect_insert(session)(table)
+    key = ("workspace_id", "cycle_id", "scope", "segment")
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key),
+        set_={c: statement.excluded[c] for c in rows[0] if c not in key},
+    )
+    session.execute(statement, rows)
