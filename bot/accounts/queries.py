@@ -113,6 +113,20 @@ def accounts_of_person(
     ]
 
 
+def largest_first(session: Session, account_ids: list[int], *, limit: int) -> list[Account]:
+    """The accounts with those IDs, largest annual revenue first: what a short list leads with."""
+    if not account_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Account)
+            .where(Account.id.in_(account_ids))
+            .order_by(Account.annual_revenue.desc().nulls_last(), Account.name)
+            .limit(limit)
+        )
+    )
+
+
 def set_exec_sponsor(
     session: Session, account: Account, sponsor: str, *, actor: str, now: datetime
 ) -> str | None:

@@ -34,7 +34,7 @@ def home_view(summary: HomeSummary, tz: tzinfo, today: date | None = None) -> Bl
         ]
         blocks.append(section("*Your accounts*\n" + "\n".join(lines)))
     else:
-        blocks.append(section("You are not account manager or sponsor of any account yet."))
+        blocks.append(section("You are not on the team of any account yet."))
     blocks.append(divider())
     if summary.upcoming_meetings:
         lines = [
