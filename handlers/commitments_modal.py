@@ -49,9 +49,8 @@ from bot.views.commitments import (
     row_block_id,
     today_in,
 )
-from handlers.command import CommandRequest, CommandRouter, Subcommand
+from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.commitments import slack_workspace
-from handlers.common import typed_account
 from handlers.errors import ANSWERED, answering, reason_for
 from handlers.subjects import account_from_id, button_value
 from storage.models import Account
