@@ -1,17 +1,23 @@
-"""What a person sees on the bot's Home tab: what they owe, their accounts, what is coming up."""
+"""What a person sees on the bot's Home tab: what they owe, their accounts, what is coming up.
+
+"Their accounts" and "upcoming" mean what they mean everywhere else: the accounts whose roster
+names them (`bot.accounts.queries.accounts_of_person`, the access rule's named team) and the
+scheduled meetings still ahead (`bot.meetings.queries.upcoming_meetings`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.accounts.queries import accounts_of_person, largest_first
 from bot.commitments.queries import open_commitments
+from bot.meetings.queries import upcoming_meetings
 from bot.views.home import HomeSummary
-from storage.models import Account, Meeting
 
 MAX_ACCOUNTS = 30
+MAX_MEETINGS = 10
 MAX_COMMITMENTS = 100
 
 
@@ -30,32 +36,19 @@ def load_home(
 def home_summary(
     session: Session, workspace_id: str, user_id: str, email: str | None, now: datetime
 ) -> HomeSummary:
-    """Accounts where the person is account manager or sponsor, by the ID or email on file."""
-    names = [user_id] + ([email] if email else [])
-    accounts = list(
-        session.scalars(
-            select(Account)
-            .where(
-                Account.workspace_id == workspace_id,
-                or_(Account.account_manager.in_(names), Account.exec_sponsor.in_(names)),
-            )
-            .order_by(Account.annual_revenue.desc().nulls_last(), Account.name)
-            .limit(MAX_ACCOUNTS)
-        )
-    )
+    """The person's accounts (largest first), their meetings ahead, and what the person owes."""
+    mine = accounts_of_person(session, workspace_id, user_id, email)
+    accounts = largest_first(session, mine, limit=MAX_ACCOUNTS)
     meetings = []
     if accounts:
-        by_id = {account.id: account.name for account in accounts}
-        rows = session.scalars(
-            select(Meeting)
-            .where(
-                Meeting.account_id.in_(by_id),
-                Meeting.status == "scheduled",
-                Meeting.starts_at >= now,
-            )
-            .order_by(Meeting.starts_at)
-            .limit(10)
+        ahead = upcoming_meetings(
+            session,
+            workspace_id,
+            now,
+            account_ids=[account.id for account in accounts],
+            limit=MAX_MEETINGS,
         )
-        meetings = [(meeting, by_id[meeting.account_id]) for meeting in rows]
+        meetings = [(meeting, account.name) for meeting, account in ahead]
+    names = [user_id] + ([email] if email else [])
     owed = open_commitments(session, workspace_id, owners=names, limit=MAX_COMMITMENTS)
     return HomeSummary(accounts=accounts, upcoming_meetings=meetings, open_commitments=owed)

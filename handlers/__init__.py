@@ -5,7 +5,15 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import account, commitments, home, meetings, middleware, reminders
+from handlers import (
+    account,
+    commitments,
+    commitments_modal,
+    home,
+    meetings,
+    middleware,
+    reminders,
+)
 from handlers.command import CommandRouter
 
 
@@ -13,6 +21,7 @@ def register_all(app: App, services: Services) -> None:
     middleware.register(app, services)
     router = CommandRouter()
     account.register(app, router)
+    commitments_modal.register(app, router)
     commitments.register(app, router)
     meetings.register(app, router)
     home.register(app)

@@ -19,8 +19,7 @@ from bot.views.report import (
     report_blocks,
     report_fallback_text,
 )
-from handlers.command import CommandRequest, CommandRouter, Subcommand
-from handlers.common import typed_account
+from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.errors import answering
 from handlers.subjects import account_report_from_button
 

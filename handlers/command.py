@@ -13,12 +13,17 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.accounts.access import Reader
-from bot.core.slack import escape
+from bot.core.slack import escape, unescape
 from bot.runtime import Runtime
 from bot.services import Services
 from handlers.errors import ANSWERED, reason_for
 
 log = logging.getLogger(__name__)
+
+
+def typed_account(text: str) -> str:
+    """The account name as typed in `/voc`: Slack's escaping undone, stray quotes dropped."""
+    return unescape(text).strip("\"'")
 
 
 @dataclass(frozen=True)

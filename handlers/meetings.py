@@ -26,8 +26,7 @@ from bot.meetings import service
 from bot.meetings.rules import meeting_number, parse_meeting_text, parse_when
 from bot.services import Services
 from bot.views import meetings as views
-from handlers.command import CommandRequest, CommandRouter, Subcommand
-from handlers.common import typed_account
+from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.errors import ANSWERED, answering, reason_for
 from handlers.subjects import review_from_button, review_from_view, view_metadata
 

@@ -19,10 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
 
 from bot.accounts.access import Reader
+from bot.core.clock import zone
+from bot.directory import DirectoryUnavailable
 from bot.services import Services
-from handlers.common import reader_timezone
 from storage.events import first_time
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,18 @@ class ReaderZone(tzinfo):
 
     def __repr__(self) -> str:
         return f"ReaderZone({self._zone!s})" if self._zone else "ReaderZone(unresolved)"
+
+
+def reader_timezone(
+    services: Services, client: WebClient, workspace_id: str, user_id: str
+) -> ZoneInfo:
+    """The reader's Slack timezone, else the configured fallback (also while Slack is busy:
+    a time shown in the team's zone beats no answer at all)."""
+    try:
+        name = services.directory(client, workspace_id).timezone_of(user_id)
+    except DirectoryUnavailable:
+        name = None
+    return zone(name, services.settings.tz)
 
 
 def acting_user(body: dict[str, Any]) -> str | None:

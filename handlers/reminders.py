@@ -25,7 +25,7 @@ from bot.services import Services
 from bot.views.reminders import DONE_ACTION, OPEN_ACTION, SNOOZE_DAY_ACTION, SNOOZE_WEEK_ACTION
 from bot.views.report import refusal_text
 from handlers.commitments import slack_workspace
-from handlers.common import reader_timezone
+from handlers.middleware import reader_timezone
 
 log = logging.getLogger(__name__)
 

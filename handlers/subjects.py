@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import BoltContext
 
-from bot.accounts.service import GONE
+from bot.accounts.service import GONE, account_with_id
 from bot.core.clock import utc_now
 from bot.errors import NotFound
 from bot.meetings.rules import meeting_number
@@ -22,6 +22,9 @@ from bot.meetings.service import MeetingNotFound, Review, review_for
 from bot.reports.model import AccountReport
 from bot.reports.service import report_of_account
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from storage.models import Account
 
 _NUMBER = re.compile(r"^\d+$")
 
@@ -33,6 +36,14 @@ def button_value(body: dict[str, Any]) -> str:
 def view_metadata(view: dict[str, Any]) -> dict[str, Any]:
     """What the listener that opened the dialog put in it (`private_metadata`, JSON)."""
     return json.loads(view.get("private_metadata") or "{}")
+
+
+def account_from_id(account_id: int | None, context: BoltContext) -> Account:
+    """The account a button or a dialog carries, if the clicker may use it at this moment."""
+    if account_id is None:
+        raise NotFound(GONE)
+    services: Services = context["services"]
+    return account_with_id(services.runtime, context["workspace_id"], account_id, context["reader"])
 
 
 def account_report_from_button(body: dict[str, Any], context: BoltContext) -> AccountReport:

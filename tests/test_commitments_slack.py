@@ -430,6 +430,22 @@ def test_someone_removed_from_the_team_while_the_modal_was_open_saves_nothing(
     assert _commitments(bot) == []
 
 
+@pytest.mark.parametrize("action", ["commitments_add_row", "commitments_remove_row"])
+def test_someone_removed_from_the_team_cannot_change_the_modal_to_see_respondents(
+    bot: SlackBot, action: str
+) -> None:
+    _portfolio(bot)
+    view = _open_modal(bot, user=MEMBER)  # on the team as a listed member
+    view = _click_in_modal(bot, view, "commitments_add_row", [], user=MEMBER)
+    assert "Cy Dunn" in json.dumps(view["blocks"])  # the feedback it may answer names people
+    with transaction(bot.runtime.sessions) as session:
+        session.scalars(select(Account).where(Account.name == "ACME Corp")).one().team = []
+    bot.slack.add_channel(ACME_CHANNEL, name="acct-acme", members=[AM])
+    shown = json.dumps(_click_in_modal(bot, view, action, [], user=MEMBER))
+    assert "not on the account team" in shown
+    assert "Cy Dunn" not in shown and "Ann Lee" not in shown and "ACME" not in shown
+
+
 def test_rows_can_be_removed_and_are_capped_at_ten(bot: SlackBot) -> None:
     _portfolio(bot)
     view = _open_modal(bot)
@@ -500,6 +516,20 @@ def test_meeting_notes_become_one_row_per_bullet(bot: SlackBot) -> None:
     assert ["send the roadmap" in _text_of(m) for m in messages] == [True, False, False]
     assert "fix the invoice format &amp; PO numbers" in _text_of(messages[1])
     assert "Executive" in _text_of(messages[2])
+
+
+def test_notes_in_an_account_channel_are_refused_to_an_outsider(bot: SlackBot) -> None:
+    _portfolio(bot)
+    notes = bot.slack.seed_message(ACME_CHANNEL, user=AM, text="• send the roadmap")
+    url = bot.slack.response_url()
+    bot.requests.message_shortcut(
+        "log_commitment", notes, user_id=OUTSIDER, channel_id=ACME_CHANNEL, response_url=url
+    )
+    bot.slack.wait_for_response_url(count=1)
+    [answer] = bot.slack.responses_to(url)
+    assert "not on the account team of *ACME Corp*" in answer["text"]
+    assert answer["response_type"] == "ephemeral"
+    assert bot.slack.calls_to("views.open") == []
 
 
 def test_notes_outside_an_account_channel_ask_for_the_account(bot: SlackBot) -> None:
@@ -585,6 +615,58 @@ def test_the_digest_button_links_the_commitments_to_its_meeting(bot: SlackBot) -
     [commitment] = _commitments(bot)
     assert commitment.meeting_id == meeting.id
     assert commitment.answers and commitment.answers.startswith("Review meeting on ")
+
+
+def _digest_button(value: str) -> dict[str, Any]:
+    return {
+        "ts": "1700000000.000901",
+        "text": "Pre-meeting digest",
+        "blocks": [
+            {
+                "type": "actions",
+                "block_id": "digest_actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Log commitments"},
+                        "action_id": "commitments_open_modal",
+                        "value": value,
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def test_the_digest_button_refuses_outsiders_stale_values_and_gone_accounts(
+    bot: SlackBot,
+) -> None:
+    _portfolio(bot)
+    with bot.runtime.sessions() as session:
+        acme = session.scalars(select(Account).where(Account.name == "ACME Corp")).one().id
+    presses = [
+        (OUTSIDER, json.dumps({"account_id": acme, "meeting_id": None})),
+        (AM, "not json"),
+        (AM, json.dumps({"account_id": acme + 100, "meeting_id": None})),
+    ]
+    answers = []
+    for user, value in presses:
+        url = bot.slack.response_url()
+        expected = len(bot.slack.responses) + 1
+        bot.requests.block_action(
+            "commitments_open_modal",
+            user_id=user,
+            message=_digest_button(value),
+            channel_id=OTHER_CHANNEL,
+            response_url=url,
+        )
+        bot.slack.wait_for_response_url(count=expected)
+        answers.append(bot.slack.responses_to(url)[-1]["text"])
+    refused, stale, gone = answers
+    assert "not on the account team" in refused and "ACME" not in refused
+    assert stale == "That button is out of date; try `/voc commit ACCOUNT`."
+    assert gone == "That account no longer exists."
+    assert bot.slack.calls_to("views.open") == []
 
 
 # --- completing with the reaction ------------------------------------------------------------

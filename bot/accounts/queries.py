@@ -1,4 +1,5 @@
-"""Reading and writing accounts: the account a person typed, by ID, and a person's accounts.
+"""Reading and writing accounts: the account a person typed, by ID or by its channel, and a
+person's accounts.
 
 People type `acme`, `Acme corp` or `ACME Corp.`; the bot should find "ACME Corp" without making
 them remember the exact spelling, and when it cannot be sure it should say what it found.
@@ -77,6 +78,18 @@ def account_in_workspace(session: Session, workspace_id: str, account_id: int) -
     return account if account is not None and account.workspace_id == workspace_id else None
 
 
+def account_for_channel(
+    session: Session, workspace_id: str, channel_id: str, channel_name: str | None
+) -> Account | None:
+    """The account whose team channel this is (rosters name channels by ID or `#name`)."""
+    names = [channel_id] + ([f"#{channel_name.lower()}"] if channel_name else [])
+    return session.scalars(
+        select(Account)
+        .where(Account.workspace_id == workspace_id, Account.channel.in_(names))
+        .order_by(Account.id)
+    ).first()
+
+
 def accounts_of_person(
     session: Session, workspace_id: str, user_id: str, email: str | None
 ) -> list[int]:
@@ -98,6 +111,20 @@ def accounts_of_person(
             rules.team_entries(row.account_manager, row.exec_sponsor, row.team), user_id, email
         )
     ]
+
+
+def largest_first(session: Session, account_ids: list[int], *, limit: int) -> list[Account]:
+    """The accounts with those IDs, largest annual revenue first: what a short list leads with."""
+    if not account_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Account)
+            .where(Account.id.in_(account_ids))
+            .order_by(Account.annual_revenue.desc().nulls_last(), Account.name)
+            .limit(limit)
+        )
+    )
 
 
 def set_exec_sponsor(

@@ -1,4 +1,5 @@
-"""Account use cases: the account a person named (or a button carries), and its sponsor.
+"""Account use cases: the account a person named, a button carries or a channel belongs to, and
+its sponsor.
 
 Each function owns its session, so Slack listeners and the terminal call them the same way.
 `reader=None` is the operator at the terminal, who has the database anyway.
@@ -12,7 +13,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.accounts.access import Reader, require_access
-from bot.accounts.queries import account_in_workspace, describe_miss, find_account, set_exec_sponsor
+from bot.accounts.queries import (
+    account_for_channel,
+    account_in_workspace,
+    describe_miss,
+    find_account,
+    set_exec_sponsor,
+)
 from bot.errors import NotFound
 from bot.runtime import Runtime
 from storage.db import transaction
@@ -58,6 +65,28 @@ def account_by_id(
     if account is None:
         raise NotFound(GONE)
     return require_access(runtime.settings, account, reader, named_by_reader=False)
+
+
+def account_with_id(
+    runtime: Runtime, workspace_id: str, account_id: int, reader: Reader
+) -> Account:
+    """`account_by_id` in a session of its own, for listeners that only need the account."""
+    with runtime.sessions() as session:
+        return account_by_id(session, runtime, workspace_id, account_id, reader)
+
+
+def account_of_channel(
+    runtime: Runtime, workspace_id: str, channel_id: str, channel_name: str | None, reader: Reader
+) -> Account | None:
+    """The account whose channel the reader acts in, if any, and if they may use it.
+
+    A refusal names the account: the reader is in its channel, so the name is no secret.
+    """
+    with runtime.sessions() as session:
+        account = account_for_channel(session, workspace_id, channel_id, channel_name)
+    if account is None:
+        return None
+    return require_access(runtime.settings, account, reader)
 
 
 def name_sponsor(

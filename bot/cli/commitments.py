@@ -25,12 +25,13 @@ import json
 import sys
 from datetime import date
 
-from bot.accounts.queries import describe_miss
-from bot.commitments.service import account_named, default_due_date, list_open, log_commitments
+from bot.accounts.service import GONE, account_named
+from bot.commitments.service import default_due_date, list_open, log_commitments
 from bot.commitments.values import Announcement, CommitmentDraft, Logged, commitment_json
 from bot.commitments.workspace import SlackWorkspace
 from bot.core.clock import utc_now
 from bot.directory import Directory, TtlCache
+from bot.errors import NotFound
 from bot.runtime import Runtime
 from bot.settings import AREAS, Settings
 from bot.slack_client import make_client
@@ -48,9 +49,10 @@ def run_commit(args: argparse.Namespace, runtime: Runtime) -> int:
     if due_problem:
         return _reject(due_problem)
     area = normalize_area(args.area)
-    match = account_named(runtime.sessions, settings.workspace, args.account)
-    if match.account is None:
-        return _reject(describe_miss(args.account, match))
+    try:
+        account = account_named(runtime, settings.workspace, args.account, reader=None)
+    except NotFound as miss:
+        return _reject(str(miss))
     draft = CommitmentDraft(
         text=args.text,
         owner=args.owner,
@@ -60,7 +62,7 @@ def run_commit(args: argparse.Namespace, runtime: Runtime) -> int:
     logged = log_commitments(
         runtime,
         _slack_workspace(settings),
-        match.account.id,
+        account.id,
         [draft],
         actor=_actor(),
         captured_in=None,
@@ -68,7 +70,7 @@ def run_commit(args: argparse.Namespace, runtime: Runtime) -> int:
         now=now,
     )
     if logged.account_name is None:
-        return _reject(describe_miss(args.account, match))
+        return _reject(GONE)
     if logged.problems:
         return _reject(_problems_text(logged))
     [row] = logged.saved
@@ -161,11 +163,11 @@ def run_open(args: argparse.Namespace, runtime: Runtime) -> int:
     settings = runtime.settings
     account_id = None
     if args.account:
-        match = account_named(runtime.sessions, settings.workspace, args.account)
-        if match.account is None:
-            print(describe_miss(args.account, match), file=sys.stderr)
+        try:
+            account_id = account_named(runtime, settings.workspace, args.account, None).id
+        except NotFound as miss:
+            print(miss, file=sys.stderr)
             return EXIT_NOT_FOUND
-        account_id = match.account.id
     items = list_open(
         runtime.sessions,
         settings.workspace,

@@ -423,26 +423,3 @@ def open_commitments_made_before(
             )
         )
     )
-
-
-# --- the accounts commitments are for ---------------------------------------------------------
-
-
-def account_for_channel(
-    session: Session, workspace_id: str, channel_id: str, channel_name: str | None
-) -> Account | None:
-    """The account whose team channel this is (rosters name channels by ID or `#name`)."""
-    names = [channel_id] + ([f"#{channel_name.lower()}"] if channel_name else [])
-    return session.scalars(
-        select(Account)
-        .where(Account.workspace_id == workspace_id, Account.channel.in_(names))
-        .order_by(Account.id)
-    ).first()
-
-
-def account_in_workspace(session: Session, workspace_id: str, account_id: int) -> Account | None:
-    """The account by id, unless it is gone or another workspace's (a button's id is old)."""
-    account = session.get(Account, account_id)
-    if account is None or account.workspace_id != workspace_id:
-        return None
-    return account

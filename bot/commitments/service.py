@@ -6,8 +6,9 @@ Each opens and owns its transaction and takes an explicit `now`, so the Slack li
 - `log_commitments` checks drafts, saves all or none (an audit entry each), then announces them;
 - `complete_from_button` and `handle_done_reaction` close (or, for the reaction, reopen) one
   under the same rules: its owner, the account team and admins may;
-- `capture_form`, `list_open` and `list_open_visible` read what the modal and the lists show;
-- `account_named`, `account_by_id`, `account_of_channel` find the account a request is about.
+- `capture_form`, `list_open` and `list_open_visible` read what the modal and the lists show.
+
+The account a request is about is found in the accounts room (`bot.accounts.service`).
 
 No Bolt types here: a `SlackWorkspace` carries what Slack access needs.
 """
@@ -21,7 +22,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.access import may_access
-from bot.accounts.queries import AccountMatch, find_account
+from bot.accounts.queries import account_in_workspace
 from bot.commitments import queries, rules
 from bot.commitments.announce import (
     announce_commitment,
@@ -123,7 +124,9 @@ def capture_form(
     """What the capture modal offers: the default due date and, for an account, its choices."""
     with sessions() as session:
         due = queries.default_due_date(session, workspace_id, today)
-        account = session.get(Account, account_id) if account_id is not None else None
+        account = None
+        if account_id is not None:
+            account = account_in_workspace(session, workspace_id, account_id)
         if account is None:
             return CaptureForm(account_name=None, due=due)
         choices = queries.answer_choices(session, account.id, now, include_meeting=meeting_id)
@@ -134,29 +137,6 @@ def default_due_date(sessions: sessionmaker[Session], workspace_id: str, today: 
     """The due date a commitment gets when nobody picked one."""
     with sessions() as session:
         return queries.default_due_date(session, workspace_id, today)
-
-
-# --- finding the account ----------------------------------------------------------------------
-
-
-def account_named(sessions: sessionmaker[Session], workspace_id: str, query: str) -> AccountMatch:
-    """The account a person typed, or candidates and suggestions for a miss."""
-    with sessions() as session:
-        return find_account(session, workspace_id, query)
-
-
-def account_by_id(
-    sessions: sessionmaker[Session], workspace_id: str, account_id: int
-) -> Account | None:
-    with sessions() as session:
-        return queries.account_in_workspace(session, workspace_id, account_id)
-
-
-def account_of_channel(
-    sessions: sessionmaker[Session], workspace_id: str, channel_id: str, channel_name: str | None
-) -> Account | None:
-    with sessions() as session:
-        return queries.account_for_channel(session, workspace_id, channel_id, channel_name)
 
 
 # --- listing ----------------------------------------------------------------------------------

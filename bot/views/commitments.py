@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -125,7 +125,7 @@ class ModalContent:
 
     account_name: str | None
     choices: list[AnswerChoice] = field(default_factory=list)
-    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    tz: tzinfo = field(default_factory=lambda: ZoneInfo("UTC"))
     note: str | None = None
     account_query: str | None = None
 
@@ -272,7 +272,7 @@ def _told_element(told: bool) -> Block:
     return element
 
 
-def _answers_element(answer: str | None, choices: list[AnswerChoice], tz: ZoneInfo) -> Block:
+def _answers_element(answer: str | None, choices: list[AnswerChoice], tz: tzinfo) -> Block:
     """A meeting or a piece of feedback to pick; free text when there is nothing to pick."""
     if not choices:
         element: Block = {
@@ -302,7 +302,7 @@ def _option(text: str, value: str) -> Block:
     }
 
 
-def choice_label(choice: AnswerChoice, tz: ZoneInfo) -> str:
+def choice_label(choice: AnswerChoice, tz: tzinfo) -> str:
     """Plain text (no `<!date>` here): option labels are not mrkdwn, so the reader's zone."""
     if choice.kind == "meeting" and choice.meeting_at is not None:
         local = choice.meeting_at.astimezone(tz)
@@ -407,11 +407,11 @@ def _struck(text: str) -> str:
     )
 
 
-def _due(day: date | None, tz: ZoneInfo) -> str:
+def _due(day: date | None, tz: tzinfo) -> str:
     return f"due {slack_day(day, tz)}" if day else "no due date"
 
 
-def _facts(row: Commitment, tz: ZoneInfo) -> str:
+def _facts(row: Commitment, tz: tzinfo) -> str:
     parts = [
         f"Owner {mention(row.owner)}",
         _due(row.due_on, tz).capitalize(),
@@ -426,7 +426,7 @@ def _reaction(done_reaction: str) -> str:
 
 
 def commitment_message(
-    row: Commitment, account_name: str, done_reaction: str, tz: ZoneInfo
+    row: Commitment, account_name: str, done_reaction: str, tz: tzinfo
 ) -> tuple[str, list[Block]]:
     """The message in the account channel: open, or struck through once done."""
     name = escape(account_name)
@@ -458,7 +458,7 @@ def commitment_message(
 
 
 def owner_dm(
-    row: Commitment, account_name: str, link: str | None, done_reaction: str, tz: ZoneInfo
+    row: Commitment, account_name: str, link: str | None, done_reaction: str, tz: tzinfo
 ) -> tuple[str, list[Block]]:
     """Tells the owner what they now own, where it lives, and how to close it."""
     name = escape(account_name)
@@ -479,7 +479,7 @@ def owner_dm(
 
 
 def area_announcement(
-    row: Commitment, account_name: str, link: str | None, tz: ZoneInfo
+    row: Commitment, account_name: str, link: str | None, tz: tzinfo
 ) -> tuple[str, list[Block]]:
     """For the function's channel: what the organisation promised this customer, and who owns it."""
     name = escape(account_name)
@@ -533,7 +533,7 @@ def owner_missing_text(owner: str) -> str:
 # --- lists of open commitments -----------------------------------------------------------------
 
 
-def _item_line(item: OpenItem, tz: ZoneInfo, today: date, *, with_owner: bool) -> str:
+def _item_line(item: OpenItem, tz: tzinfo, today: date, *, with_owner: bool) -> str:
     row = item.commitment
     overdue = " :warning: overdue" if row.due_on and row.due_on < today else ""
     owner = f"{mention(row.owner)}, " if with_owner else ""
@@ -544,7 +544,7 @@ def _item_line(item: OpenItem, tz: ZoneInfo, today: date, *, with_owner: bool) -
 
 
 def commitment_item_blocks(
-    items: list[OpenItem], tz: ZoneInfo, today: date, *, limit: int, with_owner: bool = True
+    items: list[OpenItem], tz: tzinfo, today: date, *, limit: int, with_owner: bool = True
 ) -> list[Block]:
     """One section per commitment with its Done button."""
     blocks = [
@@ -560,7 +560,7 @@ def commitment_item_blocks(
 
 
 def open_list_message(
-    title: str, items: list[OpenItem], tz: ZoneInfo, today: date, *, hidden: int = 0
+    title: str, items: list[OpenItem], tz: tzinfo, today: date, *, hidden: int = 0
 ) -> tuple[str, list[Block]]:
     """`/voc open`: visible only to the person who asked."""
     blocks: list[Block] = [header(title)]
@@ -576,7 +576,7 @@ def open_list_message(
     return f"{escape(title)}: {count} open commitment{'s' if count != 1 else ''}", blocks
 
 
-def home_commitment_blocks(items: list[OpenItem], tz: ZoneInfo, today: date) -> list[Block]:
+def home_commitment_blocks(items: list[OpenItem], tz: tzinfo, today: date) -> list[Block]:
     """The App Home section: the person's own open commitments, each with Done."""
     if not items:
         return [section("*Your open commitments*\nNone. Nice.")]
@@ -595,5 +595,5 @@ def already_done_text(row: Commitment, account_name: str) -> str:
     return f"Already done (by {who}): {escape(shorten(row.text, 200))} ({escape(account_name)})."
 
 
-def today_in(tz: ZoneInfo, now: datetime) -> date:
+def today_in(tz: tzinfo, now: datetime) -> date:
     return now.astimezone(tz).date()

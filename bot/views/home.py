@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, tzinfo
 
 from bot.commitments.values import OpenItem
 from bot.core.slack import escape
@@ -22,7 +21,7 @@ class HomeSummary:
     open_commitments: list[OpenItem] = field(default_factory=list)
 
 
-def home_view(summary: HomeSummary, tz: ZoneInfo, today: date | None = None) -> Block:
+def home_view(summary: HomeSummary, tz: tzinfo, today: date | None = None) -> Block:
     """`today` is the reader's, for marking overdue commitments."""
     today = today or datetime.now(tz).date()
     blocks: list[Block] = [header("Voice of the Customer")]
@@ -35,7 +34,7 @@ def home_view(summary: HomeSummary, tz: ZoneInfo, today: date | None = None) -> 
         ]
         blocks.append(section("*Your accounts*\n" + "\n".join(lines)))
     else:
-        blocks.append(section("You are not account manager or sponsor of any account yet."))
+        blocks.append(section("You are not on the team of any account yet."))
     blocks.append(divider())
     if summary.upcoming_meetings:
         lines = [

@@ -1,0 +1,143 @@
+"""The house rules of docs/architecture.md, checked on the source so they stay true.
+
+Each rule is something a reviewer would otherwise have to remember: which way imports flow,
+where SQL may be written, that listeners do not open transactions, and that no module grows past
+what one person can hold in their head without saying why.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "handlers", "storage")
+MAX_LINES = 600
+LONG_MODULE_REASON = "600 lines"  # a long module says in its docstring why it stays past 600 lines
+
+
+def _modules() -> Iterator[tuple[str, Path]]:
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            yield ".".join(parts), path
+
+
+@cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _top_level_imports(name: str, path: Path) -> set[str]:
+    """Modules imported when `name` is imported (not inside functions, not for type checking)."""
+    found: set[str] = set()
+    for node in _tree(path).body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        for inner in ast.walk(node) if isinstance(node, ast.If | ast.Try) else [node]:
+            found |= _imported_by(name, inner)
+    return found
+
+
+def _all_imports(name: str, path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(_tree(path)):
+        found |= _imported_by(name, node)
+    return found
+
+
+def _imported_by(name: str, node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    if isinstance(node, ast.ImportFrom):
+        base = node.module or ""
+        if node.level:
+            package = name.split(".")[: -node.level] if node.level else []
+            base = ".".join([*package, base] if base else package)
+        return {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return set()
+
+
+def _internal(imported: set[str], known: set[str]) -> set[str]:
+    return {module for module in imported if module in known}
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = dict(_modules())
+    known = set(modules)
+    return {
+        name: _internal(_top_level_imports(name, path), known) - {name}
+        for name, path in modules.items()
+    }
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle, as the list of modules around it, or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)):
+            return found
+    return None
+
+
+def test_no_import_cycles() -> None:
+    cycle = _cycle(_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+@pytest.mark.parametrize("name,path", list(_modules()), ids=lambda value: str(value))
+def test_layers_import_only_downwards(name: str, path: Path) -> None:
+    imported = _all_imports(name, path)
+    if name.startswith("storage"):
+        upward = {m for m in imported if m.split(".")[0] in ("bot", "handlers")}
+        assert {m for m in upward if not m.startswith("bot.core")} == set()
+    if name.startswith("bot.core"):
+        assert {m for m in imported if m.split(".")[0] in ("storage", "handlers")} == set()
+        assert {
+            m for m in imported if m.startswith("bot.") and not m.startswith("bot.core")
+        } == set()
+    if name.startswith("bot") and name not in WIRING:
+        assert {m for m in imported if m.split(".")[0] in ("slack_bolt", "handlers")} == set()
+
+
+WIRING = {"bot.app", "bot.web", "bot.cli.slack"}
+
+
+@pytest.mark.parametrize(
+    "name,path", [m for m in _modules() if m[0].startswith("handlers")], ids=lambda v: str(v)
+)
+def test_listeners_open_no_transactions(name: str, path: Path) -> None:
+    """A listener translates; the service it calls owns the transaction."""
+    source = path.read_text(encoding="utf-8")
+    assert "transaction(" not in source
+    assert "sessions()" not in source
+    assert "storage.models" not in _top_level_imports(name, path)  # type hints may name models
+
+
+@pytest.mark.parametrize("name,path", list(_modules()), ids=lambda value: str(value))
+def test_modules_stay_small_or_say_why(name: str, path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").count("\n")
+    docstring = ast.get_docstring(_tree(path)) or ""
+    assert lines <= MAX_LINES or LONG_MODULE_REASON in docstring, f"{name}: {lines} lines"
