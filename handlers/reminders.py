@@ -1,6 +1,6 @@
 """The reminder DM's buttons: Done, Snooze 1 day, Snooze 1 week, Open in channel.
 
-Done is the commitments' own Done (`bot.commitments.complete_from_button`): same permission
+Done is the commitments' own Done (`bot.commitments.service.complete_from_button`): same permission
 check, conditional update, audit entry, thread reply and channel message update as the done
 reaction. After Done or Snooze the DM is re-rendered from the database, so it shows what is true
 now (done, snoozed until when) rather than what was true at nine this morning.
@@ -25,7 +25,6 @@ from bot.services import Services
 from bot.views.reminders import DONE_ACTION, OPEN_ACTION, SNOOZE_DAY_ACTION, SNOOZE_WEEK_ACTION
 from bot.views.report import refusal_text
 from handlers.commitments import slack_workspace
-from handlers.middleware import reader_timezone
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def done_from_reminder(
         services.runtime.sessions,
         slack_workspace(context, client),
         commitment_id,
-        user_id=body["user"]["id"],
+        user_id=context["user_id"],
         now=now,
     )
     refresh_reminder_dm(body, client, context, now)
@@ -85,15 +84,14 @@ def _snooze(
     if commitment_id is None:
         return
     services: Services = context["services"]
-    user_id = body["user"]["id"]
     now = utc_now()
     outcome = snooze_from_reminder(
         services.runtime.sessions,
         slack_workspace(context, client),
         commitment_id,
-        user_id=user_id,
+        user_id=context["user_id"],
         span=span,
-        tz=reader_timezone(services, client, context["workspace_id"], user_id),
+        tz=context["tz"],
         now=now,
     )
     refresh_reminder_dm(body, client, context, now)
@@ -117,13 +115,11 @@ def refresh_reminder_dm(
     if not channel or not ts or not blocks:
         return
     services: Services = context["services"]
-    workspace_id = context["workspace_id"]
-    user_id = body["user"]["id"]
     fresh = refreshed_reminder(
         services.runtime.sessions,
         blocks,
-        team_url=team_url(services.runtime, client, workspace_id),
-        tz=reader_timezone(services, client, workspace_id, user_id),
+        team_url=team_url(services.runtime, client, context["workspace_id"]),
+        tz=context["tz"],
         now=now,
     )
     try:

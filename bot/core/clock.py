@@ -8,7 +8,7 @@ country and are not modelled.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS_PER_WEEK = 5
@@ -52,7 +52,7 @@ def working_days_before(day: date, count: int) -> date:
     return current
 
 
-def working_day_start(day: date, tz: ZoneInfo, hour: int) -> datetime:
+def working_day_start(day: date, tz: tzinfo, hour: int) -> datetime:
     """`hour`:00 on `day` on a wall clock in `tz`, as a UTC instant.
 
     On a day whose clocks jump forward over that hour, zoneinfo reads the missing wall time with
@@ -61,7 +61,7 @@ def working_day_start(day: date, tz: ZoneInfo, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
 
 
-def local_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
+def local_moment(day: date, at: time, tz: tzinfo) -> datetime:
     """A wall-clock moment in `tz`, as the UTC instant it is stored as."""
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 

@@ -6,7 +6,7 @@ applies the same rule to whole columns with numpy's business days.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import is_working_day, next_working_day, working_day_start
@@ -28,7 +28,7 @@ def reminder_day(now: datetime, tz: ZoneInfo, start_hour: int) -> date | None:
     return day
 
 
-def snooze_until(now: datetime, tz: ZoneInfo, span: str, start_hour: int) -> datetime:
+def snooze_until(now: datetime, tz: tzinfo, span: str, start_hour: int) -> datetime:
     """The start of the working day one working day (or one week) from the presser's today."""
     today = now.astimezone(tz).date()
     target = today + timedelta(days=7 if span == SNOOZE_WEEK else 1)

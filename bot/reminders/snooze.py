@@ -9,9 +9,8 @@ database, so it shows what is true now rather than what was true at nine this mo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,7 +69,7 @@ def snooze_from_reminder(
     *,
     user_id: str,
     span: str,
-    tz: ZoneInfo,
+    tz: tzinfo,
     now: datetime,
 ) -> SnoozeOutcome:
     """Snooze 1 day / 1 week from the DM: who may mark it done may snooze it."""
@@ -94,7 +93,7 @@ def refreshed_reminder(
     blocks: list[dict[str, Any]],
     *,
     team_url: str | None,
-    tz: ZoneInfo,
+    tz: tzinfo,
     now: datetime,
 ) -> list[dict[str, Any]]:
     """A posted reminder's blocks with every item shown as it is now (done, snoozed, open)."""

@@ -14,7 +14,7 @@ Everything that came from a person or a customer goes through `escape()`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.core.slack import escape, mention
@@ -205,9 +205,7 @@ def item_refs(blocks: list[Block]) -> list[ItemRef]:
     return [ref for ref in refs if ref is not None]
 
 
-def rerender_items(
-    blocks: list[Block], lines: dict[int, ReminderLine], tz: ZoneInfo
-) -> list[Block]:
+def rerender_items(blocks: list[Block], lines: dict[int, ReminderLine], tz: tzinfo) -> list[Block]:
     """The posted reminder with each item shown as it is now; other blocks kept as they were."""
     result: list[Block] = []
     for block in blocks:
