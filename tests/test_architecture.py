@@ -141,3 +141,33 @@ def test_modules_stay_small_or_say_why(name: str, path: Path) -> None:
     lines = path.read_text(encoding="utf-8").count("\n")
     docstring = ast.get_docstring(_tree(path)) or ""
     assert lines <= MAX_LINES or LONG_MODULE_REASON in docstring, f"{name}: {lines} lines"
+
+
+SQL_ROOMS = {"bot.delivery.ledger", "bot.intake.writing", "bot.intake.people"}
+STATEMENTS = {"select", "update", "insert", "delete"}
+SESSION_CALLS = {"execute", "scalars", "scalar", "get", "get_one", "add", "add_all"}
+
+
+def _runs_sql(path: Path) -> list[str]:
+    """What in a module talks to the database directly: statements built or run on a session."""
+    found = []
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+            found += [f"imports {a.name}" for a in node.names if a.name in STATEMENTS]
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "session"
+            and node.func.attr in SESSION_CALLS
+        ):
+            found.append(f"line {node.lineno}: session.{node.func.attr}")
+    return found
+
+
+@pytest.mark.parametrize("name,path", list(_modules()), ids=lambda value: str(value))
+def test_sql_lives_in_query_rooms(name: str, path: Path) -> None:
+    """Each room's SQL in its `queries` module, so one concept is one query, not three."""
+    if name.startswith("storage") or name.endswith(".queries") or name in SQL_ROOMS:
+        return
+    assert _runs_sql(path) == []

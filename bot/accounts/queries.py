@@ -72,9 +72,14 @@ def describe_miss(query: str, match: AccountMatch) -> str:
     return rules.describe_miss(query, match.candidates, match.suggestions)
 
 
+def account_by_id(session: Session, account_id: int) -> Account | None:
+    """The account a stored row points at (a commitment's, a meeting's)."""
+    return session.get(Account, account_id)
+
+
 def account_in_workspace(session: Session, workspace_id: str, account_id: int) -> Account | None:
     """The account an ID names, unless it belongs to another workspace."""
-    account = session.get(Account, account_id)
+    account = account_by_id(session, account_id)
     return account if account is not None and account.workspace_id == workspace_id else None
 
 

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.access import may_access
-from bot.accounts.queries import account_in_workspace
+from bot.accounts.queries import account_by_id, account_in_workspace
 from bot.commitments import queries, rules
 from bot.commitments.announce import (
     announce_commitment,
@@ -72,7 +72,7 @@ def log_commitments(
     runs between saving and announcing: a modal must be closed within Slack's three seconds.
     """
     with transaction(runtime.sessions) as session:
-        account = session.get(Account, account_id)
+        account = account_by_id(session, account_id)
         if account is None:
             return Logged(account_name=None)
         resolved = [_with_answer(session, account, draft, runtime.settings) for draft in drafts]
@@ -164,7 +164,8 @@ def list_open_visible(
         for item in every:
             account_id = item.commitment.account_id
             if account_id not in allowed:
-                account = session.get_one(Account, account_id)
+                account = account_by_id(session, account_id)
+                assert account is not None  # a commitment keeps its account
                 allowed[account_id] = may_access(
                     slack.settings, account, viewer, slack.directory
                 ).allowed
@@ -225,7 +226,7 @@ def handle_done_reaction(
         return "ignored"
     with sessions() as session:
         row = queries.commitment_at(session, slack.workspace_id, event.channel, event.message_ts)
-        account = session.get(Account, row.account_id) if row is not None else None
+        account = account_by_id(session, row.account_id) if row is not None else None
     if row is None or account is None:
         return "ignored"
     if not rules.may_change(slack.settings, account, row, event.user, slack.directory):

@@ -33,7 +33,8 @@ from bot.demo.generate import (
     generate_responses,
     slugify,
 )
-from bot.demo.load import DEMO_ACTOR, DemoSummary, load_demo, remove_demo
+from bot.demo.load import DEMO_ACTOR, DemoSummary, load_demo
+from bot.demo.queries import remove_demo
 from bot.demo.tables import (
     ACCOUNT_MANAGERS,
     COMPLAINT,

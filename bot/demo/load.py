@@ -25,7 +25,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.commitments.queries import complete_commitment_in, record_commitments
@@ -33,9 +32,9 @@ from bot.commitments.values import CommitmentDraft
 from bot.core.clock import is_working_day, local_moment
 from bot.core.names import name_key
 from bot.demo.generate import DemoPortfolio, generate_portfolio
+from bot.demo.queries import count_rows, demo_accounts, holds_commitment, remove_demo
 from bot.demo.tables import (
     ACCOUNT_MANAGERS,
-    ACCOUNT_PLANS,
     COMMITMENT_PLANS,
     NOTABLE_ACCOUNTS,
     PAST_REVIEWS,
@@ -48,7 +47,6 @@ from bot.intake.service import (
     Progress,
     import_accounts,
     import_responses,
-    recompute_benchmarks,
 )
 from bot.meetings.queries import next_meeting, previous_meeting
 from bot.meetings.service import schedule_meeting
@@ -56,9 +54,7 @@ from bot.settings import Settings
 from storage import audit
 from storage.models import (
     Account,
-    Benchmark,
     Commitment,
-    Cycle,
     Meeting,
     Respondent,
     Response,
@@ -93,60 +89,6 @@ class DemoSummary:
     notable: dict[str, str] = field(default_factory=lambda: dict(NOTABLE_ACCOUNTS))
     accounts_import: ImportSummary | None = None
     responses_import: ImportSummary | None = None
-
-
-DEMO_ACCOUNT_KEYS: frozenset[str] = frozenset(name_key(plan.name) for plan in ACCOUNT_PLANS)
-
-
-def _demo_accounts(session: Session, workspace_id: str) -> list[Account]:
-    """Recognised by name, not by a flag: the demo owns exactly the accounts it generates."""
-    accounts = session.scalars(select(Account).where(Account.workspace_id == workspace_id))
-    return [account for account in accounts if name_key(account.name) in DEMO_ACCOUNT_KEYS]
-
-
-def remove_demo(session: Session, *, workspace_id: str) -> dict[str, int]:
-    """Delete the demo accounts of one workspace and everything hanging off them.
-
-    Children are deleted explicitly rather than left to ON DELETE CASCADE, so the result does
-    not depend on SQLite's foreign-key pragma being on. Cycles that no longer hold any response
-    go too (with their benchmarks), so a reload starts from the same state as a fresh database;
-    cycles other accounts still answer in get their benchmarks recomputed without the demo.
-
-    Rows are deleted directly: no use case removes accounts (customers are not deleted in normal
-    use), and a reset must also take what people logged on demo accounts while trying them.
-    """
-    ids = [account.id for account in _demo_accounts(session, workspace_id)]
-    if not ids:
-        return {}
-    touched = set(
-        session.scalars(select(Response.cycle_id).where(Response.account_id.in_(ids)).distinct())
-    )
-    removed: dict[str, int] = {}
-    for label, model in (
-        ("commitments", Commitment),
-        ("meetings", Meeting),
-        ("responses", Response),
-        ("respondents", Respondent),
-        ("accounts", Account),
-    ):
-        column = model.id if model is Account else model.account_id
-        result = session.execute(
-            delete(model).where(column.in_(ids)).execution_options(synchronize_session=False)
-        )
-        removed[label] = int(result.rowcount or 0)
-    empty = select(Cycle.id).where(
-        Cycle.workspace_id == workspace_id,
-        ~exists().where(Response.cycle_id == Cycle.id),
-    )
-    empty_ids = list(session.scalars(empty))
-    if empty_ids:
-        session.execute(delete(Benchmark).where(Benchmark.cycle_id.in_(empty_ids)))
-        result = session.execute(delete(Cycle).where(Cycle.id.in_(empty_ids)))
-        removed["cycles"] = int(result.rowcount or 0)
-    # Cycles shared with other accounts keep their responses; their benchmarks must lose ours.
-    recompute_benchmarks(session, workspace_id, touched - set(empty_ids))
-    session.expunge_all()  # the bulk deletes bypassed the identity map; forget stale objects
-    return removed
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,14 +186,6 @@ def _add_upcoming_meetings(
 # Commitments
 
 
-def _holds_commitment(session: Session, account: Account, text: str) -> bool:
-    """Commitments have no natural key in the schema; the demo's are told apart by their text."""
-    query = select(Commitment.id).where(
-        Commitment.account_id == account.id, Commitment.text == text
-    )
-    return session.scalar(query.limit(1)) is not None
-
-
 def _origin(
     review: Meeting | None, due: date, today: date, tz: ZoneInfo
 ) -> tuple[int | None, datetime]:
@@ -315,7 +249,7 @@ def _add_commitments(
     added = 0
     for plan in COMMITMENT_PLANS:
         account = accounts[name_key(plan.account)]
-        if not _holds_commitment(session, account, plan.text):
+        if not holds_commitment(session, account, plan.text):
             _record_commitment(session, account, plan, today, reviews.get(account.id), tz)
             added += 1
     return added
@@ -367,13 +301,6 @@ def _audit_load(session: Session, workspace_id: str, actor: str, details: dict[s
     )
 
 
-def _count(session: Session, model: type[Any], ids: list[int], *where: Any) -> int:
-    """What the database holds for the demo accounts, not what this run added."""
-    column = model.id if model is Account else model.account_id
-    query = select(func.count()).select_from(model).where(column.in_(ids), *where)
-    return int(session.scalar(query) or 0)
-
-
 def load_demo(
     session: Session,
     *,
@@ -397,7 +324,7 @@ def load_demo(
     accounts_import, responses_import = _import(
         session, portfolio, workspace_id=workspace_id, actor=actor, progress=progress
     )
-    accounts = {name_key(a.name): a for a in _demo_accounts(session, workspace_id)}
+    accounts = {name_key(a.name): a for a in demo_accounts(session, workspace_id)}
     past_added, reviews = _add_past_reviews(session, today, accounts, settings)
     meetings_added = past_added + _add_upcoming_meetings(session, today, accounts, settings)
     commitments_added = _add_commitments(session, today, accounts, reviews, settings.tz)
@@ -416,11 +343,11 @@ def load_demo(
         workspace_id=workspace_id,
         cycles=[cycle.label for cycle in portfolio.cycles],
         accounts=len(ids),
-        respondents=_count(session, Respondent, ids),
-        responses=_count(session, Response, ids),
-        commitments=_count(session, Commitment, ids),
-        meetings=_count(session, Meeting, ids),
-        upcoming_meetings=_count(session, Meeting, ids, *upcoming),
+        respondents=count_rows(session, Respondent, ids),
+        responses=count_rows(session, Response, ids),
+        commitments=count_rows(session, Commitment, ids),
+        meetings=count_rows(session, Meeting, ids),
+        upcoming_meetings=count_rows(session, Meeting, ids, *upcoming),
         commitments_added=commitments_added,
         meetings_added=meetings_added,
         removed=removed,
