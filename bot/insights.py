@@ -1,6 +1,6 @@
 """Voice-of-the-Customer metrics as pure pandas/numpy functions.
 
-Everything here follows "Definitions used in every report" in `shared/spec/data-formats.md`.
+Everything here follows "Definitions used in every report" in `docs/data-formats.md`.
 No database, no Slack, no I/O: callers load responses into a DataFrame, these functions turn
 them into figures, and the report layers decide how to say them. Keeping the arithmetic in one
 place is what makes an account's numbers and its benchmarks comparable, and is why this module

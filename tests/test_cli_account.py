@@ -1,4 +1,4 @@
-"""`voc account`: the report in the terminal and as the JSON interface.md promises."""
+"""`voc account`: the report in the terminal and as the JSON docs/interface.md promises."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who may see and change an account (interface.md, `VOC_ACCESS`).
+"""Who may see and change an account (docs/interface.md, `VOC_ACCESS`).
 
 Customer feedback names people and quotes them; it belongs to the account's team. The cheap
 checks (admin, named team member) run before the ones that ask Slack (email, channel members).

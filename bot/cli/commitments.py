@@ -13,7 +13,7 @@ recorded, and the command says so: nothing posts it later. It is still tracked â
 
 `voc open [ACCOUNT] [--owner WHO] [--json]` lists open commitments, soonest due first; `--owner`
 matches the owner as recorded (a Slack user ID or an email). `--json` prints a list of objects with
-the keys of interface.md's `open_commitments` (`id, text, owner, due, status, area`) plus
+the keys of docs/interface.md's `open_commitments` (`id, text, owner, due, status, area`) plus
 `account`, `customer_told` and `answers`.
 """
 

@@ -113,7 +113,7 @@ def may_change(
     user_id: str,
     directory: Directory,
 ) -> bool:
-    """Its owner, the account's team and admins (interface.md); everyone under open access."""
+    """Its owner, the account's team and admins (docs/interface.md); everyone under open access."""
     if is_owner(commitment, user_id, directory):
         return True
     return may_access(settings, account, user_id, directory).allowed

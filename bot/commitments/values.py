@@ -154,7 +154,7 @@ class ChangeCheck:
 
 
 def commitment_json(item: OpenItem) -> dict[str, Any]:
-    """The keys interface.md promises for `open_commitments`, plus the account."""
+    """The keys docs/interface.md promises for `open_commitments`, plus the account."""
     row = item.commitment
     return {
         "id": row.id,

@@ -168,7 +168,7 @@ def _account_row(plan: AccountPlan, position: int) -> dict[str, Any]:
 
 
 def generate_accounts() -> pd.DataFrame:
-    """The roster, in the columns of data-formats.md (what `voc import accounts` reads)."""
+    """The roster, in the columns of docs/data-formats.md (what `voc import accounts` reads)."""
     rows = [_account_row(plan, i) for i, plan in enumerate(ACCOUNT_PLANS)]
     return pd.DataFrame(rows, columns=list(ACCOUNT_COLUMNS))
 
@@ -503,5 +503,5 @@ def generate_portfolio(today: date | None = None) -> DemoPortfolio:
 
 
 def generate_responses(today: date | None = None) -> pd.DataFrame:
-    """The responses file, in the columns of data-formats.md (what `voc import responses` reads)."""
+    """The responses file in the columns of docs/data-formats.md (`voc import responses`)."""
     return generate_portfolio(today).responses

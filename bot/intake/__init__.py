@@ -1,6 +1,6 @@
 """Bringing feedback in: the accounts roster and survey/interview responses, from file to tables.
 
-The contract is `shared/spec/data-formats.md`. One module per step, in the order a file meets them:
+The contract is `docs/data-formats.md`. One module per step, in the order a file meets them:
 
 - `problems`: `ImportRejected` and the `ProblemLog` every step reports into;
 - `reading`: CSV/XLSX/DataFrame → chunks of text cells with their row numbers;

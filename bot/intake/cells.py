@@ -5,7 +5,7 @@ records every bad cell (row, column, the value as typed) in the `ProblemLog`. Mo
 few distinct texts, so parsing works on the distinct values and spreads the result back with
 integer codes. People and channel references are recognised by `bot.core.identity`.
 
-Decisions the spec (`shared/spec/data-formats.md`) leaves open:
+Decisions the spec (`docs/data-formats.md`) leaves open:
 - Slash dates: `DD/MM/YYYY` unless the file proves month-first (a value such as `07/25/2026`, the
   first chunk of a file with such dates decides, and later rows must agree). Dotted dates are always
   day-first. Ambiguous dates read day-first are counted in a warning. Bare whole numbers between

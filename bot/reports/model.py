@@ -1,7 +1,7 @@
 """The account report's shape: what `/voc account`, `voc account` and the digest all show.
 
 Plain data, so views and the terminal template render it without touching the database;
-`to_json` is the shape interface.md promises to scripts.
+`to_json` is the shape docs/interface.md promises to scripts.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class AccountReport:
         return self.current is not None
 
     def to_json(self) -> dict[str, Any]:
-        """The shape interface.md promises to scripts; extra keys are allowed, not fewer."""
+        """The shape docs/interface.md promises to scripts; extra keys are allowed, not fewer."""
         current = self.current
         return {
             "account": self.account,
