@@ -250,37 +250,13 @@ def reopen_commitment(
     via: str,
 ) -> bool:
     """Done → open, once; who and when it was done are cleared (the audit log keeps them)."""
-    return _transition(
-        sessions,
-        commitment_id,
-        from_status="done",
-        values={"status": "open", "done_by": None, "done_at": None},
-        action="commitment.reopened",
-        actor=actor,
-        via=via,
-        now=now,
-    )
-
-
-def _transition(
-    sessions: sessionmaker[Session],
-    commitment_id: int,
-    *,
-    from_status: str,
-    values: dict[str, Any],
-    action: str,
-    actor: str,
-    via: str,
-    now: datetime,
-) -> bool:
-    """A conditional UPDATE: the database decides which of racing callers made the change."""
     with transaction(sessions) as session:
         return _transition_in(
             session,
             commitment_id,
-            from_status=from_status,
-            values=values,
-            action=action,
+            from_status="done",
+            values={"status": "open", "done_by": None, "done_at": None},
+            action="commitment.reopened",
             actor=actor,
             via=via,
             now=now,
@@ -298,6 +274,7 @@ def _transition_in(
     via: str,
     now: datetime,
 ) -> bool:
+    """A conditional UPDATE: the database decides which of racing callers made the change."""
     result = session.execute(
         update(Commitment)
         .where(Commitment.id == commitment_id, Commitment.status == from_status)
