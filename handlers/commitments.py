@@ -80,7 +80,7 @@ def register(app: App, router: CommandRouter) -> None:
             name="commit",
             usage="commit ACCOUNT",
             summary="log what was promised to the customer (owner, due date, area for each)",
-            example="/voc commit acme",
+            example="/voc commit halvorsen",
             run=open_modal_from_command,
         )
     )
@@ -89,7 +89,7 @@ def register(app: App, router: CommandRouter) -> None:
             name="open",
             usage="open [ACCOUNT or @user]",
             summary="open commitments: yours, an account's or a person's, with Done buttons",
-            example="/voc open acme",
+            example="/voc open halvorsen",
             run=show_open_commitments,
         )
     )
@@ -136,7 +136,7 @@ def _named_account(
 def open_modal_from_command(request: CommandRequest) -> None:
     """`/voc commit ACCOUNT`: the team's own account only; the modal opens on the trigger."""
     if not request.raw_args:
-        request.reply("Which account? For example `/voc commit acme`.")
+        request.reply("Which account? For example `/voc commit halvorsen`.")
         return
     services = request.services
     query = unescape(request.raw_args).strip("\"'")

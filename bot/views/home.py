@@ -35,7 +35,9 @@ def home_view(summary: HomeSummary, tz: ZoneInfo, today: date | None = None) -> 
         ]
         blocks.append(section("*Your accounts*\n" + "\n".join(lines)))
     else:
-        blocks.append(section("You are not account manager or sponsor of any account yet."))
+        blocks.append(
+            section("You are not the account manager or executive sponsor of any account yet.")
+        )
     blocks.append(divider())
     if summary.upcoming_meetings:
         lines = [
