@@ -324,15 +324,16 @@ def test_report_of_the_trapped_account_shows_trapped_people(runtime: Runtime) ->
 
 
 def test_cli_prints_a_summary_and_what_to_try(
-    runtime: Runtime, capsys: pytest.CaptureFixture[str]
+    runtime: Runtime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert run_demo(argparse.Namespace(reset=False), runtime) == 0
+    monkeypatch.setattr("sys.argv", ["voc", "demo"])  # as typed by someone with voc on PATH
+    assert run_demo(argparse.Namespace(reset=False, team=None), runtime) == 0
     out = capsys.readouterr().out
     added = f"{len(demo.generate_responses()):,} responses added"
     assert "60 accounts" in out and added in out
     assert f"voc account '{demo.TRAPPED_ACCOUNT}'" in out
-    assert run_demo(argparse.Namespace(reset=False), runtime) == 0
+    assert run_demo(argparse.Namespace(reset=False, team=None), runtime) == 0
     again = capsys.readouterr().out
     assert "responses added" not in again and "commitments added" not in again
-    assert run_demo(argparse.Namespace(reset=True), runtime) == 0
+    assert run_demo(argparse.Namespace(reset=True, team=None), runtime) == 0
     assert "Removed the previous demo data: " in capsys.readouterr().out

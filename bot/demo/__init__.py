@@ -32,6 +32,7 @@ from bot.demo.generate import (
     generate_portfolio,
     generate_responses,
     slugify,
+    with_team,
 )
 from bot.demo.load import DEMO_ACTOR, DemoSummary, load_demo, remove_demo
 from bot.demo.tables import (
@@ -99,4 +100,5 @@ __all__ = [
     "past_review_plans",
     "remove_demo",
     "slugify",
+    "with_team",
 ]

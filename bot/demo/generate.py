@@ -173,6 +173,20 @@ def generate_accounts() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(ACCOUNT_COLUMNS))
 
 
+def with_team(accounts: pd.DataFrame, people: Sequence[str]) -> pd.DataFrame:
+    """The roster with `people` appended to every account's `team` cell.
+
+    The demo's own team members are made-up Slack IDs, so nobody real may open a demo account
+    in Slack; naming real people here (`voc demo --team`) lets them. They go into the cell the
+    importer reads, so they are checked and stored exactly like a customer's roster entries.
+    """
+    if not people:
+        return accounts
+    extra = ", ".join(people)
+    team = accounts["team"].map(lambda cell: f"{cell}, {extra}" if cell else extra)
+    return accounts.assign(team=team)
+
+
 def account_trajectories() -> dict[str, str]:
     """Account name -> the story its scores tell (stable, improving, sliding, …)."""
     return {plan.name: plan.trajectory for plan in ACCOUNT_PLANS}
