@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -182,6 +183,15 @@ def test_comment_tone_matches_scores(portfolio: demo.DemoPortfolio) -> None:
     happy_words = responses.loc[praise, "comment"].str.casefold()
     assert happy_words.str.contains("|".join(demo.PRAISE_MARKERS)).all()
     assert responses.loc[has_comment, "comment"].nunique() > 60
+
+
+def test_no_two_people_of_one_account_share_a_sentence_in_a_cycle(
+    portfolio: demo.DemoPortfolio,
+) -> None:
+    said = portfolio.responses.dropna(subset=["comment"])
+    for (account, cycle), rows in said.groupby(["account", "cycle"]):
+        sentences = [s.casefold() for c in rows["comment"] for s in re.split(r"(?<=[.!?])\s+", c)]
+        assert len(sentences) == len(set(sentences)), (account, cycle)
 
 
 def test_commitment_and_meeting_plans_name_demo_accounts(
