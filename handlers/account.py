@@ -32,7 +32,7 @@ def register(app: App, router: CommandRouter) -> None:
             name="account",
             usage="account NAME",
             summary="the account's feedback report, shown only to you",
-            example="/voc account acme",
+            example="/voc account halvorsen",
             run=show_account_report,
         )
     )
@@ -42,7 +42,7 @@ def register(app: App, router: CommandRouter) -> None:
 
 def show_account_report(request: CommandRequest) -> None:
     if not request.raw_args:
-        request.reply("Which account? For example `/voc account acme`.")
+        request.reply("Which account? For example `/voc account halvorsen`.")
         return
     report = account_report(
         request.runtime,

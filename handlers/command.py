@@ -60,6 +60,9 @@ class Subcommand:
     example: str
     run: Callable[[CommandRequest], None]
     hidden: bool = False
+    # Sub-actions reached through this subcommand (`meeting move ID …`): help lists them too,
+    # since a newcomer only learns what the list shows.
+    also: tuple[str, ...] = ()
 
 
 class CommandRouter:
@@ -141,5 +144,7 @@ class CommandRouter:
             if sub.hidden:
                 continue
             lines.append(f"• `/voc {sub.usage}` — {sub.summary}\n    e.g. `{sub.example}`")
+            if sub.also:
+                lines.append("    also " + ", ".join(f"`/voc {usage}`" for usage in sub.also))
         lines.append("• `/voc help` — this list")
         return "\n".join(lines)

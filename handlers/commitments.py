@@ -52,7 +52,7 @@ def register(app: App, router: CommandRouter) -> None:
             name="open",
             usage="open [ACCOUNT or @user]",
             summary="open commitments: yours, an account's or a person's, with Done buttons",
-            example="/voc open acme",
+            example="/voc open halvorsen",
             run=show_open_commitments,
         )
     )

@@ -70,7 +70,7 @@ def register(app: App, router: CommandRouter) -> None:
             name="commit",
             usage="commit ACCOUNT",
             summary="log what was promised to the customer (owner, due date, area for each)",
-            example="/voc commit acme",
+            example="/voc commit halvorsen",
             run=open_modal_from_command,
         )
     )
@@ -87,7 +87,7 @@ def register(app: App, router: CommandRouter) -> None:
 def open_modal_from_command(request: CommandRequest) -> None:
     """`/voc commit ACCOUNT`: the team's own account only; the modal opens on the trigger."""
     if not request.raw_args:
-        request.reply("Which account? For example `/voc commit acme`.")
+        request.reply("Which account? For example `/voc commit halvorsen`.")
         return
     account = account_named(
         request.runtime, request.workspace_id, typed_account(request.raw_args), request.reader

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MEETING_USAGE = (
     "Schedule a review with `/voc meeting ACCOUNT DATE [TIME] [#channel]`, "
-    "e.g. `/voc meeting acme 2026-12-03 14:00 #acct-acme`.\n"
+    "e.g. `/voc meeting halvorsen 2026-12-03 14:00 #acct-halvorsen-freight-group`.\n"
     "List, move or cancel: `/voc meetings [ACCOUNT]`, `/voc meeting move 12 2026-12-04 10:00`, "
     "`/voc meeting cancel 12`."
 )
@@ -47,8 +47,9 @@ def register(app: App, router: CommandRouter) -> None:
             name="meeting",
             usage="meeting ACCOUNT DATE [TIME] [#channel]",
             summary="schedule a customer review meeting; its digest goes out before it",
-            example="/voc meeting acme 2026-12-03 14:00 #acct-acme",
+            example="/voc meeting halvorsen 2026-12-03 14:00 #acct-halvorsen-freight-group",
             run=meeting_command,
+            also=("meeting list [ACCOUNT]", "meeting move ID DATE [TIME]", "meeting cancel ID"),
         )
     )
     router.add(
@@ -56,7 +57,7 @@ def register(app: App, router: CommandRouter) -> None:
             name="meetings",
             usage="meetings [ACCOUNT]",
             summary="upcoming review meetings, with buttons to move or cancel them",
-            example="/voc meetings acme",
+            example="/voc meetings halvorsen",
             run=lambda request: list_meetings(request, request.args),
         )
     )
@@ -65,7 +66,7 @@ def register(app: App, router: CommandRouter) -> None:
             name="digest",
             usage="digest ACCOUNT [#channel]",
             summary="post the pre-meeting digest now",
-            example="/voc digest acme",
+            example="/voc digest halvorsen",
             run=post_digest_command,
         )
     )
@@ -74,7 +75,7 @@ def register(app: App, router: CommandRouter) -> None:
             name="sponsor",
             usage="sponsor ACCOUNT @person",
             summary="set the account's executive sponsor",
-            example="/voc sponsor acme @jane",
+            example="/voc sponsor halvorsen @jane",
             run=set_sponsor_command,
         )
     )
@@ -246,7 +247,7 @@ def move_from_dialog(
 def post_digest_command(request: CommandRequest) -> None:
     words, channel = pop_channel(request.args)
     if not words:
-        request.reply("Which account? For example `/voc digest acme`.")
+        request.reply("Which account? For example `/voc digest halvorsen`.")
         return
     account = account_named(
         request.runtime, request.workspace_id, typed_account(" ".join(words)), request.reader
@@ -280,7 +281,7 @@ def set_sponsor_command(request: CommandRequest) -> None:
     if person is None:
         request.reply(
             "Name the account and the person, picking them from Slack's @ list: "
-            "`/voc sponsor acme @jane` (an email works too)."
+            "`/voc sponsor halvorsen @jane` (an email works too)."
         )
         return
     change = name_sponsor(

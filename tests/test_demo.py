@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -184,6 +185,15 @@ def test_comment_tone_matches_scores(portfolio: demo.DemoPortfolio) -> None:
     assert responses.loc[has_comment, "comment"].nunique() > 60
 
 
+def test_no_two_people_of_one_account_share_a_sentence_in_a_cycle(
+    portfolio: demo.DemoPortfolio,
+) -> None:
+    said = portfolio.responses.dropna(subset=["comment"])
+    for (account, cycle), rows in said.groupby(["account", "cycle"]):
+        sentences = [s.casefold() for c in rows["comment"] for s in re.split(r"(?<=[.!?])\s+", c)]
+        assert len(sentences) == len(set(sentences)), (account, cycle)
+
+
 def test_commitment_and_meeting_plans_name_demo_accounts(
     portfolio: demo.DemoPortfolio,
 ) -> None:
@@ -324,15 +334,16 @@ def test_report_of_the_trapped_account_shows_trapped_people(runtime: Runtime) ->
 
 
 def test_cli_prints_a_summary_and_what_to_try(
-    runtime: Runtime, capsys: pytest.CaptureFixture[str]
+    runtime: Runtime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert run_demo(argparse.Namespace(reset=False), runtime) == 0
+    monkeypatch.setattr("sys.argv", ["voc", "demo"])  # as typed by someone with voc on PATH
+    assert run_demo(argparse.Namespace(reset=False, team=None), runtime) == 0
     out = capsys.readouterr().out
     added = f"{len(demo.generate_responses()):,} responses added"
     assert "60 accounts" in out and added in out
     assert f"voc account '{demo.TRAPPED_ACCOUNT}'" in out
-    assert run_demo(argparse.Namespace(reset=False), runtime) == 0
+    assert run_demo(argparse.Namespace(reset=False, team=None), runtime) == 0
     again = capsys.readouterr().out
     assert "responses added" not in again and "commitments added" not in again
-    assert run_demo(argparse.Namespace(reset=True), runtime) == 0
+    assert run_demo(argparse.Namespace(reset=True, team=None), runtime) == 0
     assert "Removed the previous demo data: " in capsys.readouterr().out

@@ -226,7 +226,7 @@ def test_the_trend_chart_goes_to_the_requester_only(bot: SlackBot) -> None:
 def test_help_lists_every_subcommand_with_an_example(bot: SlackBot) -> None:
     for text in ("", "help"):
         answer = _ask(bot, text)["text"]
-        assert "/voc account NAME" in answer and "e.g. `/voc account acme`" in answer
+        assert "/voc account NAME" in answer and "e.g. `/voc account halvorsen`" in answer
     unknown = _ask(bot, "acount acme")["text"]
     assert "`/voc acount` is not a command I know" in unknown
     assert "/voc account NAME" in unknown

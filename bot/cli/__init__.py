@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="fill the database with a sample portfolio")
     demo.add_argument("--reset", action="store_true", help="remove the existing demo data first")
+    demo.add_argument("--team", nargs="+", metavar="WHO", help="IDs or emails to add to each team")
     demo.set_defaults(handler=_cmd_demo)
 
     account = sub.add_parser("account", help="an account's report")

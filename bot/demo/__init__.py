@@ -32,6 +32,7 @@ from bot.demo.generate import (
     generate_portfolio,
     generate_responses,
     slugify,
+    with_team,
 )
 from bot.demo.load import DEMO_ACTOR, DemoSummary, load_demo
 from bot.demo.queries import remove_demo
@@ -100,4 +101,5 @@ __all__ = [
     "past_review_plans",
     "remove_demo",
     "slugify",
+    "with_team",
 ]

@@ -173,6 +173,20 @@ def generate_accounts() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(ACCOUNT_COLUMNS))
 
 
+def with_team(accounts: pd.DataFrame, people: Sequence[str]) -> pd.DataFrame:
+    """The roster with `people` appended to every account's `team` cell.
+
+    The demo's own team members are made-up Slack IDs, so nobody real may open a demo account
+    in Slack; naming real people here (`voc demo --team`) lets them. They go into the cell the
+    importer reads, so they are checked and stored exactly like a customer's roster entries.
+    """
+    if not people:
+        return accounts
+    extra = ", ".join(people)
+    team = accounts["team"].map(lambda cell: f"{cell}, {extra}" if cell else extra)
+    return accounts.assign(team=team)
+
+
 def account_trajectories() -> dict[str, str]:
     """Account name -> the story its scores tell (stable, improving, sliding, …)."""
     return {plan.name: plan.trajectory for plan in ACCOUNT_PLANS}
@@ -374,6 +388,73 @@ def _theme(person: Person, ratings: dict[str, int | None], tone: str) -> str:
     return theme
 
 
+# How many texts each (theme, tone) had when the portfolio's scores were fixed. The main stream
+# still draws one index among that many for every comment, so the draws after it (the next
+# person's scores) stay where they were; which text is written comes from its own stream, so
+# the comment tables can grow and change without moving a single score.
+_STREAM_DRAWS: dict[tuple[str, str], int] = {
+    ("support", COMPLAINT): 4,
+    ("support", MIXED): 3,
+    ("support", PRAISE): 3,
+    ("product quality", COMPLAINT): 3,
+    ("product quality", MIXED): 2,
+    ("product quality", PRAISE): 3,
+    ("onboarding", COMPLAINT): 3,
+    ("onboarding", MIXED): 2,
+    ("onboarding", PRAISE): 2,
+    ("value for money", COMPLAINT): 3,
+    ("value for money", MIXED): 2,
+    ("value for money", PRAISE): 2,
+    ("billing", COMPLAINT): 3,
+    ("billing", MIXED): 2,
+    ("billing", PRAISE): 2,  # billing has no praise: praise of value for money stands in
+    ("roadmap", COMPLAINT): 3,
+    ("roadmap", MIXED): 2,
+    ("roadmap", PRAISE): 1,
+    (TRAPPED, COMPLAINT): 5,
+    (RECENT_DROP, COMPLAINT): 3,
+}
+_STORY_THEMES = (TRAPPED, RECENT_DROP)  # only their own accounts talk about them
+
+
+def _pools(theme: str, tone: str, role: str) -> Iterable[Sequence[str]]:
+    """Where to look for a text, nearest first: the person's role on the theme, the theme's
+    other roles, then the same tone on any ordinary theme, so a busy cycle never runs dry."""
+    roles = COMMENTS[theme].get(tone) or COMMENTS["value for money"][tone]
+    yield roles.get(role, ())
+    for other, texts in roles.items():
+        if other != role:
+            yield texts
+    for name, tones in COMMENTS.items():
+        if name not in _STORY_THEMES:
+            for texts in tones.get(tone, {}).values():
+                yield texts
+
+
+def _fresh_text(pick: random.Random, theme: str, tone: str, role: str, used: set[str]) -> str:
+    """A text nobody else in this account wrote this cycle (`used`), which it joins."""
+    for pool in _pools(theme, tone, role):
+        fresh = [text for text in pool if text not in used]
+        if fresh:
+            text = pick.choice(fresh)
+            used.add(text)
+            return text
+    raise ValueError(f"demo comments: too few {tone} texts for one account's cycle")
+
+
+@dataclass
+class CommentDraw:
+    """The comment stream of one account's cycle: its own random draws and the texts it used."""
+
+    pick: random.Random
+    used: set[str]
+
+
+def _comment_draw(plan: AccountPlan, index: int) -> CommentDraw:
+    """Seeded by the cycle's position, not its label, so only `{month}` follows `today`."""
+    return CommentDraw(_account_rng(plan.name, f"comments:{index}"), set())
+
+
 def _comment(
     rng: random.Random,
     person: Person,
@@ -382,6 +463,7 @@ def _comment(
     latest: bool,
     cycle: DemoCycle,
     interview: bool,
+    draw: CommentDraw,
 ) -> tuple[str | None, str | None]:
     """(comment, tone): unhappy people write more often; interview notes always have words."""
     tone = comment_tone(scores["satisfaction"], scores["recommend"])
@@ -393,9 +475,10 @@ def _comment(
         theme = TRAPPED
     elif trajectory == RECENT_DROP and latest and tone == COMPLAINT:
         theme = RECENT_DROP
-    templates = COMMENTS[theme].get(tone) or COMMENTS["value for money"][tone]
+    rng.randrange(_STREAM_DRAWS[theme, tone])  # keeps the main stream in step (see above)
+    template = _fresh_text(draw.pick, theme, tone, person.role, draw.used)
     outage_month = (cycle.starts_on + timedelta(days=20)).strftime("%B")
-    text = rng.choice(templates).format(
+    text = template.format(
         days=rng.randint(6, 15),
         n=rng.randint(4, 12),
         module=rng.choice(MODULES),
@@ -436,10 +519,13 @@ def _account_responses(
     for index, cycle in enumerate(cycles):
         latest = index == len(cycles) - 1
         mood = _mood(plan.trajectory, base, offsets, index, rng)
+        draw = _comment_draw(plan, index)
         for person in _answering(rng, people, index):
             scores = _scores(rng, person, mood, plan.trajectory, latest)
             interview = _is_interview(rng, plan, person)
-            comment, tone = _comment(rng, person, scores, plan.trajectory, latest, cycle, interview)
+            comment, tone = _comment(
+                rng, person, scores, plan.trajectory, latest, cycle, interview, draw
+            )
             row: dict[str, Any] = {
                 "account": plan.name,
                 "cycle": cycle.label,

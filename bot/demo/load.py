@@ -20,7 +20,8 @@ The caller owns the transaction; a second load is idempotent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ from bot.commitments.queries import complete_commitment_in, record_commitments
 from bot.commitments.values import CommitmentDraft
 from bot.core.clock import is_working_day, local_moment
 from bot.core.names import name_key
-from bot.demo.generate import DemoPortfolio, generate_portfolio
+from bot.demo.generate import DemoPortfolio, generate_portfolio, with_team
 from bot.demo.queries import count_rows, demo_accounts, holds_commitment, remove_demo
 from bot.demo.tables import (
     ACCOUNT_MANAGERS,
@@ -87,6 +88,7 @@ class DemoSummary:
     meetings_added: int = 0
     removed: dict[str, int] = field(default_factory=dict)
     notable: dict[str, str] = field(default_factory=lambda: dict(NOTABLE_ACCOUNTS))
+    team: list[str] = field(default_factory=list)  # who this load added to every account's team
     accounts_import: ImportSummary | None = None
     responses_import: ImportSummary | None = None
 
@@ -310,16 +312,20 @@ def load_demo(
     actor: str = DEMO_ACTOR,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    team: Sequence[str] = (),
 ) -> DemoSummary:
     """Load the sample portfolio through the real use cases; safe to run again.
 
     Meetings and commitments have no natural key, so they are matched before recording: a
     commitment by its text, a review by "the account already has a past / an upcoming one".
+    `team` (Slack IDs or emails) joins every account's team, through the roster like any other
+    member; a later load without them puts the teams back as generated.
     The caller owns the transaction.
     """
     settings = settings or Settings()
     today = today or datetime.now(settings.tz).date()
     portfolio = generate_portfolio(today)
+    portfolio = replace(portfolio, accounts=with_team(portfolio.accounts, team))
     removed = remove_demo(session, workspace_id=workspace_id) if reset else {}
     accounts_import, responses_import = _import(
         session, portfolio, workspace_id=workspace_id, actor=actor, progress=progress
@@ -351,6 +357,7 @@ def load_demo(
         commitments_added=commitments_added,
         meetings_added=meetings_added,
         removed=removed,
+        team=list(team),
         accounts_import=accounts_import,
         responses_import=responses_import,
     )

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import time
 from importlib.resources import files
@@ -43,7 +45,8 @@ ROLES: tuple[str, ...] = (DECISION_MAKER, INFLUENCER, USER)
 TIERS: tuple[str, ...] = ("strategic", "key", "standard")
 
 Titles = dict[str, tuple[str, ...]]  # role -> job titles
-Templates = dict[str, dict[str, tuple[str, ...]]]  # theme -> tone -> comment templates
+RoleTemplates = dict[str, tuple[str, ...]]  # role -> comment templates
+Templates = dict[str, dict[str, RoleTemplates]]  # theme -> tone -> role -> comment templates
 
 
 @dataclass(frozen=True)
@@ -112,12 +115,55 @@ def _account_plans(text: str) -> tuple[tuple[AccountPlan, ...], dict[str, str]]:
     return tuple(plans), {story: notable[story] for story in STORIES}
 
 
-def _templates(table: dict[str, dict[str, list[str]]]) -> Templates:
-    """Theme -> tone -> templates; a misspelt tone would silently never be used."""
+def _templates(table: dict[str, dict[str, dict[str, list[str]]]]) -> Templates:
+    """Theme -> tone -> role -> templates; a misspelt tone or role would silently never be used."""
     for theme, tones in table.items():
         if not set(tones) <= set(TONES):
             raise ValueError(f"demo comments for {theme!r}: unknown tone in {sorted(tones)}")
-    return {theme: {tone: tuple(t) for tone, t in tones.items()} for theme, tones in table.items()}
+        for tone, roles in tones.items():
+            if not set(roles) <= set(ROLES):
+                raise ValueError(
+                    f"demo comments for {theme!r}/{tone}: unknown role in {sorted(roles)}"
+                )
+    return {
+        theme: {
+            tone: {role: tuple(texts) for role, texts in roles.items()}
+            for tone, roles in tones.items()
+        }
+        for theme, tones in table.items()
+    }
+
+
+def sentences(text: str) -> list[str]:
+    """A comment's sentences, compared without case: the unit people notice repeated."""
+    return [part.strip().casefold() for part in re.split(r"(?<=[.!?])\s+", text) if part.strip()]
+
+
+def _check_comments(templates: Templates, markers: tuple[str, ...]) -> None:
+    """Refuse tables that would make a report read wrong.
+
+    A sentence used by two templates could reach two people of one account, and a praise word
+    in a complaint would make a dissatisfied person sound happy; both are mistakes in the file.
+    """
+    counts = Counter(
+        sentence
+        for tones in templates.values()
+        for roles in tones.values()
+        for texts in roles.values()
+        for text in texts
+        for sentence in sentences(text)
+    )
+    repeated = sorted(sentence for sentence, count in counts.items() if count > 1)
+    if repeated:
+        raise ValueError(f"demo comments repeat sentences: {repeated}")
+    for theme, tones in templates.items():
+        for tone, roles in tones.items():
+            for text in (text for texts in roles.values() for text in texts):
+                praises = any(marker in text.casefold() for marker in markers)
+                if praises != (tone == PRAISE):
+                    raise ValueError(
+                        f"demo comment for {theme!r}/{tone} and its praise words: {text!r}"
+                    )
 
 
 def _commitment_plan(entry: dict[str, Any]) -> CommitmentPlan:
@@ -148,6 +194,7 @@ _comments = _toml("comments.toml")
 PRAISE_MARKERS = tuple(_comments["praise_markers"])
 MODULES = tuple(_comments["modules"])
 COMMENTS: Templates = _templates(_comments["templates"])
+_check_comments(COMMENTS, PRAISE_MARKERS)
 
 _schedule = _toml("plans.toml")
 COMMITMENT_PLANS: tuple[CommitmentPlan, ...] = tuple(

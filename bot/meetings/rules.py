@@ -163,7 +163,9 @@ def parse_meeting_text(words: list[str], today: date) -> MeetingText:
         if len(words) > size and (day := parse_day(words[-size:], today)) is not None:
             return MeetingText(" ".join(words[:-size]), day, at)
     if words and parse_day(words, today) is not None:
-        raise MeetingInputError("Which account? For example `/voc meeting acme 2026-12-03 14:00`.")
+        raise MeetingInputError(
+            "Which account? For example `/voc meeting halvorsen 2026-12-03 14:00`."
+        )
     raise MeetingInputError(f'I could not find a date in "{" ".join(words[-3:])}". {DATE_HELP}')
 
 

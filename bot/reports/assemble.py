@@ -63,7 +63,7 @@ def build_account_report(
             account_attributes, segment_bench.attribute_means if segment_bench else {}
         ),
         open_commitments=open_commitments_of(session, account.id),
-        trend=_trend(cycles, headlines, benchmarks),
+        trend=_trend(cycles, headlines, benchmarks, _respondents_by_cycle(frame)),
         band_moves=insights.band_moves(previous_rows, current_rows)
         if len(previous_rows) and len(current_rows)
         else [],
@@ -157,10 +157,18 @@ def _number_or_none(value: Any) -> float | None:
     return float(value)
 
 
+def _respondents_by_cycle(frame: pd.DataFrame) -> dict[int, int]:
+    """Cycle ID -> how many of the account's people answered in it (one row each)."""
+    return {
+        int(cycle_id): int(count) for cycle_id, count in frame.groupby("cycle_id").size().items()
+    }
+
+
 def _trend(
     cycles: list[Cycle],
     headlines: dict[int, tuple[float | None, float | None]],
     benchmarks: dict[tuple[int, str], Benchmark],
+    respondents: dict[int, int],
 ) -> list[TrendPoint]:
     points = []
     for cycle in cycles:
@@ -173,6 +181,7 @@ def _trend(
                 satisfaction_mean=satisfaction_mean,
                 segment_nps=bench.nps if bench else None,
                 segment_satisfaction_mean=bench.satisfaction_mean if bench else None,
+                respondents=respondents.get(cycle.id, 0),
             )
         )
     return points

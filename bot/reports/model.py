@@ -57,6 +57,9 @@ class TrendPoint:
     satisfaction_mean: float | None
     segment_nps: float | None
     segment_satisfaction_mean: float | None
+    respondents: int = (
+        0  # the account's, shown under each cycle: a figure from 3 people is not one from 30
+    )
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ def _account_input(query: str | None) -> Block:
     element: Block = {
         "type": "plain_text_input",
         "action_id": "account",
-        "placeholder": {"type": "plain_text", "text": "e.g. ACME Corp"},
+        "placeholder": {"type": "plain_text", "text": "e.g. Halvorsen Freight Group"},
     }
     if query:
         element["initial_value"] = query
@@ -522,7 +522,8 @@ def post_failure_text(account_name: str, channel: str | None, count: int, error:
     return (
         f"I saved your {count} {plural} to *{escape(account_name)}*, but could not post "
         f"{'them' if count != 1 else 'it'} in {where}: {why}. "
-        f"They are tracked all the same: `/voc open {escape(account_name)}` lists them."
+        f"{'They are' if count != 1 else 'It is'} tracked all the same: "
+        f"`/voc open {escape(account_name)}` lists {'them' if count != 1 else 'it'}."
     )
 
 
@@ -569,9 +570,7 @@ def open_list_message(
     else:
         blocks.append(section("No open commitments."))
     if hidden:
-        blocks.append(
-            context(f"{hidden} more on accounts whose team you are not on are not shown.")
-        )
+        blocks.append(context(f"Not shown: {hidden} more on accounts whose team you are not on."))
     count = len(items)
     return f"{escape(title)}: {count} open commitment{'s' if count != 1 else ''}", blocks
 

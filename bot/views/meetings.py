@@ -45,11 +45,13 @@ def digest_status(meeting: Meeting, tz: tzinfo) -> str:
 def scheduled_text(meeting: Meeting, account: Account, tz: tzinfo, *, time_given: bool) -> str:
     """The requester's confirmation: what, when, where the digest goes, how to change it."""
     assumed = "" if time_given else " (no time given, so 10:00 your time)"
+    due = meeting.digest_due_at
+    digest_when = f", due {when(due, tz)}" if due else " before it"
     return (
         f":calendar: Review with *{escape(account.name)}* scheduled for "
         f"{when(meeting.starts_at, tz)}{assumed}, meeting #{meeting.id}.\n"
-        f"The pre-meeting digest goes to {channel_link(meeting.channel)} "
-        f"{when(meeting.digest_due_at, tz) if meeting.digest_due_at else 'before it'}.\n"
+        f"The pre-meeting digest goes to {channel_link(meeting.channel)}"
+        f"{digest_when}.\n"
         f"To move or cancel it: `/voc meetings {escape(account.name)}`."
     )
 
@@ -85,7 +87,7 @@ def meetings_list_blocks(rows: list[tuple[Meeting, Account]], tz: tzinfo) -> lis
         return [
             section(
                 "No upcoming review meetings. Schedule one with "
-                "`/voc meeting ACCOUNT DATE TIME`, e.g. `/voc meeting acme 2026-12-03 14:00`."
+                "`/voc meeting ACCOUNT DATE TIME`, e.g. `/voc meeting halvorsen 2026-12-03 14:00`."
             )
         ]
     blocks: list[Block] = [header("Upcoming review meetings")]

@@ -223,6 +223,11 @@ def rerender_items(blocks: list[Block], lines: dict[int, ReminderLine], tz: tzin
 # --- the weekly escalation ----------------------------------------------------------------------
 
 
+def _days(count: int) -> str:
+    """`VOC_ESCALATE_AFTER_DAYS` may be 1, and "more than 1 days" reads wrong."""
+    return f"{count} day{'s' if count != 1 else ''}"
+
+
 def escalation_message(
     items: list[EscalatedItem], tz: ZoneInfo, *, after_days: int, week: str
 ) -> tuple[str, list[Block]]:
@@ -232,7 +237,7 @@ def escalation_message(
     blocks.append(
         section(
             f"{len(items)} {'promise is' if len(items) == 1 else 'promises are'} more than "
-            f"{after_days} days overdue on {len(accounts)} "
+            f"{_days(after_days)} overdue on {len(accounts)} "
             f"{'account' if len(accounts) == 1 else 'accounts'} you look after. "
             "A word with the owners now costs less than the customer noticing."
         )
@@ -256,7 +261,7 @@ def escalation_message(
         if len(items) == 1
         else f"{len(items)} promises to customers are"
     )
-    fallback = f"{count} over {after_days} days late: {names}{more}"
+    fallback = f"{count} over {_days(after_days)} late: {names}{more}"
     return fallback, blocks
 
 
@@ -266,7 +271,7 @@ def _escalated_line(item: EscalatedItem, tz: ZoneInfo) -> str:
         what = f"<{item.link}|{what}>"
     return (
         f"• {what} — {mention(item.owner)}, due {slack_day(item.due_on, tz)}, "
-        f"*{item.days_overdue} days late*"
+        f"*{_days(item.days_overdue)} late*"
     )
 
 

@@ -42,7 +42,7 @@ def report_fallback_text(report: AccountReport) -> str:
     return (
         f"{report.account} ({report.cycle}): NPS {formatting.nps(report.current.nps)}, "
         f"satisfaction {formatting.mean(report.current.satisfaction_mean)}/10, "
-        f"{report.current.respondents} respondents"
+        f"{_respondents(report.current.respondents)}"
     )
 
 
@@ -71,6 +71,11 @@ def report_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
     return blocks
 
 
+def _respondents(count: int) -> str:
+    """`1 respondent`, `4 respondents`: B2B accounts often have a single one."""
+    return f"{count} respondent{'s' if count != 1 else ''}"
+
+
 def _identity_line(report: AccountReport) -> str:
     parts = [escape(report.segment_name), report.tier]
     if report.cycle:
@@ -94,7 +99,7 @@ def _headline_blocks(report: AccountReport) -> list[Block]:
         verdict = formatting.significance(report.nps_change_significant)
         nps_line += f"  {nps_change} {since}\n_{verdict}_"
         sat_line += f"  {sat_change} {since}"
-    respondents = f"{current.respondents} respondent{'s' if current.respondents != 1 else ''}"
+    respondents = _respondents(current.respondents)
     return [
         section(f"{nps_line}\n{sat_line}\n{respondents}"),
         section("*Against the benchmarks*", fields=_benchmark_fields(report)),
@@ -213,7 +218,7 @@ def people_modal(report: AccountReport) -> Block:
     texts = pack_lines([person_line(p, comment_limit=200) for p in report.people])
     budget = MAX_VIEW_BLOCKS - 2
     blocks: list[Block] = [
-        context(f"{len(report.people)} respondents, cycle {escape(report.cycle or '')}")
+        context(f"{_respondents(len(report.people))}, cycle {escape(report.cycle or '')}")
     ]
     blocks += [section(t) for t in texts[:budget]]
     if len(texts) > budget:
