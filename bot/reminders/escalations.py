@@ -37,6 +37,7 @@ from bot.delivery.post import FAILED, NOT_NOW, SKIPPED, Delivery, Message, Poste
 from bot.directory import Directory, DirectoryUnavailable, TtlCache
 from bot.reminders.people import (
     PeopleFor,
+    directory_for,
     people_for_workspace,
     permalink,
     team_url,
@@ -268,12 +269,13 @@ def deliver_escalation(
 
     def render() -> Message:
         url = team_url(runtime, client, due.workspace_id)
+        people = directory_for(runtime, client, due.workspace_id)
         items = [
             EscalatedItem(
                 account_name=account.name,
                 tier=account.tier,
                 text=row.text,
-                owner=row.owner,
+                owner=people.shown(row.owner) or row.owner,
                 due_on=row.due_on,
                 days_overdue=(due.day - row.due_on).days,
                 link=permalink(url, row.channel, row.message_ts),
@@ -335,10 +337,11 @@ def deliver_summary(
     def render() -> Message:
         [(account, rows)] = found
         url = team_url(runtime, client, due.workspace_id)
+        people = directory_for(runtime, client, due.workspace_id)
         lines = [
             PromiseLine(
                 text=row.text,
-                owner=row.owner,
+                owner=people.shown(row.owner) or row.owner,
                 due_on=row.due_on,
                 overdue=row.due_on is not None and row.due_on < due.day,
                 link=permalink(url, row.channel, row.message_ts),
