@@ -101,10 +101,15 @@ def _tell_owner(
     link: str | None,
     now: datetime,
 ) -> str | None:
-    """The owner hears it by DM, with a Done button; None when told, else why not."""
+    """The owner hears it by DM, with a Done button; None when told, else why not.
+
+    Not when the owner logged it themselves: they know, and a DM about their own action is noise.
+    """
     owner_id = slack.directory.user_id_of(row.owner)
     if owner_id is None:
         return "owner_not_in_slack"
+    if owner_id == slack.directory.user_id_of(row.created_by):
+        return None
 
     def render() -> Message:
         text, blocks = views.owner_dm(
