@@ -178,6 +178,31 @@ class Directory:
         self.cache.get_or_load((self.workspace_id, "user", user.id), lambda: user)
         return user.id
 
+    def shown(self, who: str | None) -> str | None:
+        """How a message names a person: their Slack ID when Slack knows them, so the view
+        renders a mention; otherwise as written, for the view to escape as text.
+
+        Showing is never worth failing a message over: while Slack is busy the email is shown.
+        """
+        if not who:
+            return who
+        try:
+            return self.user_id_of(who) or who
+        except DirectoryUnavailable:
+            return who
+
+    def name_of(self, who: str | None) -> str | None:
+        """The person's name in Slack, for the terminal, where a mention means nothing; as
+        written when Slack does not know them or cannot answer now."""
+        if not who:
+            return who
+        try:
+            user_id = self.user_id_of(who)
+            user = self.user(user_id) if user_id else None
+        except DirectoryUnavailable:
+            return who
+        return user.name if user is not None else who
+
     def timezone_of(self, user_id: str) -> str | None:
         user = self.user(user_id)
         return user.tz if user else None

@@ -77,7 +77,8 @@ def default_jobs() -> list[Job]:
     return [
         Job("digest", digests.find_due, digests.deliver),
         Job("reminder", planning.find_due, bundle.deliver),
-        Job("escalation", escalations.find_due_escalations, escalations.deliver),
+        # A DM, so it goes as (or in) the person's one DM of the day: through the bundle.
+        Job("escalation", escalations.find_due_escalations, bundle.deliver_escalation),
         Job("open_promises", escalations.find_due_summaries, escalations.deliver),
     ]
 

@@ -21,6 +21,7 @@ from bot.commitments.service import (
     handle_done_reaction,
     list_open,
     list_open_visible,
+    shown_owners,
 )
 from bot.commitments.values import ButtonOutcome, ReactionEvent
 from bot.commitments.workspace import SlackWorkspace
@@ -184,6 +185,7 @@ def show_open_commitments(request: CommandRequest) -> None:
         title = f"Open commitments · {account.name}"
         items = list_open(sessions, request.workspace_id, account_id=account.id)
     today = today_in(request.tz, utc_now())
+    items = shown_owners(items, directory)
     text, blocks = open_list_message(title, items, request.tz, today, hidden=hidden)
     request.reply(text, blocks)
 

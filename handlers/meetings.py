@@ -260,6 +260,7 @@ def post_digest_command(request: CommandRequest) -> None:
             channel=channel,
             fallback_channel=request.channel_id,
             now=utc_now(),
+            people=request.reader.directory,
         )
     except SlackApiError as error:
         log.warning("digest for %s not posted: %s", account.name, error)
@@ -292,4 +293,11 @@ def set_sponsor_command(request: CommandRequest) -> None:
         reader=request.reader,
         now=utc_now(),
     )
-    request.reply(views.sponsor_text(change.account, change.previous))
+    request.reply(
+        views.sponsor_text(
+            change.account,
+            change.previous,
+            shown=change.shown,
+            previous_shown=change.previous_shown,
+        )
+    )

@@ -9,6 +9,7 @@ import pytest
 from bot.cli import main
 from bot.runtime import Runtime
 from tests.portfolio import account_row, load, response_row
+from tests.slack import FakeSlack
 
 INTERFACE_KEYS = {
     "account",
@@ -93,3 +94,43 @@ def test_a_miss_suggests_and_fails(acme: Runtime, capsys: pytest.CaptureFixture[
     assert "Did you mean ACME Corp?" in capsys.readouterr().err
     assert main(["account", "acme", "--cycle", "1999-Q1"]) == 1
     assert 'no results for cycle "1999-Q1"' in capsys.readouterr().err
+
+
+@pytest.fixture
+def emailed(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
+    """A roster that names its account manager by email and its sponsor by Slack ID."""
+    monkeypatch.setenv("DATABASE_URL", str(runtime.engine.url))
+    load(
+        runtime,
+        [
+            account_row(
+                "ACME Corp", account_manager="jordan@vendor.example", exec_sponsor="U0EXEC001"
+            )
+        ],
+        [response_row("ACME Corp", "2026-Q4", "Ann Lee", 10, 10, 10)],
+    )
+    return runtime
+
+
+def test_with_a_token_the_terminal_names_people_as_slack_does(
+    emailed: Runtime,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    slack.add_user("U0JORDAN1", email="jordan@vendor.example", name="Jordan Ellis")
+    slack.add_user("U0EXEC001", name="Seb Sponsor")
+    assert main(["account", "acme"]) == 0
+    assert "Account manager Jordan Ellis · exec sponsor Seb Sponsor" in capsys.readouterr().out
+
+
+def test_without_a_token_the_terminal_shows_the_roster_as_written(
+    emailed: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    assert main(["account", "acme"]) == 0
+    assert "Account manager jordan@vendor.example · exec sponsor U0EXEC001" in (
+        capsys.readouterr().out
+    )

@@ -231,17 +231,23 @@ def _log(
     rows: list[dict[str, Any]],
     *,
     user: str = AM,
-    posts_per_commitment: int = 2,
 ) -> list[dict[str, Any]]:
-    """Log commitments through the modal; returns their channel messages, in order."""
+    """Log commitments through the modal; returns their channel messages, in order.
+
+    Each is posted in the channel (and its link asked for once saved), and its owner is told
+    by DM unless the owner is the person logging it.
+    """
     view = _open_modal(bot, user=user)
     for _ in rows[1:]:
         view = _click_in_modal(bot, view, "commitments_add_row", [])
-    posted = _expect(bot, "chat.postMessage", posts_per_commitment * len(rows))
+    dms = sum(row["Owner"] != user for row in rows)
+    posted = _expect(bot, "chat.postMessage", len(rows) + dms)
+    linked = _expect(bot, "chat.getPermalink", len(rows))
     before = len(_top_level(bot.slack, ACME_CHANNEL))
     reply = _submit(bot, view, rows, user=user)
     assert reply.status == 200 and reply.body == b""  # an empty ack closes the modal
     posted()
+    linked()
     return _top_level(bot.slack, ACME_CHANNEL)[before:]
 
 
@@ -301,7 +307,9 @@ def test_logged_commitments_are_posted_dmed_and_announced_to_their_function(
     # What was typed in the first row is still there after adding the second.
     assert first["What was promised"]["element"]["initial_value"] == "Send the 2027 roadmap"
     assert "initial_value" not in second["What was promised"]["element"]
-    posted = _expect(bot, "chat.postMessage", 5)  # 2 channel posts, 2 owner DMs, 1 to Product
+    # 2 channel posts, 1 to Product, and 1 owner DM: the invoice is AM's own, AM logged it.
+    posted = _expect(bot, "chat.postMessage", 4)
+    linked = _expect(bot, "chat.getPermalink", 2)  # each asked for once its ts is saved
     reply = _submit(
         bot,
         view,
@@ -317,6 +325,7 @@ def test_logged_commitments_are_posted_dmed_and_announced_to_their_function(
     )
     assert reply.status == 200 and reply.body == b""
     posted()
+    linked()
 
     roadmap, invoice = _top_level(bot.slack, ACME_CHANNEL)
     text = _text_of(roadmap)
@@ -336,7 +345,7 @@ def test_logged_commitments_are_posted_dmed_and_announced_to_their_function(
         if b["type"] == "actions"
         for e in b["elements"]
     )
-    assert len(bot.slack.messages_in(bot.slack.dm_channel(AM))) == 1
+    assert bot.slack.messages_in(bot.slack.dm_channel(AM)) == []
     [announcement] = bot.slack.messages_in(PRODUCT_CHANNEL)
     assert "Send the 2027 roadmap" in _text_of(announcement)
     assert "ACME Corp" in _text_of(announcement)
@@ -508,7 +517,7 @@ def test_meeting_notes_become_one_row_per_bullet(bot: SlackBot) -> None:
     assert rows[0]["Owner"]["element"]["initial_user"] == MEMBER
     assert "initial_user" not in rows[1]["Owner"]["element"]
     assert "ACME Corp" in json.dumps(view["blocks"])
-    posted = _expect(bot, "chat.postMessage", 6)
+    posted = _expect(bot, "chat.postMessage", 5)  # 3 posts; DMs to Tess and Seb, not to AM
     reply = _submit(bot, view, [{}, {"Owner": AM}, {"Owner": SPONSOR, "Who must act": "Executive"}])
     assert reply.body == b""
     posted()
@@ -890,6 +899,19 @@ def _done_buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
         if b["type"] == "section"
         and (b.get("accessory") or {}).get("action_id") == "commitment_done"
     ]
+
+
+def test_logging_a_commitment_for_yourself_sends_you_no_dm(bot: SlackBot) -> None:
+    _portfolio(bot)
+    own, theirs = _log(
+        bot,
+        [_row("Fix the invoice format", AM, SOON), _row("Send the 2027 roadmap", MEMBER, LATER)],
+        user=AM,
+    )
+    assert f"Owner <@{AM}>" in _text_of(own) and f"Owner <@{MEMBER}>" in _text_of(theirs)
+    assert bot.slack.messages_in(bot.slack.dm_channel(AM)) == []
+    [dm] = bot.slack.messages_in(bot.slack.dm_channel(MEMBER))
+    assert "Send the 2027 roadmap" in _text_of(dm)
 
 
 def test_voc_open_lists_with_done_buttons_that_complete(bot: SlackBot) -> None:

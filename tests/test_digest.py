@@ -295,6 +295,26 @@ def test_voc_digest_is_for_the_account_team_only(team_bot: SlackBot) -> None:
     assert team_bot.slack.calls_to("chat.postMessage") == []
 
 
+def test_voc_digest_mentions_the_people_its_roster_names_by_email(
+    make_bot: Callable[..., SlackBot],
+) -> None:
+    bot = make_bot(timezone="Europe/Paris")
+    load_acme(
+        bot.runtime,
+        account_manager="alice@example.com",
+        exec_sponsor="sam@example.com",  # not in Slack: stays text
+        team=f"{MEMBER}, alice@example.com",
+    )
+    bot.slack.add_user("U0ALICE01", email="alice@example.com", name="Alice")
+    bot.slack.add_channel(CHANNEL, members=[MEMBER])
+    _ask(bot, "digest acme", user=MEMBER)
+    [digest] = digests_in(bot.slack)
+    roles = _section_with(digest, "Who says what")
+    assert "sam@example.com (executive sponsor) opens" in roles
+    assert "<@U0ALICE01> (account manager) covers the feedback" in roles
+    assert "alice@example.com" not in block_texts(digest)
+
+
 def test_voc_digest_explains_a_channel_it_cannot_post_in(team_bot: SlackBot) -> None:
     team_bot.slack.add_channel("C0PRIVATE", is_private=True, is_member=False)
     reply = _ask(team_bot, "digest acme <#C0PRIVATE|secret>")

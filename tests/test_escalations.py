@@ -24,6 +24,7 @@ from tests.portfolio import AM, SPONSOR
 from tests.reminders_world import (
     ACME_CHANNEL,
     ANN,
+    BO,
     BO_EMAIL,
     GLOBEX_CHANNEL,
     KEN,
@@ -130,6 +131,34 @@ def test_a_sponsor_who_also_manages_the_account_gets_one_message(
     report = _only("escalation", rt, MONDAY)
     assert [(e.item.payload.user_id, e.outcome) for e in report.done] == [(AM, "sent")]
     assert len(_escalations_to(slack, AM)) == 1
+
+
+def test_a_manager_who_owns_a_late_promise_gets_one_dm_that_day(
+    rt: Runtime, slack: FakeSlack
+) -> None:
+    promise(rt, "Fix the invoice format", AM, date(2026, 12, 3))  # Alma's own, 11 days late
+    promise(rt, "Named support engineer", BO_EMAIL, date(2026, 12, 4))  # Bo's, 10 days late
+    moment = datetime(2026, 12, 14, 0, 0, tzinfo=UTC)
+    while moment < datetime(2026, 12, 15, 0, 0, tzinfo=UTC):
+        tick(rt, moment)
+        moment += timedelta(hours=1)
+
+    [dm] = slack.messages_in(slack.dm_channel(AM))
+    text = _text(dm)
+    # Her reminder first: her own promise, overdue, with its buttons.
+    assert dm["metadata"]["event_type"] == "voc_reminder"
+    assert "Promises to customers that need you" in text and "*Overdue*" in text
+    # Then the week's escalation, naming Bo by mention, not by email.
+    assert "Promises to customers running late" in text
+    assert "11 days late" in text and "10 days late" in text
+    assert f"<@{BO}>" in text and BO_EMAIL not in text
+    assert ledger_rows(rt, f"reminder:{AM}") == [(f"reminder:{AM}:2026-12-14", "sent")]
+    assert ledger_rows(rt, f"escalation:{AM}") == [(f"escalation:{AM}:2026-W51", "sent")]
+    # Later ticks that day and the next morning owe her nothing more this week's escalation.
+    tick(rt, datetime(2026, 12, 15, 9, 0, tzinfo=PARIS))
+    assert [m for m in slack.messages_in(slack.dm_channel(AM)) if "running late" in _text(m)] == [
+        dm
+    ]
 
 
 @pytest.mark.parametrize("stored_before_failing", [False, True])

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from storage.db import transaction
+from storage.models import Account, Commitment
 from tests.conftest import SlackBot
 from tests.portfolio import ADMIN, AM, MEMBER, OUTSIDER, account_row, load, response_row
 from tests.slack import assert_valid_blocks
@@ -258,3 +262,53 @@ def test_health_check_answers(bot: SlackBot) -> None:
     with urlopen(f"{bot.base_url}/healthz") as response:
         assert response.status == 200
         assert json.loads(response.read())["status"] == "ok"
+
+
+# --- people named by email in the roster -----------------------------------------------------
+
+JORDAN = "U0JORDAN1"
+JORDAN_EMAIL = "jordan.ellis@vendor.example"
+
+
+def _acme_with_emails(bot: SlackBot, sponsor: str = "sam.ruiz@vendor.example") -> None:
+    """ACME's roster names its account manager and sponsor by email, as rosters do; Jordan
+    also owns an open promise, written by email too."""
+    _acme(bot, account_manager=JORDAN_EMAIL, exec_sponsor=sponsor)
+    bot.slack.add_user(JORDAN, email=JORDAN_EMAIL, name="Jordan Ellis")
+    with transaction(bot.runtime.sessions) as session:
+        acme = session.scalars(select(Account).where(Account.name == "ACME Corp")).one()
+        session.add(
+            Commitment(
+                workspace_id="local",
+                account_id=acme.id,
+                text="Send the SSO plan",
+                owner=JORDAN_EMAIL,
+                created_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
+            )
+        )
+
+
+def test_the_report_mentions_the_people_its_roster_names_by_email(bot: SlackBot) -> None:
+    _acme_with_emails(bot, sponsor=JORDAN_EMAIL)
+    payload = _ask(bot, "account acme", user=MEMBER)
+    assert_valid_blocks(payload["blocks"])
+    text = _text_of(payload)
+    assert f"account manager <@{JORDAN}> · exec sponsor <@{JORDAN}>" in text
+    assert f"Send the SSO plan — <@{JORDAN}>, " in text
+    assert JORDAN_EMAIL not in text
+
+
+def test_an_email_slack_does_not_know_stays_text(bot: SlackBot) -> None:
+    _acme_with_emails(bot)
+    text = _text_of(_ask(bot, "account acme", user=MEMBER))
+    assert f"account manager <@{JORDAN}> · exec sponsor sam.ruiz@vendor.example" in text
+
+
+def test_a_refusal_mentions_whom_to_ask(bot: SlackBot) -> None:
+    _acme_with_emails(bot)
+    bot.slack.add_user(OUTSIDER, email="out@vendor.example")
+    bot.slack.add_channel("C0ACME001", members=[MEMBER])
+    text = _ask(bot, "account acme", user=OUTSIDER)["text"]
+    # The manager first, then the sponsor, whom Slack does not know.
+    assert f"Ask <@{JORDAN}> or sam.ruiz@vendor.example to add you" in text
+    assert JORDAN_EMAIL not in text

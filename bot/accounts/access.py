@@ -18,7 +18,7 @@ from storage.models import Account
 @dataclass(frozen=True)
 class AccessDecision:
     allowed: bool
-    ask: list[str] = field(default_factory=list)
+    ask: list[str] = field(default_factory=list)  # as Slack shows them: IDs where Slack knows
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ def may_access(
         or is_on_team(account, user_id, directory)
     ):
         return AccessDecision(allowed=True)
-    return AccessDecision(allowed=False, ask=whom_to_ask(account, settings))
+    ask = [directory.shown(person) or person for person in whom_to_ask(account, settings)]
+    return AccessDecision(allowed=False, ask=ask)
 
 
 def is_on_team(account: Account, user_id: str, directory: Directory) -> bool:

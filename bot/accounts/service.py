@@ -32,6 +32,8 @@ GONE = "That account no longer exists."
 class SponsorChange:
     account: Account
     previous: str | None
+    shown: str | None = None  # the new sponsor as Slack shows them (a Slack ID where known)
+    previous_shown: str | None = None
 
 
 def named_account(
@@ -102,4 +104,5 @@ def name_sponsor(
     with transaction(runtime.sessions) as session:
         account = named_account(session, runtime, workspace_id, query, reader)
         previous = set_exec_sponsor(session, account, sponsor, actor=reader.user_id, now=now)
-    return SponsorChange(account, previous)
+    shown = reader.directory.shown
+    return SponsorChange(account, previous, shown(account.exec_sponsor), shown(previous))

@@ -7,9 +7,13 @@ import json
 import sys
 
 from bot.core.clock import utc_now
+from bot.directory import Directory, TtlCache
 from bot.errors import NotFound
+from bot.reports.model import Show
 from bot.reports.service import account_report
 from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.slack_client import make_client
 from bot.templating import render
 
 EXIT_NOT_FOUND = 1
@@ -31,9 +35,18 @@ def run_account(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
         return 0
+    report = report.with_people(people_names(runtime.settings))
     meeting_at = None
     if report.next_meeting_at:
         local = report.next_meeting_at.astimezone(runtime.settings.tz)
         meeting_at = local.strftime("%Y-%m-%d %H:%M %Z")
     print(render("account_report.txt.j2", report=report, meeting_at=meeting_at), end="")
     return 0
+
+
+def people_names(settings: Settings) -> Show:
+    """How the terminal names people: by their Slack name when the bot can ask Slack
+    (`SLACK_BOT_TOKEN`), else as the roster wrote them. The JSON keeps them as stored."""
+    if not settings.slack_bot_token:
+        return lambda who: who
+    return Directory(make_client(settings), settings.workspace, TtlCache()).name_of

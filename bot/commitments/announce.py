@@ -76,7 +76,11 @@ def _post_in_channel(
 
     def render() -> Message:
         text, blocks = views.commitment_message(
-            row, account_name, slack.settings.done_reaction, slack.settings.tz
+            row,
+            account_name,
+            slack.settings.done_reaction,
+            slack.settings.tz,
+            owner=slack.directory.shown(row.owner),
         )
         return Message(text, blocks, unfurl=None)
 
@@ -97,14 +101,19 @@ def _tell_owner(
     link: str | None,
     now: datetime,
 ) -> str | None:
-    """The owner hears it by DM, with a Done button; None when told, else why not."""
+    """The owner hears it by DM, with a Done button; None when told, else why not.
+
+    Not when the owner logged it themselves: they know, and a DM about their own action is noise.
+    """
     owner_id = slack.directory.user_id_of(row.owner)
     if owner_id is None:
         return "owner_not_in_slack"
+    if owner_id == slack.directory.user_id_of(row.created_by):
+        return None
 
     def render() -> Message:
         text, blocks = views.owner_dm(
-            row, account_name, link, slack.settings.done_reaction, slack.settings.tz
+            row, account_name, link, slack.settings.done_reaction, slack.settings.tz, owner=owner_id
         )
         return Message(text, blocks, unfurl=None)
 
@@ -126,7 +135,9 @@ def _tell_area(
         return None, None
 
     def render() -> Message:
-        text, blocks = views.area_announcement(row, account_name, link, slack.settings.tz)
+        text, blocks = views.area_announcement(
+            row, account_name, link, slack.settings.tz, owner=slack.directory.shown(row.owner)
+        )
         return Message(text, blocks, unfurl=None)
 
     key = f"commitment:{row.id}:area"
@@ -200,7 +211,11 @@ def refresh_commitment_message(
         if row is None or account is None or not row.channel or not row.message_ts:
             return
         text, blocks = views.commitment_message(
-            row, account.name, slack.settings.done_reaction, slack.settings.tz
+            row,
+            account.name,
+            slack.settings.done_reaction,
+            slack.settings.tz,
+            owner=slack.directory.shown(row.owner),
         )
         try:
             slack.client.chat_update(

@@ -45,6 +45,7 @@ from bot.commitments.values import (
 )
 from bot.commitments.workspace import SlackWorkspace
 from bot.delivery.tagged import SEND_ERRORS
+from bot.directory import Directory
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.views import commitments as views
@@ -171,6 +172,12 @@ def list_open_visible(
                 ).allowed
     items = [item for item in every if allowed[item.commitment.account_id]]
     return OpenList(items=items, hidden=len(every) - len(items))
+
+
+def shown_owners(items: list[OpenItem], directory: Directory) -> list[OpenItem]:
+    """The items with each owner as Slack shows them (a mention where Slack knows the email),
+    for a list posted in Slack; each person is looked up once, through the directory's cache."""
+    return [replace(item, owner_shown=directory.shown(item.commitment.owner)) for item in items]
 
 
 # --- completing -------------------------------------------------------------------------------

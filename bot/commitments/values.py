@@ -88,6 +88,7 @@ class OpenItem:
 
     commitment: Commitment
     account_name: str
+    owner_shown: str | None = None  # the owner as Slack shows them, when resolved for Slack
 
 
 @dataclass(frozen=True)

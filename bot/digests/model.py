@@ -6,10 +6,10 @@ module and nothing of each other, so the view stays a pure function of these cla
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from bot.reports.model import AccountReport
+from bot.reports.model import AccountReport, Show
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,15 @@ class Digest:
     since_last: list[ReviewedCommitment]
     older_open: list[ReviewedCommitment] = field(default_factory=list)
     now: datetime | None = None
+
+    def with_people(self, show: Show) -> Digest:
+        """The digest with the team and every owner named as Slack shows people (mentions)."""
+        return replace(
+            self,
+            report=self.report.with_people(show),
+            since_last=[replace(c, owner=show(c.owner) or c.owner) for c in self.since_last],
+            older_open=[replace(c, owner=show(c.owner) or c.owner) for c in self.older_open],
+        )
 
     @property
     def has_trend_chart(self) -> bool:

@@ -82,8 +82,8 @@ def deliver(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -
 class _ScheduledDigest:
     """`post_once`'s render: the digest as the meeting is at the moment of sending, or None."""
 
-    def __init__(self, runtime: Runtime, due: DueDigest, now: datetime) -> None:
-        self.runtime, self.due, self.now = runtime, due, now
+    def __init__(self, runtime: Runtime, due: DueDigest, now: datetime, people: Directory) -> None:
+        self.runtime, self.due, self.now, self.people = runtime, due, now, people
         self.digest: Digest | None = None
         self.withdrawn = False
 
@@ -96,7 +96,8 @@ class _ScheduledDigest:
             assert meeting is not None
             account = account_of_meeting(session, meeting)
             assert account is not None
-            self.digest = build_digest(session, account, meeting, now=self.now)
+            digest = build_digest(session, account, meeting, now=self.now)
+        self.digest = digest.with_people(self.people.shown)
         return digest_message(self.digest, self.runtime.settings.tz)
 
 
@@ -112,7 +113,7 @@ def deliver_digest(
     channel = due.channel
     if not channel:
         return Delivered("skipped", "no channel: set the account's channel")
-    render = _ScheduledDigest(runtime, due, now)
+    render = _ScheduledDigest(runtime, due, now, Directory(client, due.workspace_id, TtlCache()))
     posted = post_once(
         runtime.sessions,
         client,
@@ -161,8 +162,12 @@ def post_digest_now(
     channel: str | None,
     fallback_channel: str | None,
     now: datetime,
+    people: Directory | None = None,
 ) -> tuple[str, str]:
     """`/voc digest`: the digest for the account's next review, posted now, chart included.
+
+    `people` is the requester's directory, whose cache the request shares; the team and owners
+    are shown through it as mentions.
 
     Goes to the channel asked for, else the meeting's or account's, else where it was asked.
     Requested by a person, so it is neither the scheduled digest nor a replacement for it. A
@@ -171,6 +176,8 @@ def post_digest_now(
     """
     with runtime.sessions() as session:
         digest = build_digest(session, account, next_meeting(session, account.id, now), now=now)
+    people = people or Directory(client, account.workspace_id, TtlCache())
+    digest = digest.with_people(people.shown)
     target = channel or digest.channel or fallback_channel
     if not target:
         raise ValueError("no channel to post the digest in")

@@ -59,6 +59,7 @@ The package, one module per seam:
   read-only half;
 - `bundle`: claiming and delivering one owner's DM (`bot.delivery.ledger` and `.tagged`);
 - `snooze`: the DM's buttons' use cases;
-- `escalations`: the weekly escalation to account managers and sponsors, and the account
-  channel's open-promises summary (`bot.delivery.post_once`).
+- `escalations`: the weekly escalation to account managers and sponsors (planned there,
+  delivered by `bundle` as or in the person's one DM of the day), and the account channel's
+  open-promises summary (`bot.delivery.post_once`).
 """

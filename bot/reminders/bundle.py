@@ -5,6 +5,12 @@ The DM row and one ledger row per occurrence are claimed in one transaction
 unsnoozed and the owner's; they become sent, failed or forgotten together. A retry looks first
 for the DM tagged with its key (`bot.delivery.tagged`), whose metadata also says which
 commitments it carried: those are delivered, the rest are owed again.
+
+It is the one way a DM reaches a person on a day: the week's escalation, when it is owed to
+someone the same day as their reminders, is claimed in the same transaction (its own key,
+`escalation:<user>:<ISO week>`, held by the DM's key) and rides in the same DM; owed alone, it is
+a bundle with no reminder items. Either way the day's key, `reminder:<user>:<local date>`, is
+taken, so a person never gets a second DM that day.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.clock import working_day_start
 from bot.delivery import ledger
 from bot.delivery.jobs import Delivered, DueItem
 from bot.delivery.tagged import SEND_ERRORS, Found, describe_error, dm_channel, find_tagged, tag
+from bot.reminders import escalations
+from bot.reminders.escalations import ESCALATION_EVENT, ESCALATION_KIND, DueEscalation
 from bot.reminders.people import permalink, team_url
 from bot.reminders.planning import OwnerReminder, PlannedItem
 from bot.reminders.queries import commitments_with_accounts, current_states
@@ -33,7 +42,7 @@ from bot.reminders.rules import (
 )
 from bot.runtime import Runtime
 from bot.views import reminders as views
-from bot.views.reminders import ReminderLine
+from bot.views.reminders import EscalationSection, ReminderLine
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -45,10 +54,17 @@ class Bundle:
 
     claim: ledger.Claim
     items: tuple[PlannedItem, ...]
+    escalation: DueEscalation | None = None  # claimed with the DM, to ride in it
+
+    @property
+    def item_keys(self) -> list[str]:
+        return [key for item in self.items for key in item.keys]
 
     @property
     def keys(self) -> list[str]:
-        return [key for item in self.items for key in item.keys]
+        """Every key besides the DM's that this DM delivers."""
+        escalation = [self.escalation.key] if self.escalation is not None else []
+        return [*self.item_keys, *escalation]
 
     @property
     def look_first(self) -> bool:
@@ -65,6 +81,34 @@ def deliver(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -
     return deliver_reminder(runtime, client, item.payload, now)
 
 
+def deliver_escalation(
+    runtime: Runtime, client: WebClient, item: DueItem, now: datetime
+) -> Delivered:
+    """The scheduler's escalation job: a person owed the week's escalation and no reminders.
+
+    It goes as that person's DM of the day; if they already had one today (their reminders
+    went before the escalation was owed), it waits for their next working day.
+    """
+    due: DueEscalation = item.payload
+    send_at = working_day_start(due.day, due.tz, runtime.settings.workday_start_hour)
+    plan = OwnerReminder(
+        workspace_id=due.workspace_id,
+        user_id=due.user_id,
+        owners=(),
+        tz_name=due.tz_name,
+        day=due.day,
+        send_at=send_at,
+        items=(),
+        escalation=due,
+    )
+    claimed = _claim(runtime.sessions, plan, now, ledger.WORKER_ID, ledger.DEFAULT_LEASE)
+    if claimed == NOTHING_LEFT:
+        return Delivered("skipped", "nothing to say any more")
+    if not isinstance(claimed, Bundle):
+        return Delivered("skipped", "already sent today or being sent; it waits a day")
+    return _deliver_claimed(runtime, client, plan, claimed, now)
+
+
 def claim_bundle(
     sessions: sessionmaker[Session],
     plan: OwnerReminder,
@@ -77,6 +121,22 @@ def claim_bundle(
 
     None when the DM is sent or in flight elsewhere, or nothing is left to say (rolled back).
     """
+    claimed = _claim(sessions, plan, now, worker, lease)
+    return claimed if isinstance(claimed, Bundle) else None
+
+
+NOTHING_LEFT = "nothing left"
+TAKEN = "taken"
+
+
+def _claim(
+    sessions: sessionmaker[Session],
+    plan: OwnerReminder,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+) -> Bundle | str:
+    """The claimed bundle, else why not: `TAKEN` (sent or in flight) or `NOTHING_LEFT`."""
     try:
         with transaction(sessions) as session:
             claim = ledger.claim_in(
@@ -90,13 +150,36 @@ def claim_bundle(
                 worker=worker,
             ).get(plan.key)
             if claim is None:
-                return None
+                return TAKEN
             items = _claim_items(session, plan, _still_owed(session, plan, now), now, lease)
-            if not items:
+            escalation = _claim_escalation(session, plan, now, lease)
+            if not items and escalation is None:
                 raise NothingToSend
-            return Bundle(claim, items)
+            return Bundle(claim, items, escalation)
     except NothingToSend:
+        return NOTHING_LEFT
+
+
+def _claim_escalation(
+    session: Session, plan: OwnerReminder, now: datetime, lease: timedelta
+) -> DueEscalation | None:
+    """The week's escalation, claimed for this DM when it still has something to say and no
+    other DM delivered it or is delivering it."""
+    due = plan.escalation
+    if due is None or not escalations.still_late(session, due):
         return None
+    won = ledger.claim_in(
+        session,
+        workspace_id=plan.workspace_id,
+        keys=[due.key],
+        kind=ESCALATION_KIND,
+        recipient=plan.user_id,
+        now=now,
+        lease=lease,
+        worker=plan.key,
+        worker_is_exclusive=True,
+    )
+    return due if due.key in won else None
 
 
 def _still_owed(session: Session, plan: OwnerReminder, now: datetime) -> list[PlannedItem]:
@@ -161,6 +244,12 @@ def deliver_reminder(
     bundle = claim_bundle(runtime.sessions, plan, now, worker=worker)
     if bundle is None:
         return Delivered("skipped", "already sent today, being sent, or nothing left to say")
+    return _deliver_claimed(runtime, client, plan, bundle, now)
+
+
+def _deliver_claimed(
+    runtime: Runtime, client: WebClient, plan: OwnerReminder, bundle: Bundle, now: datetime
+) -> Delivered:
     try:
         return _send_bundle(runtime, client, plan, bundle, now)
     except Exception as error:  # a bug must not leave the claim blocking retries for a lease
@@ -180,32 +269,59 @@ def _send_bundle(
             )
         if found is not None:
             carried = {int(i) for i in found.payload.get("items") or []}
-            _record_found(runtime.sessions, plan, bundle, found, carried, now)
-            listed = ", ".join(f"#{i}" for i in sorted(carried))
+            escalated = found.payload.get("escalation")
+            _record_found(runtime.sessions, plan, bundle, found, carried, escalated, now)
+            listed = ", ".join(f"#{i}" for i in sorted(carried)) or "the escalation"
             return Delivered("found", f"an earlier attempt had sent it, carrying {listed}")
-    lines = reminder_lines(
-        runtime.sessions, bundle.items, team_url(runtime, client, plan.workspace_id)
-    )
-    text, blocks = views.reminder_message(lines, plan.tz, held_back=plan.held_back)
+    url = team_url(runtime, client, plan.workspace_id)
+    lines = reminder_lines(runtime.sessions, bundle.items, url)
+    section = _escalation_section(runtime, client, bundle.escalation)
+    if not lines and section is None:  # done meanwhile: the next tick's claim rolls back
+        return _failed(runtime, plan, bundle, "nothing left to say when sending")
+    text, blocks = views.daily_message(lines, plan.tz, held_back=plan.held_back, escalation=section)
+    escalated = bundle.escalation.key if bundle.escalation and section else None
     try:
         reply = client.chat_postMessage(
             channel=plan.user_id,
             text=text,
             blocks=blocks,
-            metadata=tag(EVENT_TYPE, plan.key, items=[line.commitment_id for line in lines]),
+            metadata=tag(
+                EVENT_TYPE if lines or not escalated else ESCALATION_EVENT,
+                plan.key,
+                items=[line.commitment_id for line in lines],
+                escalation=escalated,
+            ),
             unfurl_links=False,
             unfurl_media=False,
         )
     except SEND_ERRORS as error:
         return _failed(runtime, plan, bundle, describe_error(error))
-    _record_sent(runtime.sessions, plan, bundle.keys, str(reply["channel"]), str(reply["ts"]), now)
+    keys = [*bundle.item_keys, *([escalated] if escalated else [])]
+    _record_sent(runtime.sessions, plan, bundle, keys, str(reply["channel"]), str(reply["ts"]), now)
     return Delivered("sent")
 
 
+def _escalation_section(
+    runtime: Runtime, client: WebClient, due: DueEscalation | None
+) -> EscalationSection | None:
+    """The escalation as it reads now; None when nothing of it is late any more."""
+    if due is None:
+        return None
+    items = escalations.escalated_items(runtime, client, due)
+    return EscalationSection(items, due.after_days, due.week) if items else None
+
+
 def _earlier_attempt(client: WebClient, plan: OwnerReminder) -> Found | None:
-    """The DM an earlier attempt may have posted; its tag lists the commitments it carried."""
+    """The DM an earlier attempt may have posted under the day's key, as reminders or as the
+    escalation alone; its tag lists what it carried."""
     channel = dm_channel(client, plan.user_id)
-    return find_tagged(client, channel, EVENT_TYPE, plan.key) if channel else None
+    if not channel:
+        return None
+    for event_type in (EVENT_TYPE, ESCALATION_EVENT):
+        found = find_tagged(client, channel, event_type, plan.key)
+        if found is not None:
+            return found
+    return None
 
 
 def reminder_lines(
@@ -245,12 +361,14 @@ def _failed(runtime: Runtime, plan: OwnerReminder, bundle: Bundle, error: str) -
 def _record_sent(
     sessions: sessionmaker[Session],
     plan: OwnerReminder,
+    bundle: Bundle,
     keys: list[str],
     channel: str,
     ts: str,
     now: datetime,
 ) -> None:
-    """The DM and every occurrence it carried become sent together."""
+    """The DM and everything it carried become sent together; what it was claimed for but did
+    not carry (an escalation with nothing late any more) is given back."""
     with transaction(sessions) as session:
         ledger.mark_sent_in(
             session,
@@ -260,6 +378,8 @@ def _record_sent(
             channel=channel,
             message_ts=ts,
         )
+        left = [key for key in bundle.keys if key not in keys]
+        ledger.forget_in(session, workspace_id=plan.workspace_id, keys=left, worker=plan.key)
 
 
 def _record_failed(
@@ -277,11 +397,13 @@ def _record_found(
     bundle: Bundle,
     found: Found,
     carried: set[int],
+    escalated: str | None,
     now: datetime,
 ) -> None:
     """An earlier attempt's DM is there: what it carried is sent; the rest is owed again."""
-    delivered = [key for key in bundle.keys if commitment_of_key(key) in carried]
-    not_carried = [key for key in bundle.keys if commitment_of_key(key) not in carried]
+    delivered = [key for key in bundle.item_keys if commitment_of_key(key) in carried]
+    delivered += [key for key in bundle.keys if key == escalated]
+    not_carried = [key for key in bundle.keys if key not in delivered]
     with transaction(sessions) as session:
         ledger.mark_sent_in(
             session,

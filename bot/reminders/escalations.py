@@ -11,7 +11,10 @@ Weeks are ISO weeks in the reader's time: the recipient's Slack timezone for a D
 of the working day (Monday, or the next working day the bot runs), keyed
 `escalation:<user>:<ISO week>` and `open-promises:<account>:<ISO week>` in the delivery ledger.
 
-Delivery is `bot.delivery.post_once`, with the re-check of what there is to say inside the
+The escalation is a DM, and a person gets at most one DM a day: it is delivered by
+`bot.reminders.bundle`, inside the person's reminder DM when they are owed one the same day, else
+as a DM of its own under the same day's key. The channel summary's delivery is
+`bot.delivery.post_once`, with the re-check of what there is to say inside the
 claim's transaction (`still_owed`: nothing left rolls the claim back, so a later day of the same
 week can still send); it looks for the tagged message before any retry, posts with the key in the
 metadata, and marks it sent or failed.
@@ -37,6 +40,7 @@ from bot.delivery.post import FAILED, NOT_NOW, SKIPPED, Delivery, Message, Poste
 from bot.directory import Directory, DirectoryUnavailable, TtlCache
 from bot.reminders.people import (
     PeopleFor,
+    directory_for,
     people_for_workspace,
     permalink,
     team_url,
@@ -72,10 +76,15 @@ class DueEscalation:
     tz_name: str
     day: date
     commitment_ids: tuple[int, ...]
+    after_days: int = 7  # late by more than this many days (`overdue_escalation_days`)
 
     @property
     def key(self) -> str:
         return f"{ESCALATION_KIND}:{self.user_id}:{iso_week(self.day)}"
+
+    @property
+    def week(self) -> str:
+        return iso_week(self.day)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -122,7 +131,7 @@ def plan_escalations(
         if late:
             due.append(
                 DueEscalation(
-                    workspace_id, user_id, tuple(sorted(names)), tz_name, day, tuple(late)
+                    workspace_id, user_id, tuple(sorted(names)), tz_name, day, tuple(late), after
                 )
             )
     return _unsent(runtime, due)
@@ -247,54 +256,39 @@ def _describe_escalation(due: DueEscalation, start_hour: int) -> str:
 
 
 def deliver(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -> Delivered:
-    if isinstance(item.payload, DueSummary):
-        return deliver_summary(runtime, client, item.payload, now)
-    return deliver_escalation(runtime, client, item.payload, now)
+    """The open-promises job. The escalation is a DM, so it travels as (or in) the person's one
+    DM of the day: `bot.reminders.bundle.deliver_escalation`."""
+    return deliver_summary(runtime, client, item.payload, now)
 
 
 # --- delivering ----------------------------------------------------------------------------------
 
 
-def deliver_escalation(
-    runtime: Runtime, client: WebClient, due: DueEscalation, now: datetime
-) -> Delivered:
-    """The person's weekly summary, once, with what is still late when it is sent."""
-    after = runtime.settings.overdue_escalation_days
-    late: list[tuple[Commitment, Account]] = []
+def still_late(session: Session, due: DueEscalation) -> bool:
+    """Whether the escalation still has something to say, asked inside the DM's claim."""
+    return bool(_still_late(session, due, due.after_days))
 
-    def still_late(session: Session) -> bool:
-        late[:] = _still_late(session, due, after)
-        return bool(late)
 
-    def render() -> Message:
-        url = team_url(runtime, client, due.workspace_id)
-        items = [
-            EscalatedItem(
-                account_name=account.name,
-                tier=account.tier,
-                text=row.text,
-                owner=row.owner,
-                due_on=row.due_on,
-                days_overdue=(due.day - row.due_on).days,
-                link=permalink(url, row.channel, row.message_ts),
-            )
-            for row, account in late
-            if row.due_on is not None
-        ]
-        text, blocks = views.escalation_message(
-            items, due.tz, after_days=after, week=iso_week(due.day)
+def escalated_items(runtime: Runtime, client: WebClient, due: DueEscalation) -> list[EscalatedItem]:
+    """What the escalation says when it is sent: the planned promises still late, linked, their
+    owners as Slack shows them."""
+    with runtime.sessions() as session:
+        late = _still_late(session, due, due.after_days)
+    url = team_url(runtime, client, due.workspace_id)
+    people = directory_for(runtime, client, due.workspace_id)
+    return [
+        EscalatedItem(
+            account_name=account.name,
+            tier=account.tier,
+            text=row.text,
+            owner=people.shown(row.owner) or row.owner,
+            due_on=row.due_on,
+            days_overdue=(due.day - row.due_on).days,
+            link=permalink(url, row.channel, row.message_ts),
         )
-        return Message(text, blocks, unfurl=False)
-
-    posted = post_once(
-        runtime.sessions,
-        client,
-        Delivery(due.workspace_id, due.key, ESCALATION_KIND, due.user_id, ESCALATION_EVENT),
-        render,
-        now,
-        still_owed=still_late,
-    )
-    return _delivered(posted)
+        for row, account in late
+        if row.due_on is not None
+    ]
 
 
 def _still_late(
@@ -335,10 +329,11 @@ def deliver_summary(
     def render() -> Message:
         [(account, rows)] = found
         url = team_url(runtime, client, due.workspace_id)
+        people = directory_for(runtime, client, due.workspace_id)
         lines = [
             PromiseLine(
                 text=row.text,
-                owner=row.owner,
+                owner=people.shown(row.owner) or row.owner,
                 due_on=row.due_on,
                 overdue=row.due_on is not None and row.due_on < due.day,
                 link=permalink(url, row.channel, row.message_ts),

@@ -57,10 +57,16 @@ def permalink(team_url: str | None, channel: str | None, ts: str | None) -> str 
     return f"{team_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
 
 
+def directory_for(runtime: Runtime, client: WebClient, workspace_id: str) -> Directory:
+    """The directory on the delivering client, sharing the scheduler's long-lived cache: the
+    owners a message mentions were mostly looked up when it was planned."""
+    return Directory(client, workspace_id, people_cache(runtime), runtime.settings.tz)
+
+
 def team_url(runtime: Runtime, client: WebClient, workspace_id: str) -> str | None:
     """The workspace's URL for message links; without it a message goes without its links
     rather than not at all."""
-    people = Directory(client, workspace_id, people_cache(runtime), runtime.settings.tz)
+    people = directory_for(runtime, client, workspace_id)
     try:
         return people.team_url()
     except DirectoryUnavailable:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ import pandas as pd
 from bot.core.clock import working_day_start
 from bot.delivery.jobs import DueItem
 from bot.directory import DirectoryUnavailable
+from bot.reminders.escalations import DueEscalation, plan_escalations
 from bot.reminders.people import PeopleFor, people_for_workspace
 from bot.reminders.queries import (
     item_titles,
@@ -62,6 +63,7 @@ class OwnerReminder:
     send_at: datetime
     items: tuple[PlannedItem, ...]
     held_back: int = 0
+    escalation: DueEscalation | None = None  # the week's, when owed to this person today
 
     @property
     def key(self) -> str:
@@ -294,7 +296,20 @@ def plan_reminders(
         return []
     with runtime.sessions() as session:
         delivered = sent_keys(session, owed[["workspace_id", "key"]])
-    return bundle_by_owner(owed[~owed["key"].isin(delivered)], recipients)
+    reminders = bundle_by_owner(owed[~owed["key"].isin(delivered)], recipients)
+    return with_escalations(reminders, plan_escalations(runtime, now, people_for=lookups))
+
+
+def with_escalations(
+    reminders: list[OwnerReminder], escalations: list[DueEscalation]
+) -> list[OwnerReminder]:
+    """An owner who is owed this week's escalation today gets it in their reminder DM: at most
+    one DM per person per day, whatever kinds it bundles."""
+    owed = {(due.workspace_id, due.user_id, due.day): due for due in escalations}
+    return [
+        replace(plan, escalation=owed.get((plan.workspace_id, plan.user_id, plan.day)))
+        for plan in reminders
+    ]
 
 
 def resolve_recipients(
@@ -373,4 +388,7 @@ def describe(plan: OwnerReminder, titles: dict[int, str]) -> str:
         lines.append(f"      #{item.commitment_id} {kinds}: {titles.get(item.commitment_id, '')}")
     if plan.held_back:
         lines.append(f"      …and {plan.held_back} more held back for the next reminder")
+    if plan.escalation is not None:
+        late = ", ".join(f"#{i}" for i in plan.escalation.commitment_ids)
+        lines.append(f"      with the escalation of {plan.escalation.week}: late {late}")
     return "\n".join(lines)

@@ -7,11 +7,15 @@ Plain data, so views and the terminal template render it without touching the da
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from bot import insights
+
+Show = Callable[[str | None], str | None]
+"""How a surface names a person written as an ID or an email (`Directory.shown`, `.name_of`)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,20 @@ class AccountReport:
     @property
     def has_results(self) -> bool:
         return self.current is not None
+
+    def with_people(self, show: Show) -> AccountReport:
+        """The same report with every person named as the reader's surface shows people: a
+        Slack ID (a mention) in Slack, a name in the terminal. Rosters name people by email, and
+        an email in a message pings nobody."""
+        return replace(
+            self,
+            account_manager=show(self.account_manager),
+            exec_sponsor=show(self.exec_sponsor),
+            open_commitments=[
+                replace(item, owner=show(item.owner) or item.owner)
+                for item in self.open_commitments
+            ],
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The shape docs/interface.md promises to scripts; extra keys are allowed, not fewer."""

@@ -25,13 +25,18 @@ def account_report(
     now: datetime,
     cycle_label: str | None = None,
 ) -> AccountReport:
-    """`/voc account NAME` and `voc account NAME [--cycle LABEL]`."""
+    """`/voc account NAME` and `voc account NAME [--cycle LABEL]`.
+
+    For a reader in Slack the people come back as Slack shows them (`shown_to`); the terminal
+    gets them as stored and names them itself.
+    """
     with runtime.sessions() as session:
         account = named_account(session, runtime, workspace_id, query, reader)
         try:
-            return build_account_report(session, account, cycle_label=cycle_label, now=now)
+            report = build_account_report(session, account, cycle_label=cycle_label, now=now)
         except UnknownCycle as error:
             raise NotFound(f'{account.name} has no results for cycle "{error}".') from error
+    return shown_to(reader, report)
 
 
 def report_of_account(
@@ -40,4 +45,13 @@ def report_of_account(
     """The report a button refers to, checked again: the clicker may not be the requester."""
     with runtime.sessions() as session:
         account = account_by_id(session, runtime, workspace_id, account_id, reader)
-        return build_account_report(session, account, now=now)
+        report = build_account_report(session, account, now=now)
+    return shown_to(reader, report)
+
+
+def shown_to(reader: Reader | None, report: AccountReport) -> AccountReport:
+    """The report with its people as mentions for a Slack reader, resolved once through the
+    reader's directory; unchanged for the terminal (`reader=None`)."""
+    if reader is None:
+        return report
+    return report.with_people(reader.directory.shown)

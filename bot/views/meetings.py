@@ -166,10 +166,22 @@ def move_modal(meeting: Meeting, account: Account, tz: tzinfo, response_url: str
     }
 
 
-def sponsor_text(account: Account, previous: str | None) -> str:
-    was = f" (was {mention(previous)})" if previous and previous != account.exec_sponsor else ""
+def sponsor_text(
+    account: Account,
+    previous: str | None,
+    *,
+    shown: str | None = None,
+    previous_shown: str | None = None,
+) -> str:
+    """`shown` and `previous_shown` name the two sponsors as Slack shows them (Slack IDs for
+    emails Slack knows); without them the stored values are shown."""
+    was = (
+        f" (was {mention(previous_shown or previous)})"
+        if previous and previous != account.exec_sponsor
+        else ""
+    )
     return (
-        f"{mention(account.exec_sponsor)} is now the executive sponsor of "
+        f"{mention(shown or account.exec_sponsor)} is now the executive sponsor of "
         f"*{escape(account.name)}*{was}. They open its review meetings with the company "
         "overview, future plans and the Voice of the Customer programme."
     )

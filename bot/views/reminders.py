@@ -25,6 +25,7 @@ from bot.views.common import (
     actions,
     button,
     context,
+    divider,
     header,
     pack_lines,
     section,
@@ -229,9 +230,17 @@ def _days(count: int) -> str:
 
 
 def escalation_message(
-    items: list[EscalatedItem], tz: ZoneInfo, *, after_days: int, week: str
+    items: list[EscalatedItem],
+    tz: ZoneInfo,
+    *,
+    after_days: int,
+    week: str,
+    max_blocks: int = MAX_MESSAGE_BLOCKS,
 ) -> tuple[str, list[Block]]:
-    """One summary per person per week: each account, its promises late by more than N days."""
+    """One summary per person per week: each account, its promises late by more than N days.
+
+    `max_blocks` is the room it has: all of a message, or what the day's reminders leave.
+    """
     accounts = sorted({item.account_name for item in items})
     blocks: list[Block] = [header("Promises to customers running late")]
     blocks.append(
@@ -250,9 +259,9 @@ def escalation_message(
         strategic = " (strategic)" if mine[0].tier == "strategic" else ""
         lines = [f"*{escape(account)}*{strategic}"] + [_escalated_line(item, tz) for item in mine]
         blocks += [section(chunk) for chunk in pack_lines(lines)]
-        if len(blocks) >= MAX_MESSAGE_BLOCKS - 2:
+        if len(blocks) >= max_blocks - 2:
             break
-    blocks = blocks[: MAX_MESSAGE_BLOCKS - 1]
+    blocks = blocks[: max_blocks - 1]
     blocks.append(context(f"Sent once a week ({week}) while promises stay this late."))
     names = ", ".join(escape(account) for account in accounts[:5])
     more = f" and {len(accounts) - 5} more" if len(accounts) > 5 else ""
@@ -272,6 +281,39 @@ def _escalated_line(item: EscalatedItem, tz: ZoneInfo) -> str:
     return (
         f"• {what} — {mention(item.owner)}, due {slack_day(item.due_on, tz)}, "
         f"*{_days(item.days_overdue)} late*"
+    )
+
+
+@dataclass(frozen=True)
+class EscalationSection:
+    """The week's escalation riding in a person's DM of the day."""
+
+    items: list[EscalatedItem]
+    after_days: int
+    week: str
+
+
+def daily_message(
+    lines: list[ReminderLine],
+    tz: ZoneInfo,
+    *,
+    held_back: int = 0,
+    escalation: EscalationSection | None = None,
+) -> tuple[str, list[Block]]:
+    """The one DM a person gets today, whatever it carries: their reminders, and below them the
+    week's escalation when it is owed the same day (an owner who also manages the account)."""
+    if escalation is None:
+        return reminder_message(lines, tz, held_back=held_back)
+    if not lines:
+        return _escalation(escalation, tz, MAX_MESSAGE_BLOCKS)
+    text, blocks = reminder_message(lines, tz, held_back=held_back)
+    late_text, late_blocks = _escalation(escalation, tz, MAX_MESSAGE_BLOCKS - len(blocks) - 1)
+    return f"{text}; {late_text}", [*blocks, divider(), *late_blocks]
+
+
+def _escalation(section: EscalationSection, tz: ZoneInfo, room: int) -> tuple[str, list[Block]]:
+    return escalation_message(
+        section.items, tz, after_days=section.after_days, week=section.week, max_blocks=room
     )
 
 
