@@ -137,7 +137,10 @@ def move_review(
 
 def cancel_review(runtime: Runtime, review: Review, *, actor: str, now: datetime) -> Review:
     return Review(
-        cancel_meeting(runtime.sessions, review.meeting.id, actor=actor, now=now), review.account
+        cancel_meeting(
+            runtime.sessions, review.meeting.id, actor=actor, now=now, settings=runtime.settings
+        ),
+        review.account,
     )
 
 
@@ -203,8 +206,9 @@ def move_meeting(
     require_future(starts_at, now)
     with transaction(sessions) as session:
         meeting = _scheduled(session, meeting_id)
-        old_start, old_due = meeting.starts_at, meeting.digest_due_at
+        old_start, old_dues = meeting.starts_at, _digest_dues(meeting, settings)
         new_due = digest_due_at(starts_at, settings)
+        old_due = digest_due_at(old_start, settings)
         meeting.starts_at = starts_at
         meeting.updated_at = now
         if new_due != old_due:
@@ -215,16 +219,30 @@ def move_meeting(
         _audit(session, meeting, actor, now, "meeting_moved", details)
     if old_due != new_due:
         workspace_id = meeting.workspace_id
-        if old_due is not None:
+        for due in old_dues - {new_due}:
             ledger.cancel(
-                sessions, workspace_id=workspace_id, key=digest_key(meeting.id, old_due), now=now
+                sessions, workspace_id=workspace_id, key=digest_key(meeting.id, due), now=now
             )
         ledger.reopen(sessions, workspace_id=workspace_id, key=digest_key(meeting.id, new_due))
     return meeting
 
 
+def _digest_dues(meeting: Meeting, settings: Settings | None) -> set[datetime]:
+    """The due times a meeting's digest may be claimed under: the one stored at scheduling and
+    the one today's settings give (the tick uses the latter), so withdrawing misses neither."""
+    dues = {meeting.digest_due_at} if meeting.digest_due_at is not None else set()
+    if settings is not None:
+        dues.add(digest_due_at(meeting.starts_at, settings))
+    return dues
+
+
 def cancel_meeting(
-    sessions: sessionmaker[Session], meeting_id: int, *, actor: str, now: datetime
+    sessions: sessionmaker[Session],
+    meeting_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    settings: Settings | None = None,
 ) -> Meeting:
     """Cancel a scheduled meeting and withdraw its digest if it has not gone out."""
     with transaction(sessions) as session:
@@ -232,11 +250,11 @@ def cancel_meeting(
         meeting.status = CANCELLED
         meeting.updated_at = now
         _audit(session, meeting, actor, now, "meeting_cancelled", {})
-    if meeting.digest_due_at is not None:
+    for due in _digest_dues(meeting, settings):
         ledger.cancel(
             sessions,
             workspace_id=meeting.workspace_id,
-            key=digest_key(meeting.id, meeting.digest_due_at),
+            key=digest_key(meeting.id, due),
             now=now,
         )
     return meeting
