@@ -188,7 +188,8 @@ def _commitment_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
         return [divider(), section("*Open commitments*\nNone.")]
     lines = [
         f"• {escape(truncate(item.text, 300))} — {mention(item.owner)}, "
-        f"{'due ' + slack_day(item.due, tz) if item.due else 'no due date'} "
+        f"{'due ' + slack_day(item.due, tz) if item.due else 'no due date'}"
+        f"{' :warning: overdue' if item.overdue else ''} "
         f"({formatting.area(item.area)})"
         for item in items[:COMMITMENTS_IN_MESSAGE]
     ]
