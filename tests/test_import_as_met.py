@@ -109,3 +109,61 @@ def test_slack_report_and_digest_say_why_the_nps_is_missing(
     text = _everything(digest)
     assert '*NPS n/a* — nobody answered \\"likelihood to recommend\\" in 2026-Q4' in text
     assert "()" not in text and "( " not in text
+
+
+# -- the same person without an email ---------------------------------------------------------
+
+
+Q2_WITH_EMAILS = (
+    "account,cycle,respondent,email,satisfaction,recommend\n"
+    "Acme Corp,2026-Q2,Lee Park,lee@acme.example,7,8\n"
+    "Acme Corp,2026-Q2,Dana Whitfield,dana@acme.example,9,10\n"
+)
+Q3_WITHOUT_EMAILS = (
+    "account,cycle,respondent,satisfaction,recommend\n"
+    "Acme Corp,2026-Q3,Sam Ortiz,6,7\n"  # nobody of that name before: simply new
+    "Acme Corp,2026-Q3,Dana Whitfield,8,9\n"
+)
+
+
+def test_a_known_person_without_their_email_is_a_new_person_and_the_import_says_so(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _load(cli_env, ("q2.csv", Q2_WITH_EMAILS))
+    capsys.readouterr()
+    assert _import(cli_env, "responses", "q3.csv", Q3_WITHOUT_EMAILS) == 0
+    out = capsys.readouterr().out
+    assert "People: 2 new" in out
+    warnings = [line for line in out.splitlines() if line.startswith("Warning:")]
+    assert warnings == [
+        'Warning: row 3: "Dana Whitfield" has no email and is a new person, though '
+        '"Dana Whitfield" <dana@acme.example> answered 2026-Q2'
+    ]
+
+
+# -- a cycle label that names no period -------------------------------------------------------
+
+
+WAVES = (
+    "account,cycle,respondent,email,responded_on,satisfaction,recommend\n"
+    "Acme Corp,2026-Q2,Dana Whitfield,dana@acme.example,2026-04-10,9,10\n"
+    "Acme Corp,2026-Q3,Dana Whitfield,dana@acme.example,2026-07-10,8,9\n"
+    # Answered in May, between the two quarters, but it names no period.
+    "Acme Corp,Autumn wave,Dana Whitfield,dana@acme.example,2026-05-10,3,2\n"
+)
+
+
+def test_an_undated_cycle_sorts_after_dated_ones_and_is_not_current(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _load(cli_env, ("waves.csv", WAVES))
+    out = capsys.readouterr().out
+    assert 'Warning: cycle "Autumn wave" has no date; it sorts after dated cycles' in out
+    assert voc(["account", "acme", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cycle"] == "2026-Q3" and report["satisfaction_mean"] == 8.0
+    assert report["previous"]["cycle"] == "2026-Q2"
+    assert [point["cycle"] for point in report["trend"]] == ["2026-Q2", "2026-Q3", "Autumn wave"]
+    assert voc(["account", "acme", "--cycle", "Autumn wave", "--json"]) == 0
+    asked = json.loads(capsys.readouterr().out)
+    assert asked["cycle"] == "Autumn wave" and asked["previous"]["cycle"] == "2026-Q3"
