@@ -70,14 +70,16 @@ def schedule_review(
     text: MeetingText,
     tz: tzinfo,
     *,
-    reader: Reader,
+    reader: Reader | None,
     channel: str | None,
     fallback_channel: str | None,
     now: datetime,
+    actor: str | None = None,
 ) -> Review:
     """`/voc meeting ACCOUNT DATE [TIME] [#channel]`: at 10:00 the reader's time by default.
 
     The digest goes to the channel given, else the account's, else where the command was typed.
+    `reader=None` is the operator at the terminal (`voc meeting`), who names the `actor`.
     """
     starts_at = local_moment(text.day, text.at or DEFAULT_MEETING_TIME, tz)
     with transaction(runtime.sessions) as session:
@@ -87,7 +89,7 @@ def schedule_review(
             account,
             starts_at,
             channel=channel or account.channel or fallback_channel,
-            actor=reader.user_id,
+            actor=actor or (reader.user_id if reader is not None else "cli"),
             now=now,
             settings=runtime.settings,
         )
@@ -145,14 +147,20 @@ def cancel_review(runtime: Runtime, review: Review, *, actor: str, now: datetime
 
 
 def upcoming_for(
-    runtime: Runtime, workspace_id: str, query: str | None, *, reader: Reader, now: datetime
+    runtime: Runtime,
+    workspace_id: str,
+    query: str | None,
+    *,
+    reader: Reader | None,
+    now: datetime,
 ) -> list[tuple[Meeting, Account]]:
-    """With an account: its meetings. Without: an admin's whole workspace, else "my accounts"."""
+    """With an account: its meetings. Without: an admin's (or the terminal operator's, `reader`
+    None) whole workspace, else "my accounts"."""
     with runtime.sessions() as session:
         account_ids: list[int] | None
         if query:
             account_ids = [named_account(session, runtime, workspace_id, query, reader).id]
-        elif runtime.settings.is_admin(reader.user_id):
+        elif reader is None or runtime.settings.is_admin(reader.user_id):
             account_ids = None
         else:
             account_ids = accounts_of_person(session, workspace_id, reader.user_id, reader.email())
