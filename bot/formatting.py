@@ -31,6 +31,16 @@ def _missing(value: float | None) -> bool:
     return value is None or math.isnan(value)
 
 
+def missing(value: float | None) -> bool:
+    """No figure to show (None or NaN): the views say why instead of printing an empty delta."""
+    return _missing(value)
+
+
+def nps_unanswered(cycle: str) -> str:
+    """Why an NPS is n/a: a cycle can have respondents who all skipped the recommend question."""
+    return f'nobody answered "likelihood to recommend" in {cycle}'
+
+
 def nps(value: float | None) -> str:
     """NPS is a signed whole number by convention: +12, -5, 0."""
     if _missing(value):

@@ -32,6 +32,8 @@ def environment() -> Environment:
         slack=escape,
     )
     env.globals["change"] = formatting.change
+    env.globals["nps_unanswered"] = formatting.nps_unanswered
+    env.tests["missing"] = formatting.missing
     return env
 
 

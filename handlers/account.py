@@ -50,6 +50,7 @@ def show_account_report(request: CommandRequest) -> None:
         typed_account(request.raw_args),
         reader=request.reader,
         now=utc_now(),
+        tz=request.tz,
     )
     request.reply(report_fallback_text(report), report_blocks(report, request.tz))
 

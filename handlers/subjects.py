@@ -58,6 +58,7 @@ def account_report_from_button(body: dict[str, Any], context: BoltContext) -> Ac
         int(value),
         reader=context["reader"],
         now=utc_now(),
+        tz=context["tz"],
     )
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.runtime import Runtime
-from tests.portfolio import account_row, load, response_row
+from storage.db import transaction
+from storage.models import Account, Commitment
+from tests.portfolio import AM, account_row, load, response_row
 from tests.slack import FakeSlack
 
 INTERFACE_KEYS = {
@@ -134,3 +138,35 @@ def test_without_a_token_the_terminal_shows_the_roster_as_written(
     assert "Account manager jordan@vendor.example · exec sponsor U0EXEC001" in (
         capsys.readouterr().out
     )
+
+
+def _promise(runtime: Runtime, text: str, due: date) -> None:
+    with transaction(runtime.sessions) as session:
+        account = session.scalars(select(Account).where(Account.name == "ACME Corp")).one()
+        session.add(
+            Commitment(
+                workspace_id="local",
+                account_id=account.id,
+                text=text,
+                owner=AM,
+                due_on=due,
+                created_at=datetime(2020, 1, 1, tzinfo=UTC),
+            )
+        )
+
+
+def test_an_open_commitment_past_its_due_date_is_reported_overdue(
+    acme: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _promise(acme, "Send the root-cause report", date(2020, 1, 15))  # years ago
+    _promise(acme, "Roadmap call", date(2099, 1, 15))
+    assert main(["account", "acme", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["open_commitments"]
+    assert [(c["text"], c["status"]) for c in listed] == [
+        ("Send the root-cause report", "overdue"),
+        ("Roadmap call", "open"),
+    ]
+    assert main(["account", "acme"]) == 0
+    out = capsys.readouterr().out
+    assert f"Send the root-cause report — {AM}, due 2020-01-15 OVERDUE" in out
+    assert f"Roadmap call — {AM}, due 2099-01-15 (" in out

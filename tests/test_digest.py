@@ -18,6 +18,8 @@ from tests.reminders_world import serve_history
 from tests.reviews import (
     CHANNEL,
     DIGEST_DUE,
+    MINUTE,
+    PARIS,
     account_id,
     add_last_review,
     block_texts,
@@ -339,3 +341,49 @@ def test_voc_digest_stored_by_slack_before_a_500_is_found_not_posted_twice(
     assert reply["text"] == f"The digest of *ACME Corp* is in <#{CHANNEL}>."
     assert len(digests_in(slack)) == 1
     assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_voc_digest_inside_the_lead_window_stands_in_for_the_scheduled_digest(
+    make_bot: Callable[..., SlackBot],
+) -> None:
+    # Five working days' lead and a meeting three days away: the window opened days ago, so
+    # the scheduled digest is already owed when the person asks for one.
+    bot = make_bot(timezone="Europe/Paris", digest_lead_days=5)
+    load_acme(bot.runtime)
+    bot.slack.add_channel(CHANNEL, members=[MEMBER])
+    asked_at = datetime.now(UTC)
+    schedule(bot.runtime, asked_at + timedelta(days=3), now=asked_at)
+    reply = _ask(bot, "digest acme")
+    assert reply["text"] == f"The digest of *ACME Corp* is in <#{CHANNEL}>."
+    tick(bot.runtime, datetime.now(UTC) + MINUTE)
+    assert len(digests_in(bot.slack)) == 1
+
+
+def test_a_later_digest_hour_moves_digests_already_scheduled(
+    make_runtime: Callable[..., Runtime], slack: FakeSlack
+) -> None:
+    before = make_runtime(**scheduler_settings(slack))
+    load_acme(before)
+    meeting_id = schedule(before)  # due Tuesday 1 December at 09:00 Paris
+    later = make_runtime(**scheduler_settings(slack), digest_hour=15)
+    tick(later, DIGEST_DUE)
+    assert digests_in(slack) == []
+    tick(later, datetime(2026, 12, 1, 15, 0, tzinfo=PARIS))
+    [digest] = digests_in(slack)
+    # 15:00 Paris in December is 14:00 UTC.
+    assert digest["metadata"]["event_payload"]["key"] == (
+        f"digest:{meeting_id}:2026-12-01T14:00:00+00:00"
+    )
+
+
+def test_a_shorter_lead_moves_digests_already_scheduled(
+    make_runtime: Callable[..., Runtime], slack: FakeSlack
+) -> None:
+    before = make_runtime(**scheduler_settings(slack))
+    load_acme(before)
+    schedule(before)  # Thursday's meeting, due Tuesday with two working days' lead
+    later = make_runtime(**scheduler_settings(slack), digest_lead_days=1)
+    tick(later, DIGEST_DUE)
+    assert digests_in(slack) == []
+    tick(later, datetime(2026, 12, 2, 9, 0, tzinfo=PARIS))  # Wednesday, one working day before
+    assert len(digests_in(slack)) == 1

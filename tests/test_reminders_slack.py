@@ -223,3 +223,44 @@ def test_open_in_channel_links_to_the_commitment_and_is_acknowledged(bot: SlackB
         "reminder_open", str(item), user_id=ANN, message=dm, channel_id=bot.slack.dm_channel(ANN)
     )
     assert reply.status == 200
+
+
+def _recorded_only(bot: SlackBot, text: str, owner: str, due: date) -> int:
+    """Recorded the way `voc commit` does without a bot token: no message in any channel."""
+    with transaction(bot.runtime.sessions) as session:
+        account = session.get_one(Account, account_id(bot.runtime))
+        [row] = record_commitments(
+            session,
+            account,
+            [CommitmentDraft(text=text, owner=owner, due_on=due)],
+            actor=AM,
+            channel=ACME_CHANNEL,
+            today=LOGGED_AT.date(),
+            now=LOGGED_AT,
+        )
+        return row.id
+
+
+def _footer(message: dict[str, Any]) -> str:
+    return message["blocks"][-1]["elements"][0]["text"]
+
+
+def test_a_commitment_without_a_message_gets_no_open_in_channel_promise(bot: SlackBot) -> None:
+    unposted = _recorded_only(bot, "Send the SSO plan", ANN, date(2026, 12, 10))
+    tick(bot.runtime, MONDAY)
+    [dm] = reminders_to(bot.slack, ANN)
+    assert buttons_of(dm, unposted) == ["Done", "Snooze 1 day", "Snooze 1 week"]
+    assert "message" not in _footer(dm) and "channel" not in _footer(dm)
+    assert _footer(dm).startswith("Done here marks the commitment done.")
+
+
+def test_only_the_posted_commitment_offers_open_in_channel(bot: SlackBot) -> None:
+    unposted = _recorded_only(bot, "Send the SSO plan", ANN, date(2026, 12, 10))
+    posted = _logged(bot, "Price the extra seats", ANN, date(2026, 12, 9))
+    tick(bot.runtime, MONDAY)
+    [dm] = reminders_to(bot.slack, ANN)
+    assert buttons_of(dm, unposted) == ["Done", "Snooze 1 day", "Snooze 1 week"]
+    assert buttons_of(dm, posted) == ["Done", "Snooze 1 day", "Snooze 1 week", "Open in channel"]
+    assert _footer(dm).startswith(
+        "Done here works like reacting on the commitment's message, where it has one."
+    )

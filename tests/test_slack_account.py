@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -312,3 +312,31 @@ def test_a_refusal_mentions_whom_to_ask(bot: SlackBot) -> None:
     # The manager first, then the sponsor, whom Slack does not know.
     assert f"Ask <@{JORDAN}> or sam.ruiz@vendor.example to add you" in text
     assert JORDAN_EMAIL not in text
+
+
+def test_an_overdue_commitment_is_flagged_in_the_report(bot: SlackBot) -> None:
+    _acme(bot)
+    with transaction(bot.runtime.sessions) as session:
+        acme = session.scalars(select(Account).where(Account.name == "ACME Corp")).one()
+        for text, due in (
+            ("Send the root-cause report", date(2020, 1, 15)),
+            ("Roadmap call", date(2099, 1, 15)),
+        ):
+            session.add(
+                Commitment(
+                    workspace_id="local",
+                    account_id=acme.id,
+                    text=text,
+                    owner=AM,
+                    due_on=due,
+                    created_at=datetime(2020, 1, 1, tzinfo=UTC),
+                )
+            )
+    payload = _ask(bot, "account acme")
+    assert_valid_blocks(payload["blocks"])
+    section = next(
+        b["text"]["text"] for b in payload["blocks"] if "*Open commitments*" in json.dumps(b)
+    )
+    [late] = [line for line in section.splitlines() if "root-cause" in line]
+    [later] = [line for line in section.splitlines() if "Roadmap call" in line]
+    assert ":warning: overdue" in late and "overdue" not in later

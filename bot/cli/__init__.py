@@ -79,7 +79,56 @@ def build_parser() -> argparse.ArgumentParser:
     tick.add_argument("--now", help="ISO-8601 moment to run as (default: now)")
     tick.add_argument("--dry-run", action="store_true")
     tick.set_defaults(handler=_cmd_tick)
+    _add_without_slack_commands(sub)
     return parser
+
+
+# --- without Slack: closing commitments, scheduling meetings (voc done/reopen/meeting/meetings) ---
+
+
+def _add_without_slack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """What the done reaction and `/voc meeting(s)` do, for a team not (yet) on Slack."""
+    for name, verb in (("done", "mark a commitment done"), ("reopen", "reopen a commitment")):
+        change = sub.add_parser(name, help=verb)
+        change.add_argument("id", help="the commitment's number, as `voc open` shows it")
+        change.add_argument("--by", help="who did it: Slack user ID or email (default: you)")
+        change.set_defaults(handler=_cmd_done if name == "done" else _cmd_reopen)
+    meeting = sub.add_parser("meeting", help="schedule a customer review meeting")
+    meeting.add_argument("account")
+    meeting.add_argument("when", nargs="+", metavar="DATE [TIME]")
+    meeting.add_argument("--channel", help="where its digest goes (default: the account's)")
+    meeting.set_defaults(handler=_cmd_meeting)
+    meetings = sub.add_parser("meetings", help="upcoming review meetings")
+    meetings.add_argument("account", nargs="?")
+    meetings.add_argument("--json", action="store_true")
+    meetings.set_defaults(handler=_cmd_meetings)
+
+
+def _cmd_done(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.commitments import run_done
+
+    return run_done(args, _runtime(settings))
+
+
+def _cmd_reopen(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.commitments import run_reopen
+
+    return run_reopen(args, _runtime(settings))
+
+
+def _cmd_meeting(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.meetings import run_meeting
+
+    return run_meeting(args, _runtime(settings))
+
+
+def _cmd_meetings(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.meetings import run_meetings
+
+    return run_meetings(args, _runtime(settings))
+
+
+# --- end of the commands without Slack -----------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:

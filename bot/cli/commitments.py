@@ -15,6 +15,10 @@ recorded, and the command says so: nothing posts it later. It is still tracked �
 matches the owner as recorded (a Slack user ID or an email). `--json` prints a list of objects with
 the keys of docs/interface.md's `open_commitments` (`id, text, owner, due, status, area`) plus
 `account`, `customer_told` and `answers`.
+
+`voc done ID [--by WHO]` and `voc reopen ID [--by WHO]` change a commitment as its done reaction
+does: audited (as WHO, else the terminal's user), and with its Slack message redrawn and a
+thread reply when a bot token is configured. An unknown number exits with status 2.
 """
 
 from __future__ import annotations
@@ -26,7 +30,12 @@ import sys
 from datetime import date
 
 from bot.accounts.service import GONE, account_named
-from bot.commitments.service import default_due_date, list_open, log_commitments
+from bot.commitments.service import (
+    default_due_date,
+    list_open,
+    log_commitments,
+    set_done_by_operator,
+)
 from bot.commitments.values import Announcement, CommitmentDraft, Logged, commitment_json
 from bot.commitments.workspace import SlackWorkspace
 from bot.core.clock import utc_now
@@ -188,3 +197,59 @@ def run_open(args: argparse.Namespace, runtime: Runtime) -> int:
         print(f"#{row.id:<5} {item.account_name} · due {due}{late} · {row.area} · {row.owner}")
         print(f"       {row.text}")
     return 0
+
+
+# --- voc done / voc reopen ----------------------------------------------------------------------
+
+
+def run_done(args: argparse.Namespace, runtime: Runtime) -> int:
+    """`voc done ID [--by WHO]`: close a commitment as its done reaction would."""
+    return _set_done(args, runtime, done=True)
+
+
+def run_reopen(args: argparse.Namespace, runtime: Runtime) -> int:
+    """`voc reopen ID [--by WHO]`: open it again, as removing the reaction would."""
+    return _set_done(args, runtime, done=False)
+
+
+def _set_done(args: argparse.Namespace, runtime: Runtime, *, done: bool) -> int:
+    command = "done" if done else "reopen"
+    settings = runtime.settings
+    commitment_id = _commitment_number(args.id)
+    if commitment_id is None:
+        return _reject_as(
+            command, f'"{args.id}" is not a commitment number; `voc open` lists them.'
+        )
+    outcome = set_done_by_operator(
+        runtime.sessions,
+        _slack_workspace(settings),
+        settings.workspace,
+        commitment_id,
+        done=done,
+        actor=args.by or _actor(),
+        now=utc_now(),
+    )
+    if outcome.result == "missing":
+        return _reject_as(command, f"no commitment #{commitment_id}; `voc open` lists them.")
+    row = outcome.commitment
+    assert row is not None
+    if outcome.result == "unchanged":
+        state = "already done" if done else "already open"
+        print(f"Commitment #{row.id} to {outcome.account_name} is {state}: {row.text}")
+        return 0
+    verb = "Marked done" if done else "Reopened"
+    print(f"{verb}: commitment #{row.id} to {outcome.account_name}: {row.text}")
+    if not settings.slack_bot_token:
+        print("Its Slack message is not updated: SLACK_BOT_TOKEN is not set.")
+    return 0
+
+
+def _commitment_number(text: str) -> int | None:
+    """`12` or `#12`, as `voc open` shows them."""
+    digits = text.strip().removeprefix("#")
+    return int(digits) if digits.isdigit() else None
+
+
+def _reject_as(command: str, message: str) -> int:
+    print(f"voc {command}: {message}", file=sys.stderr)
+    return EXIT_REJECTED

@@ -28,6 +28,7 @@ def run_account(args: argparse.Namespace, runtime: Runtime) -> int:
             reader=None,
             now=utc_now(),
             cycle_label=args.cycle,
+            tz=runtime.settings.tz,
         )
     except NotFound as error:
         print(error, file=sys.stderr)

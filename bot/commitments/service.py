@@ -218,6 +218,35 @@ def complete_from_button(
     return ButtonOutcome("done", queries.commitment(sessions, row.id), account.name)
 
 
+def set_done_by_operator(
+    sessions: sessionmaker[Session],
+    slack: SlackWorkspace | None,
+    workspace_id: str,
+    commitment_id: int,
+    *,
+    done: bool,
+    actor: str,
+    now: datetime,
+) -> ButtonOutcome:
+    """`voc done` and `voc reopen`: the reaction's change, by someone at the terminal.
+
+    The operator has the database, so no access check; the change is the same conditional
+    update with its audit entry, and when Slack is there the thread hears of it and the message
+    is redrawn, as after a reaction. Outcomes: `missing`, `done`, `reopened`, `unchanged`.
+    """
+    row, account = queries.commitment_and_account(sessions, commitment_id)
+    if row is None or account is None or row.workspace_id != workspace_id:
+        return ButtonOutcome("missing")
+    change = queries.complete_commitment if done else queries.reopen_commitment
+    if not change(sessions, row.id, actor=actor, now=now, via="cli"):
+        return ButtonOutcome("unchanged", queries.commitment(sessions, row.id), account.name)
+    if slack is not None:
+        reply_in_thread(slack, row, views.transition_reply(done, actor, slack.settings))
+        refresh_commitment_message(sessions, slack, row.id)
+    outcome = "done" if done else "reopened"
+    return ButtonOutcome(outcome, queries.commitment(sessions, row.id), account.name)
+
+
 def handle_done_reaction(
     sessions: sessionmaker[Session], slack: SlackWorkspace, event: ReactionEvent, *, now: datetime
 ) -> str:

@@ -83,6 +83,17 @@ def _cycle_period(label: str) -> tuple[str, date] | None:
     return None
 
 
-def cycle_sort_key(starts_on: date | None, label: str) -> tuple[bool, date, str]:
-    """Dated cycles in date order, undated ones after them by label."""
-    return (starts_on is None, starts_on or date.min, label)
+def is_dated(label: str) -> bool:
+    """Whether the label names a period (`2026-Q3`, `2026-03`, `H1 2026`, `Mar 2026`)."""
+    return cycle_start(label) is not None
+
+
+def cycle_sort_key(starts_on: date | None, label: str) -> tuple[bool, bool, date, str]:
+    """Cycles whose label names a period, by that period's start; after all of them the others,
+    by their first response date (`starts_on`, set at import), those without one last, then by
+    label. An undated cycle's responses say when it was answered, not which period it reports
+    on, so it never slips between two dated cycles."""
+    period = cycle_start(label)
+    if period is not None:
+        return (False, False, period, label)
+    return (True, starts_on is None, starts_on or date.min, label)

@@ -17,8 +17,9 @@ from bot.commitments.queries import (
 from bot.digests.model import Digest, ReviewedCommitment
 from bot.digests.queries import meetings_owing_digest
 from bot.meetings.queries import previous_meeting
-from bot.meetings.rules import digest_key
+from bot.meetings.rules import digest_due_at, digest_horizon, digest_key
 from bot.reports.assemble import build_account_report
+from bot.settings import Settings
 from storage.models import Account, Commitment, Meeting
 
 
@@ -93,19 +94,25 @@ def _review_order(rows: Any) -> list[ReviewedCommitment]:
     return sorted(items, key=lambda c: (not c.is_open, c.due is None, c.due or date.max, c.id))
 
 
-def due_digests(session: Session, now: datetime) -> list[DueDigest]:
-    """Meetings whose digest is due, not yet posted, and still ahead, as the tick names them."""
-    return [
+def due_digests(session: Session, now: datetime, settings: Settings) -> list[DueDigest]:
+    """Meetings whose digest is due by the current settings, not yet posted, and still ahead,
+    earliest due first, as the tick names them."""
+    owed = [
         DueDigest(
             meeting_id=meeting.id,
             workspace_id=meeting.workspace_id,
-            due_at=meeting.digest_due_at,
+            due_at=digest_due_at(meeting.starts_at, settings),
             account=name,
             channel=meeting.channel or channel,
             starts_at=meeting.starts_at,
         )
-        for meeting, name, channel in meetings_owing_digest(session, now)
+        for meeting, name, channel in meetings_owing_digest(
+            session, now, digest_horizon(now, settings)
+        )
     ]
+    return sorted(
+        (due for due in owed if due.due_at <= now), key=lambda d: (d.due_at, d.meeting_id)
+    )
 
 
 def still_owed(meeting: Meeting | None, due: DueDigest, now: datetime) -> bool:
@@ -114,6 +121,6 @@ def still_owed(meeting: Meeting | None, due: DueDigest, now: datetime) -> bool:
         meeting is not None
         and meeting.status == "scheduled"
         and meeting.digest_posted_at is None
-        and meeting.digest_due_at == due.due_at
+        and meeting.starts_at == due.starts_at
         and due.due_at <= now < meeting.starts_at
     )

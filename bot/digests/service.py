@@ -8,9 +8,10 @@
 4. Slack errors (429, 5xx, timeouts) mark the delivery failed; the next tick retries it.
 
 `/voc digest` goes the same way under a key of its own, so a 500 after Slack stored the message
-is found rather than posted twice. The Slack client given here must not retry posts on its own
-(see `slack_client.delivery_client`): a transport retry cannot tell a lost request from a lost
-answer, the ledger can.
+is found rather than posted twice. Asked for within the next meeting's lead window, it stands in
+for that meeting's scheduled digest, which is then not posted again. The Slack client given here
+must not retry posts on its own (see `slack_client.delivery_client`): a transport retry cannot
+tell a lost request from a lost answer, the ledger can.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from bot.digests.model import Digest
 from bot.digests.queries import account_of_meeting, mark_digest_posted
 from bot.directory import Directory, TtlCache
 from bot.meetings.queries import meeting_by_id, next_meeting
-from bot.meetings.rules import DIGEST_KIND
+from bot.meetings.rules import DIGEST_KIND, digest_due_at, digest_window_opens
 from bot.runtime import Runtime
 from bot.views.digest import digest_blocks, digest_fallback_text
 from storage.db import transaction
@@ -56,7 +57,7 @@ SLACK_TROUBLE = frozenset(
 def find_due(runtime: Runtime, now: datetime) -> list[DueItem]:
     """The job's read-only half: every digest owed now, described for the tick report."""
     with runtime.sessions() as session:
-        owed = due_digests(session, now)
+        owed = due_digests(session, now, runtime.settings)
     return [
         DueItem(
             job=JOB_NAME,
@@ -139,7 +140,7 @@ def deliver_digest(
 def _mark_meeting_posted(runtime: Runtime, due: DueDigest, ts: str | None, now: datetime) -> None:
     """Only if the meeting still owes this very digest: a move since then owes a new one."""
     with transaction(runtime.sessions) as session:
-        mark_digest_posted(session, due.meeting_id, due.due_at, at=now, ts=ts)
+        mark_digest_posted(session, due.meeting_id, due.starts_at, due.due_at, at=now, ts=ts)
 
 
 def _copy_sent_delivery_to_meeting(runtime: Runtime, due: DueDigest, now: datetime) -> None:
@@ -170,7 +171,8 @@ def post_digest_now(
     are shown through it as mentions.
 
     Goes to the channel asked for, else the meeting's or account's, else where it was asked.
-    Requested by a person, so it is neither the scheduled digest nor a replacement for it. A
+    Asked for once the next meeting's lead window has opened, it is that meeting's digest and
+    the scheduled one is not posted; before then the scheduled one still follows. A
     transient failure is retried at once, looking first, under the same key; Slack's error is
     raised when it still fails (the person is told what Slack said).
     """
@@ -200,6 +202,7 @@ def post_digest_now(
             conversation=lambda: _channel_id(sender, account.workspace_id, target),
         )
         if posted.delivered and posted.channel and posted.ts:
+            _answer_for_scheduled(runtime, digest, posted.ts, now)
             upload_trend_chart(sender, digest, posted.channel, posted.ts)
             return posted.channel, posted.ts
         if attempt == NOW_ATTEMPTS or not _worth_retrying(posted):
@@ -207,6 +210,20 @@ def post_digest_now(
     if posted.error is not None:
         raise posted.error
     raise RuntimeError(f"digest {delivery.key} not posted: {posted.detail}")
+
+
+def _answer_for_scheduled(runtime: Runtime, digest: Digest, ts: str, now: datetime) -> None:
+    """Inside the meeting's lead window, the digest asked for is the meeting's digest: the
+    scheduled one would repeat it hours later, so the meeting is marked as having had it.
+    Earlier than that the figures may still change, and the scheduled digest stays owed."""
+    if digest.meeting_id is None or digest.starts_at is None:
+        return
+    settings = runtime.settings
+    if now < digest_window_opens(digest.starts_at, settings):
+        return
+    due_at = digest_due_at(digest.starts_at, settings)
+    with transaction(runtime.sessions) as session:
+        mark_digest_posted(session, digest.meeting_id, digest.starts_at, due_at, at=now, ts=ts)
 
 
 def _worth_retrying(posted: Posted) -> bool:

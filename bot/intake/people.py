@@ -7,7 +7,10 @@ per chunk instead of a two-column merge, checked against the real keys afterward
 are numbered account by account, so each account's people sit together in every index.
 
 A person first recorded by name (no email) is matched by that name when a later row adds their
-email, so adding emails to a corrected file updates people instead of doubling them.
+email, so adding emails to a corrected file updates people instead of doubling them. The other
+way round cannot be decided safely (two people may share a name), so a row without an email whose
+name is that of someone known by email becomes a new person and is kept in `namesakes`, which
+the import summary turns into a warning.
 """
 
 from __future__ import annotations
@@ -26,6 +29,17 @@ from storage.bulk import executemany, fetch_rows, in_batches, python_values, upd
 from storage.models import Respondent
 
 PEOPLE_COLUMNS = ("account_id", "person_key", "name", "email")
+
+
+@dataclass(frozen=True)
+class Namesake:
+    """A new person without an email who has the name of someone already known by email."""
+
+    row: int
+    name: str
+    known_id: int
+    known_name: str
+    known_email: str
 
 
 @dataclass
@@ -83,6 +97,7 @@ class People:
         self._people_index: pd.Index | None = None
         self._people_without_email = False
         self._loaded_accounts: set[int] = set()
+        self.namesakes: list[Namesake] = []
         self._people_insert = upsert_sql(
             session, "respondents", PEOPLE_COLUMNS, ("account_id", "person_key"), ()
         )
@@ -101,6 +116,7 @@ class People:
                 "person_key": person_keys[last],
                 "respondent": text_array(chunk["respondent"])[last],
                 "email": text_array(chunk["email"])[last],
+                "row": chunk["row"].to_numpy(dtype=np.int64)[last],
             },
             int(last.sum()),
         )
@@ -109,6 +125,7 @@ class People:
             where = self._find_people(people)
         self._update_people(people[where >= 0], where[where >= 0])
         if (where < 0).any():
+            self._note_namesakes(people[where < 0])
             self._insert_people(people[where < 0])
         everyone = {"key": hashes, "account_id": account_ids, "person_key": person_keys}
         found = self._find_people(object_frame(everyone, len(hashes)))
@@ -213,6 +230,29 @@ class People:
         self._remember_people(moved)
         self.counts.people_updated += len(matches)
         return True
+
+    def _note_namesakes(self, new: pd.DataFrame) -> None:
+        """New people without an email whose name matches someone of the account with one."""
+        nameless = new[pd.isna(new["email"].to_numpy())]
+        known = self._people[pd.notna(self._people["stored_email"].to_numpy())]
+        if nameless.empty or known.empty:
+            return
+        known = known.assign(
+            name_key=mapped(name_key, text_array(known["stored_name"])),
+        )[["account_id", "name_key", "respondent_id", "stored_name", "stored_email"]]
+        pairs = nameless.rename(columns={"person_key": "name_key"}).merge(
+            known, on=["account_id", "name_key"]
+        )
+        for record in pairs.sort_values(["row", "respondent_id"]).to_dict("records"):
+            self.namesakes.append(
+                Namesake(
+                    row=int(record["row"]),
+                    name=str(record["respondent"]),
+                    known_id=int(record["respondent_id"]),
+                    known_name=str(record["stored_name"]),
+                    known_email=str(record["stored_email"]),
+                )
+            )
 
     def _update_people(self, known: pd.DataFrame, where: np.ndarray) -> None:
         """People whose name (or email spelling) changed get it updated everywhere."""

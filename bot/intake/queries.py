@@ -14,13 +14,26 @@ from sqlalchemy.orm import Session
 
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
 from storage.bulk import dialect_insert
-from storage.models import Account, Benchmark, Response
+from storage.models import Account, Benchmark, Cycle, Response
 
 
 def cycles_with_responses_of(session: Session, account_ids: Sequence[int]) -> list[int]:
     """The cycles holding responses of these accounts: a segment change moves their benchmarks."""
     statement = sa.select(Response.cycle_id).where(Response.account_id.in_(account_ids)).distinct()
     return list(session.scalars(statement))
+
+
+def cycles_answered_by(
+    session: Session, respondent_ids: Sequence[int]
+) -> list[tuple[int, str, Any]]:
+    """(respondent id, cycle label, cycle start) of every cycle these people answered."""
+    statement = (
+        sa.select(Response.respondent_id, Cycle.label, Cycle.starts_on)
+        .join(Cycle, Cycle.id == Response.cycle_id)
+        .where(Response.respondent_id.in_(list(respondent_ids)))
+        .distinct()
+    )
+    return [(int(person), label, starts) for person, label, starts in session.execute(statement)]
 
 
 def account_names_by_key(session: Session, workspace_id: str) -> dict[str, str]:

@@ -27,13 +27,16 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from bot.core.cycles import cycle_sort_key, cycle_start
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
 from bot.intake.headers import repetitive_response_columns
+from bot.intake.people import Namesake
 from bot.intake.problems import ImportRejected, ProblemLog
 from bot.intake.queries import (
     account_names_by_key,
     benchmark_aggregates,
     benchmarked_attributes,
+    cycles_answered_by,
     cycles_with_responses_of,
     replace_benchmarks,
 )
@@ -213,7 +216,11 @@ def import_responses(
         accounts_created=len(writer.created_accounts),
         cycles=writer.cycle_labels(),
         ignored_columns=validator.columns.ignored,
-        warnings=_response_warnings(table, validator),
+        warnings=[
+            *_response_warnings(table, validator),
+            *_undated_cycle_warnings(writer.cycle_labels()),
+            *_namesake_warnings(session, writer.people.namesakes),
+        ],
         source=table.name,
         new_accounts=writer.created_accounts,
         people_added=counts.people_added,
@@ -250,6 +257,45 @@ def _response_warnings(table: Table, validator: ResponseValidator) -> list[str]:
     if validator.blank_rows:
         warnings.append(f"skipped {validator.blank_rows} blank rows")
     return warnings
+
+
+def _undated_cycle_warnings(labels: list[str]) -> list[str]:
+    """A label that names no period cannot be placed in time: say where it goes instead of
+    letting it quietly decide which cycle a report calls current."""
+    return [
+        f'cycle "{label}" has no date; it sorts after dated cycles'
+        for label in labels
+        if cycle_start(label) is None
+    ]
+
+
+def _namesake_warnings(session: Session, namesakes: list[Namesake]) -> list[str]:
+    """Identity is the email, else the name, so a row that drops a known person's email makes a
+    second person; the importer is told who, so a corrected file can put the email back."""
+    if not namesakes:
+        return []
+    answered = _latest_cycles(cycles_answered_by(session, [n.known_id for n in namesakes]))
+    warnings = []
+    for namesake in namesakes:
+        cycle = answered.get(namesake.known_id)
+        when = f" answered {cycle}" if cycle else " is already known"
+        warnings.append(
+            f'row {namesake.row}: "{namesake.name}" has no email and is a new person, though '
+            f'"{namesake.known_name}" <{namesake.known_email}>{when}'
+        )
+    return warnings
+
+
+def _latest_cycles(
+    answered: list[tuple[int, str, Any]],
+) -> dict[int, str]:
+    """The last cycle, in cycle order, each person answered."""
+    latest: dict[int, tuple[Any, str]] = {}
+    for person, label, starts_on in answered:
+        key = cycle_sort_key(starts_on, label)
+        if person not in latest or key > latest[person][0]:
+            latest[person] = (key, label)
+    return {person: label for person, (_, label) in latest.items()}
 
 
 def _unknown_account_problems(

@@ -207,6 +207,25 @@ def digest_due_at(starts_at: datetime, settings: Settings) -> datetime:
     return min(due, starts_at - timedelta(hours=1))
 
 
+def digest_window_opens(starts_at: datetime, settings: Settings) -> datetime:
+    """The start of the day the digest is due (team time), or its due time if that is earlier.
+
+    A digest someone posts by hand from then on answers for the scheduled one: the team would
+    read the same figures twice within hours otherwise.
+    """
+    tz = settings.tz
+    meeting_day = starts_at.astimezone(tz).date()
+    due_day = working_days_before(meeting_day, settings.digest_lead_days)
+    opens = datetime.combine(due_day, time(0), tzinfo=tz).astimezone(UTC)
+    return min(opens, digest_due_at(starts_at, settings))
+
+
+def digest_horizon(now: datetime, settings: Settings) -> datetime:
+    """The latest start a meeting can have and still owe its digest at `now`: a bound for the
+    tick's query, generous (two calendar days per working day, plus a week of weekends)."""
+    return now + timedelta(days=2 * settings.digest_lead_days + 7)
+
+
 def digest_key(meeting_id: int, due_at: datetime) -> str:
     """The ledger key of a meeting's digest: a new due time is a new message owed."""
     return f"{DIGEST_KIND}:{meeting_id}:{due_at.astimezone(UTC).isoformat()}"

@@ -70,14 +70,16 @@ def schedule_review(
     text: MeetingText,
     tz: tzinfo,
     *,
-    reader: Reader,
+    reader: Reader | None,
     channel: str | None,
     fallback_channel: str | None,
     now: datetime,
+    actor: str | None = None,
 ) -> Review:
     """`/voc meeting ACCOUNT DATE [TIME] [#channel]`: at 10:00 the reader's time by default.
 
     The digest goes to the channel given, else the account's, else where the command was typed.
+    `reader=None` is the operator at the terminal (`voc meeting`), who names the `actor`.
     """
     starts_at = local_moment(text.day, text.at or DEFAULT_MEETING_TIME, tz)
     with transaction(runtime.sessions) as session:
@@ -87,7 +89,7 @@ def schedule_review(
             account,
             starts_at,
             channel=channel or account.channel or fallback_channel,
-            actor=reader.user_id,
+            actor=actor or (reader.user_id if reader is not None else "cli"),
             now=now,
             settings=runtime.settings,
         )
@@ -137,19 +139,28 @@ def move_review(
 
 def cancel_review(runtime: Runtime, review: Review, *, actor: str, now: datetime) -> Review:
     return Review(
-        cancel_meeting(runtime.sessions, review.meeting.id, actor=actor, now=now), review.account
+        cancel_meeting(
+            runtime.sessions, review.meeting.id, actor=actor, now=now, settings=runtime.settings
+        ),
+        review.account,
     )
 
 
 def upcoming_for(
-    runtime: Runtime, workspace_id: str, query: str | None, *, reader: Reader, now: datetime
+    runtime: Runtime,
+    workspace_id: str,
+    query: str | None,
+    *,
+    reader: Reader | None,
+    now: datetime,
 ) -> list[tuple[Meeting, Account]]:
-    """With an account: its meetings. Without: an admin's whole workspace, else "my accounts"."""
+    """With an account: its meetings. Without: an admin's (or the terminal operator's, `reader`
+    None) whole workspace, else "my accounts"."""
     with runtime.sessions() as session:
         account_ids: list[int] | None
         if query:
             account_ids = [named_account(session, runtime, workspace_id, query, reader).id]
-        elif runtime.settings.is_admin(reader.user_id):
+        elif reader is None or runtime.settings.is_admin(reader.user_id):
             account_ids = None
         else:
             account_ids = accounts_of_person(session, workspace_id, reader.user_id, reader.email())
@@ -203,8 +214,9 @@ def move_meeting(
     require_future(starts_at, now)
     with transaction(sessions) as session:
         meeting = _scheduled(session, meeting_id)
-        old_start, old_due = meeting.starts_at, meeting.digest_due_at
+        old_start, old_dues = meeting.starts_at, _digest_dues(meeting, settings)
         new_due = digest_due_at(starts_at, settings)
+        old_due = digest_due_at(old_start, settings)
         meeting.starts_at = starts_at
         meeting.updated_at = now
         if new_due != old_due:
@@ -215,16 +227,30 @@ def move_meeting(
         _audit(session, meeting, actor, now, "meeting_moved", details)
     if old_due != new_due:
         workspace_id = meeting.workspace_id
-        if old_due is not None:
+        for due in old_dues - {new_due}:
             ledger.cancel(
-                sessions, workspace_id=workspace_id, key=digest_key(meeting.id, old_due), now=now
+                sessions, workspace_id=workspace_id, key=digest_key(meeting.id, due), now=now
             )
         ledger.reopen(sessions, workspace_id=workspace_id, key=digest_key(meeting.id, new_due))
     return meeting
 
 
+def _digest_dues(meeting: Meeting, settings: Settings | None) -> set[datetime]:
+    """The due times a meeting's digest may be claimed under: the one stored at scheduling and
+    the one today's settings give (the tick uses the latter), so withdrawing misses neither."""
+    dues = {meeting.digest_due_at} if meeting.digest_due_at is not None else set()
+    if settings is not None:
+        dues.add(digest_due_at(meeting.starts_at, settings))
+    return dues
+
+
 def cancel_meeting(
-    sessions: sessionmaker[Session], meeting_id: int, *, actor: str, now: datetime
+    sessions: sessionmaker[Session],
+    meeting_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    settings: Settings | None = None,
 ) -> Meeting:
     """Cancel a scheduled meeting and withdraw its digest if it has not gone out."""
     with transaction(sessions) as session:
@@ -232,11 +258,11 @@ def cancel_meeting(
         meeting.status = CANCELLED
         meeting.updated_at = now
         _audit(session, meeting, actor, now, "meeting_cancelled", {})
-    if meeting.digest_due_at is not None:
+    for due in _digest_dues(meeting, settings):
         ledger.cancel(
             sessions,
             workspace_id=meeting.workspace_id,
-            key=digest_key(meeting.id, meeting.digest_due_at),
+            key=digest_key(meeting.id, due),
             now=now,
         )
     return meeting

@@ -7,7 +7,8 @@ review mean what they mean everywhere), computes with `bot.insights`, returns pl
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 import pandas as pd
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot import insights
 from bot.meetings.queries import last_review, next_meeting
-from bot.reports.model import AccountReport, Figures, Person, TrendPoint
+from bot.reports.model import AccountReport, Figures, OpenCommitment, Person, TrendPoint
 from bot.reports.queries import (
     benchmarks_of,
     cycles_with_data,
@@ -28,9 +29,17 @@ from storage.models import Account, Benchmark, Cycle
 
 
 def build_account_report(
-    session: Session, account: Account, *, cycle_label: str | None = None, now: datetime
+    session: Session,
+    account: Account,
+    *,
+    cycle_label: str | None = None,
+    now: datetime,
+    tz: tzinfo = UTC,
 ) -> AccountReport:
-    """Assemble the report from the account's own rows plus precomputed benchmarks."""
+    """Assemble the report from the account's own rows plus precomputed benchmarks.
+
+    `tz` is the reader's: whether a commitment is overdue depends on whose today it is.
+    """
     cycles = cycles_with_data(session, account)
     current_cycle, previous_cycle = pick_cycles(cycles, cycle_label)
     frame = responses_frame(session, account.id, [cycle.id for cycle in cycles])
@@ -62,7 +71,9 @@ def build_account_report(
         weakest=insights.weakest_attributes(
             account_attributes, segment_bench.attribute_means if segment_bench else {}
         ),
-        open_commitments=open_commitments_of(session, account.id),
+        open_commitments=_flag_overdue(
+            open_commitments_of(session, account.id), now.astimezone(tz).date()
+        ),
         trend=_trend(cycles, headlines, benchmarks, _respondents_by_cycle(frame)),
         band_moves=insights.band_moves(previous_rows, current_rows)
         if len(previous_rows) and len(current_rows)
@@ -74,6 +85,13 @@ def build_account_report(
         next_meeting_at=_next_meeting_at(session, account.id, now),
         flags=_flags(session, account, now),
     )
+
+
+def _flag_overdue(items: list[OpenCommitment], today: date) -> list[OpenCommitment]:
+    return [
+        replace(item, overdue=item.status == "open" and item.due is not None and item.due < today)
+        for item in items
+    ]
 
 
 def _next_meeting_at(session: Session, account_id: int, now: datetime) -> datetime | None:

@@ -50,6 +50,13 @@ class OpenCommitment:
     due: date | None
     status: str
     area: str
+    overdue: bool = False
+
+    @property
+    def shown_status(self) -> str:
+        """`overdue` for an open commitment past its due date in the reader's today, as
+        `voc open`, App Home and the digest flag it; else the stored status."""
+        return "overdue" if self.overdue else self.status
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,6 @@ def _commitment_json(item: OpenCommitment) -> dict[str, Any]:
         "text": item.text,
         "owner": item.owner,
         "due": item.due.isoformat() if item.due else None,
-        "status": item.status,
+        "status": item.shown_status,
         "area": item.area,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.core.cycles import cycle_label, cycle_sort_key
+from bot.core.cycles import cycle_label, cycle_sort_key, is_dated
 from storage.models import Account, Cycle
 
 CADENCE_DAYS = {"monthly": 31, "quarterly": 92}
@@ -16,18 +16,23 @@ class UnknownCycle(LookupError):
     """The requested cycle label has no data for this account."""
 
 
-def cycle_order(cycle: Cycle) -> tuple[bool, date, str]:
+def cycle_order(cycle: Cycle) -> tuple[bool, bool, date, str]:
     return cycle_sort_key(cycle.starts_on, cycle.label)
 
 
 def pick_cycles(cycles: list[Cycle], label: str | None) -> tuple[Cycle | None, Cycle | None]:
-    """The cycle to show (the latest, or the one asked for) and the one before it."""
+    """The cycle to show (the latest dated one, or the one asked for) and the one before it.
+
+    An undated cycle sorts after the dated ones, so it is "current" only when asked for by
+    name or when the account has no dated cycle at all.
+    """
     if not cycles:
         if label:
             raise UnknownCycle(label)
         return None, None
     if label is None:
-        index = len(cycles) - 1
+        dated = [i for i, cycle in enumerate(cycles) if is_dated(cycle.label)]
+        index = dated[-1] if dated else len(cycles) - 1
     else:
         wanted = cycle_label(label).casefold()
         matches = [i for i, cycle in enumerate(cycles) if cycle.label.casefold() == wanted]

@@ -5,7 +5,7 @@ Each owns its session; `reader=None` is the operator at the terminal, who has th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from bot.accounts.access import Reader
 from bot.accounts.service import account_by_id, named_account
@@ -24,8 +24,9 @@ def account_report(
     reader: Reader | None,
     now: datetime,
     cycle_label: str | None = None,
+    tz: tzinfo = UTC,
 ) -> AccountReport:
-    """`/voc account NAME` and `voc account NAME [--cycle LABEL]`.
+    """`/voc account NAME` and `voc account NAME [--cycle LABEL]`, as read in `tz`.
 
     For a reader in Slack the people come back as Slack shows them (`shown_to`); the terminal
     gets them as stored and names them itself.
@@ -33,19 +34,25 @@ def account_report(
     with runtime.sessions() as session:
         account = named_account(session, runtime, workspace_id, query, reader)
         try:
-            report = build_account_report(session, account, cycle_label=cycle_label, now=now)
+            report = build_account_report(session, account, cycle_label=cycle_label, now=now, tz=tz)
         except UnknownCycle as error:
             raise NotFound(f'{account.name} has no results for cycle "{error}".') from error
     return shown_to(reader, report)
 
 
 def report_of_account(
-    runtime: Runtime, workspace_id: str, account_id: int, *, reader: Reader, now: datetime
+    runtime: Runtime,
+    workspace_id: str,
+    account_id: int,
+    *,
+    reader: Reader,
+    now: datetime,
+    tz: tzinfo = UTC,
 ) -> AccountReport:
     """The report a button refers to, checked again: the clicker may not be the requester."""
     with runtime.sessions() as session:
         account = account_by_id(session, runtime, workspace_id, account_id, reader)
-        report = build_account_report(session, account, now=now)
+        report = build_account_report(session, account, now=now, tz=tz)
     return shown_to(reader, report)
 
 

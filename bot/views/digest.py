@@ -82,8 +82,10 @@ def _short_day(moment: datetime, tz: ZoneInfo) -> str:
 def _fallback_results(report: AccountReport) -> str:
     if report.current is None:
         return "no feedback results yet"
+    if formatting.missing(report.current.nps):
+        return "NPS n/a (no recommend answers)"
     text = f"NPS {formatting.nps(report.current.nps)}"
-    if report.previous is not None and report.previous.nps is not None:
+    if report.previous is not None and not formatting.missing(report.previous.nps):
         text += f" ({_short_change(report.current.nps, report.previous.nps)})"
     return text
 
@@ -184,15 +186,20 @@ def _results_blocks(digest: Digest) -> list[Block]:
     ]
     nps_line = f"*NPS {formatting.nps(current.nps)}*"
     sat_line = f"*Satisfaction {formatting.mean(current.satisfaction_mean)}/10*"
+    if formatting.missing(current.nps):
+        nps_line += f" — {escape(formatting.nps_unanswered(report.cycle or ''))}"
+    elif previous is not None and formatting.missing(previous.nps):
+        nps_line += f" — _nothing to compare: {escape(formatting.nps_unanswered(previous.cycle))}_"
     if previous is not None:
         since = f"vs {escape(previous.cycle)}"
-        nps_line += f"  {formatting.change(current.nps, previous.nps, points=True)} {since}"
-        nps_line += f" — _{formatting.significance(report.nps_change_significant)}_"
+        if not formatting.missing(current.nps) and not formatting.missing(previous.nps):
+            nps_line += f"  {formatting.change(current.nps, previous.nps, points=True)} {since}"
+            nps_line += f" — _{formatting.significance(report.nps_change_significant)}_"
         sat_change = formatting.change(
             current.satisfaction_mean, previous.satisfaction_mean, points=False
         )
         sat_line += f"  {sat_change} {since}"
-    else:
+    elif not formatting.missing(current.nps):
         nps_line += " — _first cycle with results, no trend yet_"
     lines += [nps_line, sat_line]
     blocks = [section("\n".join(lines)), section(_benchmark_text(report))]

@@ -1,7 +1,8 @@
 """Reminders and escalations as people read them.
 
 - The owner's daily DM: one section per commitment saying why it is there today (overdue, due
-  soon, customers asked again soon), with Done, Snooze 1 day, Snooze 1 week and Open in channel.
+  soon, customers asked again soon), with Done, Snooze 1 day, Snooze 1 week and, for a commitment
+  whose message was posted (channel and ts known), Open in channel.
   Each item's section carries a `block_id` naming the commitment and its reasons, so a button
   press can re-render that item from the database without any other state.
 - The weekly escalation DM to an account manager or executive sponsor: promises more than N days
@@ -118,11 +119,22 @@ def reminder_message(
         )
     blocks.append(
         context(
-            "Done here works like reacting on the commitment's message. "
+            f"{_done_here(lines)} "
             "You get at most one reminder a day, at the start of your working day."
         )
     )
     return reminder_fallback(lines, held_back), blocks[:MAX_MESSAGE_BLOCKS]
+
+
+def _done_here(lines: list[ReminderLine]) -> str:
+    """A commitment recorded without Slack, or whose announcement failed, has no message to
+    react on or open: the DM promises only what its items have."""
+    with_message = sum(line.link is not None for line in lines)
+    if with_message == 0:
+        return "Done here marks the commitment done."
+    if with_message < len(lines):
+        return "Done here works like reacting on the commitment's message, where it has one."
+    return "Done here works like reacting on the commitment's message."
 
 
 def reminder_fallback(lines: list[ReminderLine], held_back: int = 0) -> str:

@@ -90,15 +90,19 @@ def _headline_blocks(report: AccountReport) -> list[Block]:
     assert current is not None
     nps_line = f"*NPS {formatting.nps(current.nps)}*"
     sat_line = f"*Satisfaction {formatting.mean(current.satisfaction_mean)}/10*"
-    if previous is not None:
-        since = f"vs {escape(previous.cycle)}"
+    if formatting.missing(current.nps):
+        nps_line += f" — {escape(formatting.nps_unanswered(report.cycle or ''))}"
+    elif previous is not None and formatting.missing(previous.nps):
+        nps_line += f"\n_nothing to compare: {escape(formatting.nps_unanswered(previous.cycle))}_"
+    elif previous is not None:
         nps_change = formatting.change(current.nps, previous.nps, points=True)
+        verdict = formatting.significance(report.nps_change_significant)
+        nps_line += f"  {nps_change} vs {escape(previous.cycle)}\n_{verdict}_"
+    if previous is not None:
         sat_change = formatting.change(
             current.satisfaction_mean, previous.satisfaction_mean, points=False
         )
-        verdict = formatting.significance(report.nps_change_significant)
-        nps_line += f"  {nps_change} {since}\n_{verdict}_"
-        sat_line += f"  {sat_change} {since}"
+        sat_line += f"  {sat_change} vs {escape(previous.cycle)}"
     respondents = _respondents(current.respondents)
     return [
         section(f"{nps_line}\n{sat_line}\n{respondents}"),
@@ -193,7 +197,8 @@ def _commitment_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
         return [divider(), section("*Open commitments*\nNone.")]
     lines = [
         f"• {escape(truncate(item.text, 300))} — {mention(item.owner)}, "
-        f"{'due ' + slack_day(item.due, tz) if item.due else 'no due date'} "
+        f"{'due ' + slack_day(item.due, tz) if item.due else 'no due date'}"
+        f"{' :warning: overdue' if item.overdue else ''} "
         f"({formatting.area(item.area)})"
         for item in items[:COMMITMENTS_IN_MESSAGE]
     ]
