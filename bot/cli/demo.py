@@ -7,6 +7,7 @@ import shlex
 import time
 from datetime import datetime
 
+from bot.core.text import plural
 from bot.demo import (
     ACCOUNT_MANAGERS,
     IMPROVING,
@@ -48,16 +49,20 @@ def describe(summary: DemoSummary, seconds: float) -> str:
     """The short summary: what is there now, what changed, which accounts to open first."""
     lines = []
     if summary.removed:
-        removed = ", ".join(f"{count} {what}" for what, count in summary.removed.items())
+        removed = ", ".join(
+            plural(count, what.removesuffix("s"), what) for what, count in summary.removed.items()
+        )
         lines.append(f"Removed the previous demo data: {removed}.")
+    past = summary.meetings - summary.upcoming_meetings
     lines += [
         f"Demo portfolio in workspace {summary.workspace_id} ({seconds:.1f}s):",
-        f"  {summary.accounts} accounts, {summary.respondents} people, "
-        f"{summary.responses} responses over {len(summary.cycles)} cycles "
+        f"  {plural(summary.accounts, 'account')}, "
+        f"{plural(summary.respondents, 'person', 'people')}, "
+        f"{plural(summary.responses, 'response')} over {plural(len(summary.cycles), 'cycle')} "
         f"({summary.cycles[0]} … {summary.cycles[-1]})",
-        f"  {summary.commitments} commitments, {summary.upcoming_meetings} upcoming review "
-        f"meetings and {summary.meetings - summary.upcoming_meetings} past ones "
-        f"({_changes(summary)})",
+        f"  {plural(summary.commitments, 'commitment')}, "
+        f"{plural(summary.upcoming_meetings, 'upcoming review meeting')} and "
+        f"{plural(past, 'past one')} ({_changes(summary)})",
         "",
         "Accounts worth a look:",
     ]
@@ -76,16 +81,16 @@ def describe(summary: DemoSummary, seconds: float) -> str:
 
 def _changes(summary: DemoSummary) -> str:
     """What this run changed; a second run should visibly say nothing, since that is the promise."""
-    counts: list[tuple[int, str]] = []
+    counts: list[tuple[int, str, str]] = []
     for imported, noun in (
-        (summary.accounts_import, "accounts"),
-        (summary.responses_import, "responses"),
+        (summary.accounts_import, "account"),
+        (summary.responses_import, "response"),
     ):
         if imported is not None:
-            counts += [(imported.added, f"{noun} added"), (imported.updated, f"{noun} updated")]
+            counts += [(imported.added, noun, "added"), (imported.updated, noun, "updated")]
     counts += [
-        (summary.commitments_added, "commitments added"),
-        (summary.meetings_added, "meetings added"),
+        (summary.commitments_added, "commitment", "added"),
+        (summary.meetings_added, "meeting", "added"),
     ]
-    parts = [f"{count:,} {what}" for count, what in counts if count]
+    parts = [f"{plural(count, noun)} {verb}" for count, noun, verb in counts if count]
     return ", ".join(parts) if parts else "already loaded: nothing changed"

@@ -11,6 +11,7 @@ from datetime import tzinfo
 
 from bot import formatting
 from bot.core.slack import escape, mention
+from bot.core.text import plural
 from bot.reports.model import AccountReport, Person
 from bot.views.common import (
     DATE_AND_TIME,
@@ -42,7 +43,7 @@ def report_fallback_text(report: AccountReport) -> str:
     return (
         f"{report.account} ({report.cycle}): NPS {formatting.nps(report.current.nps)}, "
         f"satisfaction {formatting.mean(report.current.satisfaction_mean)}/10, "
-        f"{report.current.respondents} respondents"
+        f"{plural(report.current.respondents, 'respondent')}"
     )
 
 
@@ -94,7 +95,7 @@ def _headline_blocks(report: AccountReport) -> list[Block]:
         verdict = formatting.significance(report.nps_change_significant)
         nps_line += f"  {nps_change} {since}\n_{verdict}_"
         sat_line += f"  {sat_change} {since}"
-    respondents = f"{current.respondents} respondent{'s' if current.respondents != 1 else ''}"
+    respondents = plural(current.respondents, "respondent")
     return [
         section(f"{nps_line}\n{sat_line}\n{respondents}"),
         section("*Against the benchmarks*", fields=_benchmark_fields(report)),
@@ -213,7 +214,7 @@ def people_modal(report: AccountReport) -> Block:
     texts = pack_lines([person_line(p, comment_limit=200) for p in report.people])
     budget = MAX_VIEW_BLOCKS - 2
     blocks: list[Block] = [
-        context(f"{len(report.people)} respondents, cycle {escape(report.cycle or '')}")
+        context(f"{plural(len(report.people), 'respondent')}, cycle {escape(report.cycle or '')}")
     ]
     blocks += [section(t) for t in texts[:budget]]
     if len(texts) > budget:
