@@ -6,7 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.runtime import Runtime, open_runtime
+from sqlalchemy.exc import OperationalError
+
+from bot.runtime import DatabaseProblem, Runtime, database_problem, open_runtime
 from bot.settings import Settings, SettingsError, load_settings
 
 EXIT_REJECTED = 2
@@ -96,6 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, settings)
     except SettingsError as error:
         print(f"voc: configuration problem\n{error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OperationalError as error:
+        # The database went away or refused a write after the start-up check passed (a
+        # read-only file at head opens fine and fails at the first write): same one line.
+        print(database_problem(settings, error), file=sys.stderr)
+        return EXIT_CONFIG
+    except DatabaseProblem as problem:
+        print(problem, file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
