@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.cli.database import schema_message
+from storage.db import SchemaChange
 from tests.cli import voc, write_csv
 
 EXIT_CONFIG = 78
@@ -137,3 +139,36 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
         EXIT_CONFIG,
         [f"DATABASE_URL: {tmp_path / 'voc.db'} is not a SQLite database"],
     )
+
+
+def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
+    first = voc("db", "upgrade", cwd=tmp_path)
+    assert (first.code, first.out, first.err) == (0, "Created the schema at revision 0001\n", "")
+    again = voc("db", "upgrade", cwd=tmp_path)
+    assert (again.code, again.out, again.err) == (0, "Already at revision 0001\n", "")
+
+
+def test_an_upgrade_names_both_revisions() -> None:
+    assert schema_message(SchemaChange(before="0001", after="0002")) == "Upgraded from 0001 to 0002"
+
+
+def test_a_cron_tick_elsewhere_says_which_empty_database_it_used(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "cron-home"
+    elsewhere.mkdir()
+    database = elsewhere / "voc.db"
+
+    tick = voc("tick", "--dry-run", "--now", "2026-12-01T09:00:00Z", cwd=elsewhere)
+    assert (tick.code, tick.out) == (0, "dry run at 2026-12-01T09:00:00+00:00: nothing due\n")
+    assert tick.err_lines == [
+        f"Created an empty database at {database} (DATABASE_URL); import data or set DATABASE_URL."
+    ]
+
+    listed = voc("open", cwd=elsewhere)
+    assert (listed.code, listed.out) == (0, "No open commitments.\n")
+    assert listed.err_lines == [
+        f"Using an empty database at {database} (DATABASE_URL); import data or set DATABASE_URL."
+    ]
+
+    assert voc("import", "accounts", str(_roster(tmp_path)), cwd=elsewhere).code == 0
+    filled = voc("open", cwd=elsewhere)
+    assert (filled.code, filled.out, filled.err) == (0, "No open commitments.\n", "")

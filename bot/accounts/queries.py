@@ -71,6 +71,11 @@ def describe_miss(query: str, match: AccountMatch) -> str:
     return rules.describe_miss(query, match.candidates, match.suggestions)
 
 
+def any_account(session: Session) -> bool:
+    """Whether the database holds any account at all, in any workspace: one indexed probe."""
+    return session.scalar(select(Account.id).limit(1)) is not None
+
+
 def account_in_workspace(session: Session, workspace_id: str, account_id: int) -> Account | None:
     """The account an ID names, unless it belongs to another workspace."""
     account = session.get(Account, account_id)

@@ -115,9 +115,21 @@ def _runtime(settings: Settings) -> Runtime:
     return open_runtime(settings)
 
 
+def _reading_runtime(settings: Settings) -> Runtime:
+    """For commands that read data: an empty database is said out loud, with where it is."""
+    from bot.cli.database import empty_database_note
+
+    runtime = _runtime(settings)
+    note = empty_database_note(runtime)
+    if note:
+        print(note, file=sys.stderr)
+    return runtime
+
+
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    _runtime(settings)
-    print("database schema is up to date")
+    from bot.cli.database import schema_message
+
+    print(schema_message(_runtime(settings).schema))
     return 0
 
 
@@ -136,36 +148,36 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_account(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.reports import run_account
 
-    return run_account(args, _runtime(settings))
+    return run_account(args, _reading_runtime(settings))
 
 
 def _cmd_commit(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.commitments import run_commit
 
-    return run_commit(args, _runtime(settings))
+    return run_commit(args, _reading_runtime(settings))
 
 
 def _cmd_open(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.commitments import run_open
 
-    return run_open(args, _runtime(settings))
+    return run_open(args, _reading_runtime(settings))
 
 
 def _cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.scheduling import run_tick
 
-    return run_tick(args, _runtime(settings))
+    return run_tick(args, _reading_runtime(settings))
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_socket_mode()
     from bot.cli.slack import run_socket_mode
 
-    return run_socket_mode(args, _runtime(settings))
+    return run_socket_mode(args, _reading_runtime(settings))
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_http()
     from bot.cli.slack import run_http
 
-    return run_http(args, _runtime(settings))
+    return run_http(args, _reading_runtime(settings))
