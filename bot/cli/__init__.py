@@ -8,11 +8,12 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import OperationalError
 
+from bot.cli import status
 from bot.runtime import DatabaseProblem, Runtime, database_problem, open_runtime
 from bot.settings import Settings, SettingsError, load_settings
 
-EXIT_REJECTED = 2
-EXIT_CONFIG = 78
+EXIT_REJECTED = status.REJECTED
+EXIT_CONFIG = status.CONFIG
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -89,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as error:
         print(f"voc: configuration problem\n{error}", file=sys.stderr)
-        return EXIT_CONFIG
+        return status.CONFIG
     if args.workspace:
         from dataclasses import replace
 
@@ -98,17 +99,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, settings)
     except SettingsError as error:
         print(f"voc: configuration problem\n{error}", file=sys.stderr)
-        return EXIT_CONFIG
+        return status.CONFIG
     except OperationalError as error:
         # The database went away or refused a write after the start-up check passed (a
         # read-only file at head opens fine and fails at the first write): same one line.
         print(database_problem(settings, error), file=sys.stderr)
-        return EXIT_CONFIG
+        return status.CONFIG
     except DatabaseProblem as problem:
         print(problem, file=sys.stderr)
-        return EXIT_CONFIG
+        return status.CONFIG
     except KeyboardInterrupt:
-        return 130
+        return status.INTERRUPTED
 
 
 def _runtime(settings: Settings) -> Runtime:
@@ -130,7 +131,7 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.database import schema_message
 
     print(schema_message(_runtime(settings).schema))
-    return 0
+    return status.OK
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -164,9 +165,13 @@ def _cmd_open(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli.scheduling import run_tick
+    from bot.cli.scheduling import BadMoment, parse_now, run_tick
 
-    return run_tick(args, _reading_runtime(settings))
+    try:
+        now = parse_now(args.now)  # before the database: a typo must not create a voc.db
+    except BadMoment as error:
+        return status.reject("tick", str(error))
+    return run_tick(args, _reading_runtime(settings), now)
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:

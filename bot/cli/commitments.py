@@ -26,6 +26,7 @@ import sys
 from datetime import date
 
 from bot.accounts.queries import describe_miss
+from bot.cli import status
 from bot.commitments.service import account_named, default_due_date, list_open, log_commitments
 from bot.commitments.values import Announcement, CommitmentDraft, Logged, commitment_json
 from bot.commitments.workspace import SlackWorkspace
@@ -35,8 +36,6 @@ from bot.runtime import Runtime
 from bot.settings import AREAS, Settings
 from bot.slack_client import make_client
 
-EXIT_REJECTED = 2
-EXIT_NOT_FOUND = 1
 FLAG_OF_FIELD = {"text": "TEXT", "owner": "--owner", "due": "--due", "area": "--area"}
 
 
@@ -81,13 +80,13 @@ def run_commit(args: argparse.Namespace, runtime: Runtime) -> int:
             "Not posted to Slack: SLACK_BOT_TOKEN is not set. It is tracked all the same "
             "(voc open, /voc open, the owner's App Home)."
         )
-        return 0
+        return status.OK
     if logged.unreachable is not None:
         print(f"Recorded, but Slack could not be reached: {logged.unreachable}", file=sys.stderr)
-        return 0
+        return status.OK
     for announcement in logged.announcements:
         _report_announcement(announcement)
-    return 0
+    return status.OK
 
 
 def _slack_workspace(settings: Settings) -> SlackWorkspace | None:
@@ -134,8 +133,7 @@ def _actor() -> str:
 
 
 def _reject(message: str) -> int:
-    print(f"voc commit: {message}", file=sys.stderr)
-    return EXIT_REJECTED
+    return status.reject("commit", message)
 
 
 def _report_announcement(announcement: Announcement) -> None:
@@ -164,7 +162,7 @@ def run_open(args: argparse.Namespace, runtime: Runtime) -> int:
         match = account_named(runtime.sessions, settings.workspace, args.account)
         if match.account is None:
             print(describe_miss(args.account, match), file=sys.stderr)
-            return EXIT_NOT_FOUND
+            return status.REJECTED
         account_id = match.account.id
     items = list_open(
         runtime.sessions,
@@ -174,10 +172,10 @@ def run_open(args: argparse.Namespace, runtime: Runtime) -> int:
     )
     if args.json:
         print(json.dumps([commitment_json(item) for item in items], indent=2, ensure_ascii=False))
-        return 0
+        return status.OK
     if not items:
         print("No open commitments.")
-        return 0
+        return status.OK
     today = utc_now().astimezone(settings.tz).date()
     for item in items:
         row = item.commitment
@@ -185,4 +183,4 @@ def run_open(args: argparse.Namespace, runtime: Runtime) -> int:
         late = " OVERDUE" if row.due_on and row.due_on < today else ""
         print(f"#{row.id:<5} {item.account_name} · due {due}{late} · {row.area} · {row.owner}")
         print(f"       {row.text}")
-    return 0
+    return status.OK

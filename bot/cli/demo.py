@@ -7,6 +7,7 @@ import shlex
 import time
 from datetime import datetime
 
+from bot.cli import status
 from bot.core.text import plural
 from bot.demo import (
     ACCOUNT_MANAGERS,
@@ -42,7 +43,7 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
             settings=settings,
         )
     print(describe(summary, time.perf_counter() - started))
-    return 0
+    return status.OK
 
 
 def describe(summary: DemoSummary, seconds: float) -> str:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli import status
 from bot.core.text import plural
 from bot.intake.roster import DEFAULT_SEGMENT
 from bot.intake.service import (
@@ -22,8 +23,6 @@ from bot.intake.service import (
 from bot.runtime import Runtime
 from storage.db import transaction
 
-EXIT_OK = 0
-EXIT_REJECTED = 2
 LARGE_FILE_BYTES = 5 * 1024 * 1024
 BAR_DELAY_SECONDS = 1.0
 
@@ -33,7 +32,7 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
     path = Path(args.file)
     if not path.is_file():
         print(f"voc: {path}: no such file", file=sys.stderr)
-        return EXIT_REJECTED
+        return status.REJECTED
     workspace = runtime.settings.workspace
     try:
         with transaction(runtime.sessions) as session:
@@ -52,9 +51,9 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
                     )
     except ImportRejected as rejected:
         print(str(rejected), file=sys.stderr)
-        return EXIT_REJECTED
+        return status.REJECTED
     _print_summary(summary)
-    return EXIT_OK
+    return status.OK
 
 
 def _print_summary(summary: ImportSummary, out: TextIO | None = None) -> None:

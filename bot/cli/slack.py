@@ -6,6 +6,7 @@ import argparse
 import logging
 from typing import Any
 
+from bot.cli import status
 from bot.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def run_socket_mode(args: argparse.Namespace, runtime: Runtime) -> int:
     _start_scheduler(runtime)
     print("voc: connected over Socket Mode; press Ctrl+C to stop")
     SocketModeHandler(app, runtime.settings.slack_app_token).start()
-    return 0
+    return status.OK
 
 
 def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -51,7 +52,7 @@ def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
         _start_scheduler(runtime)
     print(f"voc: serving on http://{args.host}:{args.port} (POST /slack/events, GET /healthz)")
     VocServer().run()
-    return 0
+    return status.OK
 
 
 def _start_scheduler(runtime: Runtime) -> None:
