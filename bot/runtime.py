@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import Settings
+from bot.settings import Settings, UnusableSetting
 from storage import failures
 from storage.db import SchemaChange, make_engine, session_factory, upgrade
 
 
-class DatabaseProblem(Exception):
+class DatabaseProblem(UnusableSetting):
     """`DATABASE_URL` names a database this process cannot use; `str()` is the one line to show.
 
     Every entry point opens the database here first, so a wrong setting is reported the same

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from bot.cli.database import schema_message
 from storage.db import SchemaChange
 from tests.cli import voc, write_csv
+from tests.slack import FakeSlack
 
 EXIT_CONFIG = 78
 MISSING_DIR = "sqlite:////nonexistent/dir/voc.db"
@@ -44,10 +45,11 @@ def _roster(directory: Path) -> Path:
     ids=lambda argv: argv[0],
 )
 def test_a_missing_sqlite_directory_is_one_line_for_every_command(
-    tmp_path: Path, argv: tuple[str, ...]
+    tmp_path: Path, slack: FakeSlack, argv: tuple[str, ...]
 ) -> None:
     _roster(tmp_path)
-    ran = voc(*argv, cwd=tmp_path, DATABASE_URL=MISSING_DIR, **SERVE_ENV)
+    env = {**SERVE_ENV, "SLACK_API_URL": slack.api_url}  # `serve` checks its token first
+    ran = voc(*argv, cwd=tmp_path, DATABASE_URL=MISSING_DIR, **env)
     assert (ran.code, ran.err_lines, ran.out) == (EXIT_CONFIG, [MISSING_DIR_LINE], "")
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError
 
 from bot.cli import status
 from bot.cli.options import HelpFormatter, at_least_one, port, subcommand
-from bot.runtime import DatabaseProblem, Runtime, database_problem, open_runtime
-from bot.settings import Settings, SettingsError, load_settings
+from bot.runtime import Runtime, database_problem, open_runtime
+from bot.settings import Settings, SettingsError, UnusableSetting, load_settings
 
 EXIT_REJECTED = status.REJECTED
 EXIT_CONFIG = status.CONFIG
@@ -173,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # read-only file at head opens fine and fails at the first write): same one line.
         print(database_problem(settings, error), file=sys.stderr)
         return status.CONFIG
-    except DatabaseProblem as problem:
+    except UnusableSetting as problem:  # one line naming the variable: DATABASE_URL, SLACK_…
         print(problem, file=sys.stderr)
         return status.CONFIG
     except KeyboardInterrupt:
@@ -245,6 +245,9 @@ def _cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_socket_mode()
     from bot.cli.slack import run_socket_mode
+    from bot.slack_client import check_bot_token
+
+    check_bot_token(settings)
 
     return run_socket_mode(args, _reading_runtime(settings))
 
@@ -252,5 +255,8 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_http()
     from bot.cli.slack import run_http
+    from bot.slack_client import check_bot_token
+
+    check_bot_token(settings)
 
     return run_http(args, _reading_runtime(settings))

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+from threading import Event
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from bot.cli import status
 from bot.runtime import Runtime, open_runtime
+from bot.settings import UnusableSetting
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +25,15 @@ def run_socket_mode(args: argparse.Namespace, runtime: Runtime) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = create_app(runtime.settings, runtime, socket_mode=True)
+    handler = SocketModeHandler(app, runtime.settings.slack_app_token)
+    try:
+        handler.connect()  # the app token is first used here: refused, it is one line
+    except SlackApiError as error:
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        raise UnusableSetting(f"SLACK_APP_TOKEN: Slack rejected it ({code})") from error
     _start_scheduler(runtime)
     print("voc: connected over Socket Mode; press Ctrl+C to stop")
-    SocketModeHandler(app, runtime.settings.slack_app_token).start()
+    Event().wait()
     return status.OK
 
 
