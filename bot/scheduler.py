@@ -25,6 +25,7 @@ from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
 from bot.reminders import bundle, escalations, planning
+from bot.reminders.people import planning_without_slack
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace
 from storage.db import make_engine, session_factory
@@ -54,6 +55,7 @@ class TickReport:
     now: datetime
     dry_run: bool
     done: list[Done] = field(default_factory=list)
+    unresolved: set[str] = field(default_factory=set)  # dry run: workspaces without a token
 
     def count(self, outcome: str) -> int:
         return sum(entry.outcome == outcome for entry in self.done)
@@ -97,13 +99,18 @@ def run_due_work(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     report = TickReport(now=now, dry_run=dry_run)
+    jobs = jobs if jobs is not None else default_jobs()
+    if dry_run:
+        with planning_without_slack() as unresolved:
+            report.done = [
+                Done(item, "would send") for job in jobs for item in job.find_due(runtime, now)
+            ]
+        report.unresolved = set(unresolved)
+        return report
     clients = _ClientCache(client_for or (lambda ws: client_for_workspace(runtime, ws)))
-    for job in jobs if jobs is not None else default_jobs():
+    for job in jobs:
         for item in job.find_due(runtime, now):
-            if dry_run:
-                report.done.append(Done(item, "would send"))
-            else:
-                report.done.append(_run_one(runtime, job, item, clients, now))
+            report.done.append(_run_one(runtime, job, item, clients, now))
     return report
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 
 from bot.cli import status
@@ -41,4 +42,10 @@ def run_tick(args: argparse.Namespace, runtime: Runtime, now: datetime) -> int:
     """Print what was done (or would be, with --dry-run); exit 1 when a delivery failed."""
     report = run_due_work(runtime, now, dry_run=args.dry_run)
     print("\n".join(report.lines()))
+    if report.unresolved:
+        zone = runtime.settings.timezone
+        print(
+            f"No Slack token: reminders planned in VOC_TIMEZONE ({zone}), owners not resolved.",
+            file=sys.stderr,
+        )
     return status.PROBLEMS if report.failed else status.OK
