@@ -47,6 +47,10 @@ class Done:
         detail = f" ({self.detail})" if self.detail else ""
         return f"{self.outcome}: {self.item.description}{detail}"
 
+    @property
+    def outcome_text(self) -> str:
+        return f"{self.outcome} ({self.detail})" if self.detail else self.outcome
+
 
 @dataclass
 class TickReport:
@@ -120,13 +124,21 @@ def _run_one(
     """One item; a crash in one never stops the others (its ledger row is retried later)."""
     client = clients.get(item.workspace_id)
     if client is None:
-        return Done(item, "skipped", "no Slack token for this workspace")
+        return _logged(job, Done(item, "skipped", "no Slack token for this workspace"))
     try:
         result = job.deliver(runtime, client, item, now)
     except Exception as error:
-        log.exception("%s %s failed", job.name, item.key)
-        return Done(item, "failed", f"{type(error).__name__}: {error}")
-    return Done(item, result.outcome, result.detail)
+        done = Done(item, "failed", f"{type(error).__name__}: {error}")
+        log.exception("%s %s: %s", job.name, item.key, done.outcome_text)
+        return done
+    return _logged(job, Done(item, result.outcome, result.detail))
+
+
+def _logged(job: Job, done: Done) -> Done:
+    """One log line per delivery (kind, key, outcome): what went out, and when, for operators."""
+    level = logging.WARNING if done.outcome == "failed" else logging.INFO
+    log.log(level, "%s %s: %s", job.name, done.item.key, done.outcome_text)
+    return done
 
 
 class _ClientCache:
@@ -177,14 +189,10 @@ class BackgroundScheduler(threading.Thread):
     def tick_once(self) -> TickReport | None:
         with self.tick_lock:
             try:
-                report = run_due_work(self.runtime, self.clock())
+                return run_due_work(self.runtime, self.clock())  # logs each delivery itself
             except Exception:  # the database may be briefly away; the next tick tries again
                 log.exception("scheduled tick failed")
                 return None
-        if report.done:
-            for line in report.lines():
-                log.info("%s", line)
-        return report
 
     def stop(self, timeout: float | None = 10) -> None:
         self.stopping.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -18,6 +19,12 @@ from bot.settings import Settings, UnusableSetting
 
 DEFAULT_API_URL = WebClient.BASE_URL
 CHECK_TIMEOUT_SECONDS = 10
+
+# The start-up check reports its failure as one line; the client's own error log would say the
+# same again, with a traceback's worth of detail, before it.
+_check_log = logging.getLogger(f"{__name__}.token_check")
+_check_log.addHandler(logging.NullHandler())
+_check_log.propagate = False
 
 
 def retry_handlers() -> list[RetryHandler]:
@@ -65,7 +72,9 @@ def check_bot_token(settings: Settings) -> None:
     if not token:
         return
     base_url = settings.slack_api_url or DEFAULT_API_URL
-    client = WebClient(token=token, base_url=base_url, timeout=CHECK_TIMEOUT_SECONDS)
+    client = WebClient(
+        token=token, base_url=base_url, timeout=CHECK_TIMEOUT_SECONDS, logger=_check_log
+    )
     try:
         client.auth_test()
     except SlackApiError as error:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from bot.cli import status
+from bot.cli.logs import cli_logging, level_for
 from bot.cli.options import HelpFormatter, at_least_one, port, subcommand
 from bot.runtime import Runtime, database_problem, open_runtime
 from bot.settings import Settings, SettingsError, UnusableSetting, load_settings
@@ -154,6 +155,11 @@ def _tick_command(sub: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    with cli_logging(level_for(args.command)):
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
     except SettingsError as error:

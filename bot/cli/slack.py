@@ -21,9 +21,6 @@ def run_socket_mode(args: argparse.Namespace, runtime: Runtime) -> int:
 
     from bot.app import create_app
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     app = create_app(runtime.settings, runtime, socket_mode=True)
     handler = SocketModeHandler(app, runtime.settings.slack_app_token)
     try:
