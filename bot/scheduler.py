@@ -25,6 +25,7 @@ from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
 from bot.reminders import bundle, escalations, planning
+from bot.reminders.people import planning_without_slack
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace
 from storage.db import make_engine, session_factory
@@ -46,6 +47,10 @@ class Done:
         detail = f" ({self.detail})" if self.detail else ""
         return f"{self.outcome}: {self.item.description}{detail}"
 
+    @property
+    def outcome_text(self) -> str:
+        return f"{self.outcome} ({self.detail})" if self.detail else self.outcome
+
 
 @dataclass
 class TickReport:
@@ -54,6 +59,7 @@ class TickReport:
     now: datetime
     dry_run: bool
     done: list[Done] = field(default_factory=list)
+    unresolved: set[str] = field(default_factory=set)  # dry run: workspaces without a token
 
     def count(self, outcome: str) -> int:
         return sum(entry.outcome == outcome for entry in self.done)
@@ -98,13 +104,18 @@ def run_due_work(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     report = TickReport(now=now, dry_run=dry_run)
+    jobs = jobs if jobs is not None else default_jobs()
+    if dry_run:
+        with planning_without_slack() as unresolved:
+            report.done = [
+                Done(item, "would send") for job in jobs for item in job.find_due(runtime, now)
+            ]
+        report.unresolved = set(unresolved)
+        return report
     clients = _ClientCache(client_for or (lambda ws: client_for_workspace(runtime, ws)))
-    for job in jobs if jobs is not None else default_jobs():
+    for job in jobs:
         for item in job.find_due(runtime, now):
-            if dry_run:
-                report.done.append(Done(item, "would send"))
-            else:
-                report.done.append(_run_one(runtime, job, item, clients, now))
+            report.done.append(_run_one(runtime, job, item, clients, now))
     return report
 
 
@@ -114,13 +125,21 @@ def _run_one(
     """One item; a crash in one never stops the others (its ledger row is retried later)."""
     client = clients.get(item.workspace_id)
     if client is None:
-        return Done(item, "skipped", "no Slack token for this workspace")
+        return _logged(job, Done(item, "skipped", "no Slack token for this workspace"))
     try:
         result = job.deliver(runtime, client, item, now)
     except Exception as error:
-        log.exception("%s %s failed", job.name, item.key)
-        return Done(item, "failed", f"{type(error).__name__}: {error}")
-    return Done(item, result.outcome, result.detail)
+        done = Done(item, "failed", f"{type(error).__name__}: {error}")
+        log.exception("%s %s: %s", job.name, item.key, done.outcome_text)
+        return done
+    return _logged(job, Done(item, result.outcome, result.detail))
+
+
+def _logged(job: Job, done: Done) -> Done:
+    """One log line per delivery (kind, key, outcome): what went out, and when, for operators."""
+    level = logging.WARNING if done.outcome == "failed" else logging.INFO
+    log.log(level, "%s %s: %s", job.name, done.item.key, done.outcome_text)
+    return done
 
 
 class _ClientCache:
@@ -171,14 +190,10 @@ class BackgroundScheduler(threading.Thread):
     def tick_once(self) -> TickReport | None:
         with self.tick_lock:
             try:
-                report = run_due_work(self.runtime, self.clock())
+                return run_due_work(self.runtime, self.clock())  # logs each delivery itself
             except Exception:  # the database may be briefly away; the next tick tries again
                 log.exception("scheduled tick failed")
                 return None
-        if report.done:
-            for line in report.lines():
-                log.info("%s", line)
-        return report
 
     def stop(self, timeout: float | None = 10) -> None:
         self.stopping.set()

@@ -31,6 +31,11 @@ class SettingsError(Exception):
         self.problems = problems
 
 
+class UnusableSetting(Exception):
+    """A setting that reads well but does not work where it points (a database that cannot be
+    opened, a token Slack refuses): `str()` is one line that starts with the variable's name."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the bot needs to know about its deployment; built only by `load_settings`."""

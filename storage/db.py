@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,19 +77,40 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+@dataclass(frozen=True)
+class SchemaChange:
+    """What one `upgrade` did, so a person can be told whether it created, moved or kept."""
+
+    before: str | None
+    after: str | None
+
+    @property
+    def created(self) -> bool:
+        """The database had no schema: it was empty (or just made) when this process opened it."""
+        return self.before is None and self.after is not None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def upgrade(engine: Engine, revision: str = "head") -> SchemaChange:
     """Bring the schema to `revision`; safe to run at every start and from several processes."""
     config = alembic_config(engine)
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Two instances starting together must not both try to create the tables.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(745021)")
+        before = _revision_on(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        return SchemaChange(before=before, after=_revision_on(connection))
+
+
+def _revision_on(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _revision_on(connection)

@@ -94,10 +94,10 @@ def test_the_terminal_report_reads_like_the_slack_one(
 
 
 def test_a_miss_suggests_and_fails(acme: Runtime, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["account", "acne corp"]) == 1
+    assert main(["account", "acne corp"]) == 2
     assert "Did you mean ACME Corp?" in capsys.readouterr().err
-    assert main(["account", "acme", "--cycle", "1999-Q1"]) == 1
-    assert 'no results for cycle "1999-Q1"' in capsys.readouterr().err
+    assert main(["account", "acme", "--cycle", "1999-Q1"]) == 2
+    assert 'ACME Corp has no cycle "1999-Q1"; it has 2026-Q3, 2026-Q4.' in capsys.readouterr().err
 
 
 @pytest.fixture

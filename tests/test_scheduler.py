@@ -335,7 +335,7 @@ def test_voc_tick_runs_once_at_the_given_moment(
     assert "would send: digest for ACME Corp" in capsys.readouterr().out
     assert slack.calls_to("chat.postMessage") == []
 
-    assert main(["tick", "--now", "2026-12-01T09:00"]) == 64
+    assert main(["tick", "--now", "2026-12-01T09:00"]) == 2
     assert "has no timezone" in capsys.readouterr().err
 
     assert main(["tick", "--now", "2026-12-01T09:00:00+01:00"]) == 0

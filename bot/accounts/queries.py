@@ -77,6 +77,11 @@ def account_by_id(session: Session, account_id: int) -> Account | None:
     return session.get(Account, account_id)
 
 
+def any_account(session: Session) -> bool:
+    """Whether the database holds any account at all, in any workspace: one indexed probe."""
+    return session.scalar(select(Account.id).limit(1)) is not None
+
+
 def account_in_workspace(session: Session, workspace_id: str, account_id: int) -> Account | None:
     """The account an ID names, unless it belongs to another workspace."""
     account = account_by_id(session, account_id)

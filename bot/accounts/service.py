@@ -16,6 +16,7 @@ from bot.accounts.access import Reader, require_access
 from bot.accounts.queries import (
     account_for_channel,
     account_in_workspace,
+    any_account,
     describe_miss,
     find_account,
     set_exec_sponsor,
@@ -26,6 +27,12 @@ from storage.db import transaction
 from storage.models import Account
 
 GONE = "That account no longer exists."
+
+
+def database_is_empty(runtime: Runtime) -> bool:
+    """No account anywhere: nothing was imported into this database (or it is the wrong one)."""
+    with runtime.sessions() as session:
+        return not any_account(session)
 
 
 @dataclass(frozen=True)

@@ -5,102 +5,178 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from bot.runtime import Runtime, open_runtime
-from bot.settings import Settings, SettingsError, load_settings
+from sqlalchemy.exc import OperationalError
 
-EXIT_REJECTED = 2
-EXIT_CONFIG = 78
+from bot.cli import status
+from bot.cli.logs import cli_logging, level_for
+from bot.cli.options import HelpFormatter, at_least_one, port, subcommand
+from bot.runtime import Runtime, database_problem, open_runtime
+from bot.settings import Settings, SettingsError, UnusableSetting, load_settings
+
+EXIT_REJECTED = status.REJECTED
+EXIT_CONFIG = status.CONFIG
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="voc", description="Voice-of-the-Customer account loop, in Slack and here."
+        prog="voc",
+        description="Voice-of-the-Customer account loop, in Slack and here.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
-        "--workspace", help="Slack team ID whose data to use (multi-workspace installs only)"
+        "--workspace",
+        metavar="TEAM_ID",
+        help="Slack team ID whose data to use, for this command only "
+        "(default: VOC_WORKSPACE, else local)",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of these; `voc COMMAND -h`"
+    )
+    _slack_commands(sub)
+    _data_commands(sub)
+    _commitment_commands(sub)
+    _tick_command(sub)
+    _add_without_slack_commands(sub)
+    return parser
 
-    sub.add_parser("run", help="the bot over Socket Mode, with its scheduler").set_defaults(
+
+def _slack_commands(sub: Any) -> None:
+    """`run` and `serve`: the bot itself."""
+    subcommand(sub, "run", "the bot over Socket Mode, with its scheduler").set_defaults(
         handler=_cmd_run
     )
 
-    serve = sub.add_parser("serve", help="the bot over HTTP (/slack/events, /healthz)")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--workers", type=int, default=2)
-    serve.add_argument("--no-scheduler", action="store_true")
+    serve = subcommand(sub, "serve", "the bot over HTTP (/slack/events, /healthz)")
+    serve.add_argument("--host", default="0.0.0.0", help="the address to listen on")
+    serve.add_argument("--port", type=port, default=3000, help="the port to listen on (1–65535)")
+    serve.add_argument(
+        "--workers",
+        type=at_least_one,
+        default=2,
+        help="gunicorn worker processes, each with 8 threads (at least 1)",
+    )
+    serve.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="do not run the scheduler in this process (when cron runs `voc tick`)",
+    )
     serve.set_defaults(handler=_cmd_serve)
 
-    db = sub.add_parser("db", help="database schema")
-    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_sub.add_parser("upgrade", help="apply schema migrations").set_defaults(handler=_cmd_db)
 
-    imp = sub.add_parser("import", help="load a roster or feedback responses (CSV or XLSX)")
-    imp_sub = imp.add_subparsers(dest="kind", required=True, metavar="KIND")
-    accounts = imp_sub.add_parser("accounts", help="the accounts roster")
-    accounts.add_argument("file")
+def _data_commands(sub: Any) -> None:
+    """`db`, `import`, `demo` and `account`: what is in the database."""
+    db = subcommand(sub, "db", "the database schema")
+    db_sub = db.add_subparsers(
+        dest="db_command", required=True, metavar="ACTION", help="what to do with it"
+    )
+    subcommand(db_sub, "upgrade", "apply the schema migrations").set_defaults(handler=_cmd_db)
+
+    imp = subcommand(sub, "import", "load a roster or feedback responses (CSV or XLSX)")
+    imp_sub = imp.add_subparsers(
+        dest="kind", required=True, metavar="KIND", help="what the file holds"
+    )
+    accounts = subcommand(imp_sub, "accounts", "load or refresh the accounts roster")
+    accounts.add_argument("file", metavar="FILE", help="the roster, as CSV or XLSX")
     accounts.set_defaults(handler=_cmd_import)
-    responses = imp_sub.add_parser("responses", help="feedback responses")
-    responses.add_argument("file")
-    responses.add_argument("--cycle", help="cycle label when the file has no cycle column")
-    responses.add_argument("--create-accounts", action="store_true")
+    responses = subcommand(imp_sub, "responses", "load feedback responses")
+    responses.add_argument("file", metavar="FILE", help="the responses, as CSV or XLSX")
+    responses.add_argument(
+        "--cycle",
+        metavar="L",
+        help="cycle label (e.g. 2026-Q3) for rows whose cycle is blank or when the file has "
+        "no cycle column",
+    )
+    responses.add_argument(
+        "--create-accounts",
+        action="store_true",
+        help="create accounts missing from the roster, in segment Unsegmented",
+    )
     responses.set_defaults(handler=_cmd_import)
 
-    demo = sub.add_parser("demo", help="fill the database with a sample portfolio")
-    demo.add_argument("--reset", action="store_true", help="remove the existing demo data first")
-    demo.add_argument("--team", nargs="+", metavar="WHO", help="IDs or emails to add to each team")
+    demo = subcommand(sub, "demo", "fill the workspace with a sample portfolio")
+    demo.add_argument("--reset", action="store_true", help="remove the earlier demo data first")
+    demo.add_argument(
+        "--team", nargs="+", metavar="WHO", help="Slack IDs or emails to add to every demo team"
+    )
     demo.set_defaults(handler=_cmd_demo)
 
-    account = sub.add_parser("account", help="an account's report")
-    account.add_argument("name")
-    account.add_argument("--cycle")
-    account.add_argument("--json", action="store_true")
+    account = subcommand(sub, "account", "an account's report")
+    account.add_argument("name", metavar="NAME", help="the account's name, or part of it")
+    account.add_argument(
+        "--cycle",
+        metavar="L",
+        help="the cycle to report, e.g. 2026-Q3 (default: the latest with results)",
+    )
+    account.add_argument("--json", action="store_true", help="print the report as JSON")
     account.set_defaults(handler=_cmd_account)
 
-    commit = sub.add_parser("commit", help="log a commitment")
-    commit.add_argument("account")
-    commit.add_argument("text")
-    commit.add_argument("--owner", required=True, help="Slack user ID or email")
-    commit.add_argument("--due", help="YYYY-MM-DD (default: before the next cycle)")
-    commit.add_argument("--area", default="account_team")
+
+def _commitment_commands(sub: Any) -> None:
+    """`commit` and `open`: promises to customers."""
+    commit = subcommand(sub, "commit", "log a commitment")
+    commit.add_argument("account", metavar="ACCOUNT", help="the account the promise was made to")
+    commit.add_argument("text", metavar="TEXT", help="what was promised (at most 1000 characters)")
+    commit.add_argument("--owner", required=True, metavar="WHO", help="Slack user ID or email")
+    commit.add_argument(
+        "--due",
+        metavar="DATE",
+        help="YYYY-MM-DD, today or later (default: the day before the next cycle, "
+        "else 30 days from today)",
+    )
+    commit.add_argument(
+        "--area",
+        default="account_team",
+        help="who must act: account_team, product, support, marketing, services or executive",
+    )
     commit.set_defaults(handler=_cmd_commit)
 
-    open_ = sub.add_parser("open", help="open commitments")
-    open_.add_argument("account", nargs="?")
-    open_.add_argument("--owner")
-    open_.add_argument("--json", action="store_true")
+    open_ = subcommand(sub, "open", "list open commitments, soonest due first")
+    open_.add_argument(
+        "account", nargs="?", metavar="ACCOUNT", help="only this account's (default: all)"
+    )
+    open_.add_argument(
+        "--owner", metavar="WHO", help="only this owner's, as recorded (Slack user ID or email)"
+    )
+    open_.add_argument("--json", action="store_true", help="print the list as JSON")
     open_.set_defaults(handler=_cmd_open)
 
-    tick = sub.add_parser("tick", help="run the scheduled work once")
-    tick.add_argument("--now", help="ISO-8601 moment to run as (default: now)")
-    tick.add_argument("--dry-run", action="store_true")
+
+def _tick_command(sub: Any) -> None:
+    """`tick`: the scheduled work, once, for cron and for replays."""
+    tick = subcommand(sub, "tick", "run the scheduled work that is due, once")
+    tick.add_argument(
+        "--now",
+        metavar="ISO-8601",
+        help="the moment to run as, with Z or an offset, e.g. 2026-12-01T09:00:00Z (default: now)",
+    )
+    tick.add_argument("--dry-run", action="store_true", help="list what is due and send nothing")
     tick.set_defaults(handler=_cmd_tick)
-    _add_without_slack_commands(sub)
-    return parser
 
 
 # --- without Slack: closing commitments, scheduling meetings (voc done/reopen/meeting/meetings) ---
 
 
-def _add_without_slack_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_without_slack_commands(sub: Any) -> None:
     """What the done reaction and `/voc meeting(s)` do, for a team not (yet) on Slack."""
     for name, verb in (("done", "mark a commitment done"), ("reopen", "reopen a commitment")):
-        change = sub.add_parser(name, help=verb)
+        change = subcommand(sub, name, verb)
         change.add_argument("id", help="the commitment's number, as `voc open` shows it")
         change.add_argument("--by", help="who did it: Slack user ID or email (default: you)")
         change.set_defaults(handler=_cmd_done if name == "done" else _cmd_reopen)
-    meeting = sub.add_parser("meeting", help="schedule a customer review meeting")
-    meeting.add_argument("account")
-    meeting.add_argument("when", nargs="+", metavar="DATE [TIME]")
+    meeting = subcommand(sub, "meeting", "schedule a customer review meeting")
+    meeting.add_argument("account", help="the account, as for `voc account`")
+    meeting.add_argument(
+        "when", nargs="+", metavar="DATE [TIME]", help="e.g. 2026-12-03 14:00, or thursday 10am"
+    )
     meeting.add_argument("--channel", help="where its digest goes (default: the account's)")
     meeting.set_defaults(handler=_cmd_meeting)
-    meetings = sub.add_parser("meetings", help="upcoming review meetings")
-    meetings.add_argument("account", nargs="?")
-    meetings.add_argument("--json", action="store_true")
+    meetings = subcommand(sub, "meetings", "upcoming review meetings")
+    meetings.add_argument("account", nargs="?", help="only this account's (default: all)")
+    meetings.add_argument("--json", action="store_true", help="print the list as JSON")
     meetings.set_defaults(handler=_cmd_meetings)
 
 
@@ -133,11 +209,16 @@ def _cmd_meetings(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    with cli_logging(level_for(args.command)):
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
     except SettingsError as error:
         print(f"voc: configuration problem\n{error}", file=sys.stderr)
-        return EXIT_CONFIG
+        return status.CONFIG
     if args.workspace:
         from dataclasses import replace
 
@@ -146,19 +227,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, settings)
     except SettingsError as error:
         print(f"voc: configuration problem\n{error}", file=sys.stderr)
-        return EXIT_CONFIG
+        return status.CONFIG
+    except OperationalError as error:
+        # The database went away or refused a write after the start-up check passed (a
+        # read-only file at head opens fine and fails at the first write): same one line.
+        print(database_problem(settings, error), file=sys.stderr)
+        return status.CONFIG
+    except UnusableSetting as problem:  # one line naming the variable: DATABASE_URL, SLACK_…
+        print(problem, file=sys.stderr)
+        return status.CONFIG
     except KeyboardInterrupt:
-        return 130
+        return status.INTERRUPTED
 
 
 def _runtime(settings: Settings) -> Runtime:
     return open_runtime(settings)
 
 
+def _reading_runtime(settings: Settings) -> Runtime:
+    """For commands that read data: an empty database is said out loud, with where it is."""
+    from bot.cli.database import empty_database_note
+
+    runtime = _runtime(settings)
+    note = empty_database_note(runtime)
+    if note:
+        print(note, file=sys.stderr)
+    return runtime
+
+
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    _runtime(settings)
-    print("database schema is up to date")
-    return 0
+    from bot.cli.database import schema_message
+
+    print(schema_message(_runtime(settings).schema))
+    return status.OK
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -176,36 +277,46 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_account(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.reports import run_account
 
-    return run_account(args, _runtime(settings))
+    return run_account(args, _reading_runtime(settings))
 
 
 def _cmd_commit(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.commitments import run_commit
 
-    return run_commit(args, _runtime(settings))
+    return run_commit(args, _reading_runtime(settings))
 
 
 def _cmd_open(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.commitments import run_open
 
-    return run_open(args, _runtime(settings))
+    return run_open(args, _reading_runtime(settings))
 
 
 def _cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli.scheduling import run_tick
+    from bot.cli.scheduling import BadMoment, parse_now, run_tick
 
-    return run_tick(args, _runtime(settings))
+    try:
+        now = parse_now(args.now)  # before the database: a typo must not create a voc.db
+    except BadMoment as error:
+        return status.reject("tick", str(error))
+    return run_tick(args, _reading_runtime(settings), now)
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_socket_mode()
     from bot.cli.slack import run_socket_mode
+    from bot.slack_client import check_bot_token
 
-    return run_socket_mode(args, _runtime(settings))
+    check_bot_token(settings)
+
+    return run_socket_mode(args, _reading_runtime(settings))
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_http()
     from bot.cli.slack import run_http
+    from bot.slack_client import check_bot_token
 
-    return run_http(args, _runtime(settings))
+    check_bot_token(settings)
+
+    return run_http(args, _reading_runtime(settings))

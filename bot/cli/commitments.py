@@ -30,6 +30,7 @@ import sys
 from datetime import date
 
 from bot.accounts.service import GONE, account_named
+from bot.cli import status
 from bot.commitments.service import (
     default_due_date,
     list_open,
@@ -45,8 +46,6 @@ from bot.runtime import Runtime
 from bot.settings import AREAS, Settings
 from bot.slack_client import make_client
 
-EXIT_REJECTED = 2
-EXIT_NOT_FOUND = 1
 FLAG_OF_FIELD = {"text": "TEXT", "owner": "--owner", "due": "--due", "area": "--area"}
 
 
@@ -92,13 +91,13 @@ def run_commit(args: argparse.Namespace, runtime: Runtime) -> int:
             "Not posted to Slack: SLACK_BOT_TOKEN is not set. It is tracked all the same "
             "(voc open, /voc open, the owner's App Home)."
         )
-        return 0
+        return status.OK
     if logged.unreachable is not None:
         print(f"Recorded, but Slack could not be reached: {logged.unreachable}", file=sys.stderr)
-        return 0
+        return status.OK
     for announcement in logged.announcements:
         _report_announcement(announcement)
-    return 0
+    return status.OK
 
 
 def _slack_workspace(settings: Settings) -> SlackWorkspace | None:
@@ -145,8 +144,7 @@ def _actor() -> str:
 
 
 def _reject(message: str) -> int:
-    print(f"voc commit: {message}", file=sys.stderr)
-    return EXIT_REJECTED
+    return status.reject("commit", message)
 
 
 def _report_announcement(announcement: Announcement) -> None:
@@ -176,7 +174,7 @@ def run_open(args: argparse.Namespace, runtime: Runtime) -> int:
             account_id = account_named(runtime, settings.workspace, args.account, None).id
         except NotFound as miss:
             print(miss, file=sys.stderr)
-            return EXIT_NOT_FOUND
+            return status.REJECTED
     items = list_open(
         runtime.sessions,
         settings.workspace,
@@ -185,10 +183,10 @@ def run_open(args: argparse.Namespace, runtime: Runtime) -> int:
     )
     if args.json:
         print(json.dumps([commitment_json(item) for item in items], indent=2, ensure_ascii=False))
-        return 0
+        return status.OK
     if not items:
         print("No open commitments.")
-        return 0
+        return status.OK
     today = utc_now().astimezone(settings.tz).date()
     for item in items:
         row = item.commitment
@@ -196,7 +194,7 @@ def run_open(args: argparse.Namespace, runtime: Runtime) -> int:
         late = " OVERDUE" if row.due_on and row.due_on < today else ""
         print(f"#{row.id:<5} {item.account_name} · due {due}{late} · {row.area} · {row.owner}")
         print(f"       {row.text}")
-    return 0
+    return status.OK
 
 
 # --- voc done / voc reopen ----------------------------------------------------------------------
@@ -217,7 +215,7 @@ def _set_done(args: argparse.Namespace, runtime: Runtime, *, done: bool) -> int:
     settings = runtime.settings
     commitment_id = _commitment_number(args.id)
     if commitment_id is None:
-        return _reject_as(
+        return status.reject(
             command, f'"{args.id}" is not a commitment number; `voc open` lists them.'
         )
     outcome = set_done_by_operator(
@@ -230,26 +228,21 @@ def _set_done(args: argparse.Namespace, runtime: Runtime, *, done: bool) -> int:
         now=utc_now(),
     )
     if outcome.result == "missing":
-        return _reject_as(command, f"no commitment #{commitment_id}; `voc open` lists them.")
+        return status.reject(command, f"no commitment #{commitment_id}; `voc open` lists them.")
     row = outcome.commitment
     assert row is not None
     if outcome.result == "unchanged":
         state = "already done" if done else "already open"
         print(f"Commitment #{row.id} to {outcome.account_name} is {state}: {row.text}")
-        return 0
+        return status.OK
     verb = "Marked done" if done else "Reopened"
     print(f"{verb}: commitment #{row.id} to {outcome.account_name}: {row.text}")
     if not settings.slack_bot_token:
         print("Its Slack message is not updated: SLACK_BOT_TOKEN is not set.")
-    return 0
+    return status.OK
 
 
 def _commitment_number(text: str) -> int | None:
     """`12` or `#12`, as `voc open` shows them."""
     digits = text.strip().removeprefix("#")
     return int(digits) if digits.isdigit() else None
-
-
-def _reject_as(command: str, message: str) -> int:
-    print(f"voc {command}: {message}", file=sys.stderr)
-    return EXIT_REJECTED

@@ -10,14 +10,14 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.cli import status
 from bot.cli.invocation import command_prefix
 from bot.core.identity import person_ref
+from bot.core.text import plural
 from bot.demo.load import DemoSummary, load_demo
 from bot.demo.tables import ACCOUNT_MANAGERS, IMPROVING, RECENT_DROP, SLIDING, TRAPPED
 from bot.runtime import Runtime
 from storage.db import transaction
-
-EXIT_REJECTED = 2
 
 _STORIES = (
     (TRAPPED, "trapped (renews because it must)"),
@@ -36,7 +36,7 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
                 f'voc demo: --team "{value}" is not a Slack user ID (U…/W…) or an email',
                 file=sys.stderr,
             )
-        return EXIT_REJECTED
+        return status.REJECTED
     settings = runtime.settings
     # "Today" is the team's today: the current quarter and what is overdue follow their clock.
     today = datetime.now(settings.tz).date()
@@ -51,7 +51,7 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
             team=team,
         )
     print(describe(summary, time.perf_counter() - started, command_prefix()))
-    return 0
+    return status.OK
 
 
 def team_refs(values: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -76,16 +76,20 @@ def describe(summary: DemoSummary, seconds: float, voc: str = "voc") -> str:
     """
     lines = []
     if summary.removed:
-        removed = ", ".join(f"{count} {what}" for what, count in summary.removed.items())
+        removed = ", ".join(
+            plural(count, what.removesuffix("s"), what) for what, count in summary.removed.items()
+        )
         lines.append(f"Removed the previous demo data: {removed}.")
+    past = summary.meetings - summary.upcoming_meetings
     lines += [
         f"Demo portfolio in workspace {summary.workspace_id} ({seconds:.1f}s):",
-        f"  {summary.accounts} accounts, {summary.respondents} people, "
-        f"{summary.responses} responses over {len(summary.cycles)} cycles "
+        f"  {plural(summary.accounts, 'account')}, "
+        f"{plural(summary.respondents, 'person', 'people')}, "
+        f"{plural(summary.responses, 'response')} over {plural(len(summary.cycles), 'cycle')} "
         f"({summary.cycles[0]} … {summary.cycles[-1]})",
-        f"  {summary.commitments} commitments, {summary.upcoming_meetings} upcoming review "
-        f"meetings and {summary.meetings - summary.upcoming_meetings} past ones "
-        f"({_changes(summary)})",
+        f"  {plural(summary.commitments, 'commitment')}, "
+        f"{plural(summary.upcoming_meetings, 'upcoming review meeting')} and "
+        f"{plural(past, 'past one')} ({_changes(summary)})",
         "",
         "Accounts worth a look:",
     ]
@@ -118,16 +122,16 @@ def _slack_lines(summary: DemoSummary) -> list[str]:
 
 def _changes(summary: DemoSummary) -> str:
     """What this run changed; a second run should visibly say nothing, since that is the promise."""
-    counts: list[tuple[int, str]] = []
+    counts: list[tuple[int, str, str]] = []
     for imported, noun in (
-        (summary.accounts_import, "accounts"),
-        (summary.responses_import, "responses"),
+        (summary.accounts_import, "account"),
+        (summary.responses_import, "response"),
     ):
         if imported is not None:
-            counts += [(imported.added, f"{noun} added"), (imported.updated, f"{noun} updated")]
+            counts += [(imported.added, noun, "added"), (imported.updated, noun, "updated")]
     counts += [
-        (summary.commitments_added, "commitments added"),
-        (summary.meetings_added, "meetings added"),
+        (summary.commitments_added, "commitment", "added"),
+        (summary.meetings_added, "meeting", "added"),
     ]
-    parts = [f"{count:,} {what}" for count, what in counts if count]
+    parts = [f"{plural(count, noun)} {verb}" for count, noun, verb in counts if count]
     return ", ".join(parts) if parts else "already loaded: nothing changed"

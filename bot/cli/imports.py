@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli import status
+from bot.core.text import plural
+from bot.intake.roster import DEFAULT_SEGMENT
 from bot.intake.service import (
     ImportRejected,
     ImportSummary,
@@ -20,8 +23,6 @@ from bot.intake.service import (
 from bot.runtime import Runtime
 from storage.db import transaction
 
-EXIT_OK = 0
-EXIT_REJECTED = 2
 LARGE_FILE_BYTES = 5 * 1024 * 1024
 BAR_DELAY_SECONDS = 1.0
 
@@ -31,7 +32,7 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
     path = Path(args.file)
     if not path.is_file():
         print(f"voc: {path}: no such file", file=sys.stderr)
-        return EXIT_REJECTED
+        return status.REJECTED
     workspace = runtime.settings.workspace
     try:
         with transaction(runtime.sessions) as session:
@@ -50,15 +51,60 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
                     )
     except ImportRejected as rejected:
         print(str(rejected), file=sys.stderr)
-        return EXIT_REJECTED
+        return status.REJECTED
     _print_summary(summary)
-    return EXIT_OK
+    return status.OK
 
 
 def _print_summary(summary: ImportSummary, out: TextIO | None = None) -> None:
     stream = out or sys.stdout
-    for line in summary.lines():
+    for line in summary_lines(summary):
         print(line, file=stream)
+
+
+def summary_lines(summary: ImportSummary) -> list[str]:
+    """What an import did, as a person checks it against their file (data-formats.md, Import
+    summary). Rendered here, where it is printed, so every count agrees with its noun."""
+    noun = "account" if summary.kind == "accounts" else "response"
+    lines = [
+        f"Imported {summary.source or summary.kind}: {plural(summary.rows, 'row')} — "
+        f"{plural(summary.added, noun)} added, {summary.updated:,} updated, "
+        f"{summary.unchanged:,} unchanged."
+    ]
+    if summary.cycles:
+        lines.append(f"Cycles: {', '.join(summary.cycles)}")
+    if summary.accounts_created:
+        lines.append(_created_accounts_line(summary))
+    people = _people_parts(summary)
+    if people:
+        lines.append(f"People: {', '.join(people)}")
+    if summary.benchmark_rows:
+        rows = plural(summary.benchmark_rows, "segment/all row")
+        lines.append(f"Benchmarks recomputed: {rows}")
+    if summary.ignored_columns:
+        quoted = ", ".join(f'"{name}"' for name in summary.ignored_columns)
+        lines.append(f"Ignored columns (not part of the format): {quoted}")
+    lines.extend(f"Warning: {warning}" for warning in summary.warnings)
+    return lines
+
+
+def _created_accounts_line(summary: ImportSummary) -> str:
+    """`--create-accounts`: which accounts appeared, so a typo in a name is seen at once."""
+    names = ", ".join(summary.new_accounts[:10])
+    extra = summary.accounts_created - 10
+    more = f" and {extra:,} more" if extra > 0 else ""
+    created = plural(summary.accounts_created, "account")
+    return f"Created {created} (segment {DEFAULT_SEGMENT}): {names}{more}"
+
+
+def _people_parts(summary: ImportSummary) -> list[str]:
+    """New people and corrected ones; nothing at all when the import changed nobody."""
+    parts = []
+    if summary.people_added:
+        parts.append(f"{summary.people_added:,} new")
+    if summary.people_updated:
+        parts.append(f"{summary.people_updated:,} with a corrected name or email")
+    return parts
 
 
 def _actor() -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import sys
 from datetime import datetime, tzinfo
 from typing import Any
 
+from bot.cli import status
 from bot.core.clock import utc_now
 from bot.errors import BadInput, NotFound
 from bot.meetings.rules import MeetingText, digest_due_at, parse_when
@@ -23,8 +23,6 @@ from bot.meetings.service import schedule_review, upcoming_for
 from bot.runtime import Runtime
 from bot.settings import Settings
 from storage.models import Account, Meeting
-
-EXIT_REJECTED = 2
 
 
 def run_meeting(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -45,7 +43,7 @@ def run_meeting(args: argparse.Namespace, runtime: Runtime) -> int:
             actor=_actor(),
         )
     except (BadInput, NotFound) as refused:
-        return _reject("meeting", str(refused))
+        return status.reject("meeting", str(refused))
     meeting, account = review.meeting, review.account
     assumed = "" if at else " (no time given, so 10:00)"
     print(
@@ -54,7 +52,7 @@ def run_meeting(args: argparse.Namespace, runtime: Runtime) -> int:
     )
     where = meeting.channel or "no channel: set the account's channel"
     print(f"Its digest is due {_local(_due(meeting, settings), tz)}, in {where}.")
-    return 0
+    return status.OK
 
 
 def run_meetings(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -64,21 +62,21 @@ def run_meetings(args: argparse.Namespace, runtime: Runtime) -> int:
             runtime, settings.workspace, args.account, reader=None, now=utc_now()
         )
     except NotFound as miss:
-        return _reject("meetings", str(miss))
+        return status.reject("meetings", str(miss))
     if args.json:
         rows = [_meeting_json(meeting, account, settings) for meeting, account in upcoming]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
-        return 0
+        return status.OK
     if not upcoming:
         print("No upcoming review meetings.")
-        return 0
+        return status.OK
     tz = settings.tz
     for meeting, account in upcoming:
         print(
             f"#{meeting.id:<5} {account.name} · {_local(meeting.starts_at, tz)} · "
             f"{meeting.channel or 'no channel'} · {_digest_state(meeting, settings)}"
         )
-    return 0
+    return status.OK
 
 
 def _meeting_json(meeting: Meeting, account: Account, settings: Settings) -> dict[str, Any]:
@@ -114,8 +112,3 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
-
-
-def _reject(command: str, message: str) -> int:
-    print(f"voc {command}: {message}", file=sys.stderr)
-    return EXIT_REJECTED

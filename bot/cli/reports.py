@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from bot.cli import status
 from bot.core.clock import utc_now
 from bot.directory import Directory, TtlCache
 from bot.errors import NotFound
@@ -15,8 +16,6 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_client import make_client
 from bot.templating import render
-
-EXIT_NOT_FOUND = 1
 
 
 def run_account(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -32,17 +31,17 @@ def run_account(args: argparse.Namespace, runtime: Runtime) -> int:
         )
     except NotFound as error:
         print(error, file=sys.stderr)
-        return EXIT_NOT_FOUND
+        return status.REJECTED
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
-        return 0
+        return status.OK
     report = report.with_people(people_names(runtime.settings))
     meeting_at = None
     if report.next_meeting_at:
         local = report.next_meeting_at.astimezone(runtime.settings.tz)
         meeting_at = local.strftime("%Y-%m-%d %H:%M %Z")
     print(render("account_report.txt.j2", report=report, meeting_at=meeting_at), end="")
-    return 0
+    return status.OK
 
 
 def people_names(settings: Settings) -> Show:

@@ -6,16 +6,16 @@ import argparse
 import sys
 from datetime import datetime
 
+from bot.cli import status
 from bot.core.clock import utc_now
 from bot.runtime import Runtime
 from bot.scheduler import run_due_work
 
-EXIT_FAILED = 1
-EXIT_USAGE = 64
+EXAMPLE = "2026-12-01T09:00:00Z"
 
 
 class BadMoment(ValueError):
-    """`--now` that names no single instant."""
+    """`--now` that names no single instant; the text says how to write one."""
 
 
 def parse_moment(text: str) -> datetime:
@@ -24,22 +24,28 @@ def parse_moment(text: str) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise BadMoment(
-            f'--now "{text}" is not an ISO-8601 moment such as 2026-12-01T09:00:00Z'
+            f'--now: "{text}" is not an ISO-8601 moment; write it as {EXAMPLE}'
         ) from None
     if moment.tzinfo is None:
         raise BadMoment(
-            f'--now "{text}" has no timezone: add Z or an offset, e.g. 2026-12-01T09:00:00+01:00'
+            f'--now: "{text}" has no timezone; add Z or an offset, as in 2026-12-01T09:00:00+01:00'
         )
     return moment
 
 
-def run_tick(args: argparse.Namespace, runtime: Runtime) -> int:
+def parse_now(text: str | None) -> datetime:
+    """The moment to run as: `--now` when given, else the real clock."""
+    return parse_moment(text) if text else utc_now()
+
+
+def run_tick(args: argparse.Namespace, runtime: Runtime, now: datetime) -> int:
     """Print what was done (or would be, with --dry-run); exit 1 when a delivery failed."""
-    try:
-        now = parse_moment(args.now) if args.now else utc_now()
-    except BadMoment as error:
-        print(f"voc: {error}", file=sys.stderr)
-        return EXIT_USAGE
     report = run_due_work(runtime, now, dry_run=args.dry_run)
     print("\n".join(report.lines()))
-    return EXIT_FAILED if report.failed else 0
+    if report.unresolved:
+        zone = runtime.settings.timezone
+        print(
+            f"No Slack token: reminders planned in VOC_TIMEZONE ({zone}), owners not resolved.",
+            file=sys.stderr,
+        )
+    return status.PROBLEMS if report.failed else status.OK

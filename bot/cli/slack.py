@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+from threading import Event
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
+from bot.cli import status
 from bot.runtime import Runtime, open_runtime
+from bot.settings import UnusableSetting
 
 log = logging.getLogger(__name__)
 
@@ -16,14 +21,17 @@ def run_socket_mode(args: argparse.Namespace, runtime: Runtime) -> int:
 
     from bot.app import create_app
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     app = create_app(runtime.settings, runtime, socket_mode=True)
+    handler = SocketModeHandler(app, runtime.settings.slack_app_token)
+    try:
+        handler.connect()  # the app token is first used here: refused, it is one line
+    except SlackApiError as error:
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        raise UnusableSetting(f"SLACK_APP_TOKEN: Slack rejected it ({code})") from error
     _start_scheduler(runtime)
     print("voc: connected over Socket Mode; press Ctrl+C to stop")
-    SocketModeHandler(app, runtime.settings.slack_app_token).start()
-    return 0
+    Event().wait()
+    return status.OK
 
 
 def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -51,7 +59,7 @@ def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
         _start_scheduler(runtime)
     print(f"voc: serving on http://{args.host}:{args.port} (POST /slack/events, GET /healthz)")
     VocServer().run()
-    return 0
+    return status.OK
 
 
 def _start_scheduler(runtime: Runtime) -> None:

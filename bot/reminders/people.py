@@ -9,12 +9,16 @@ production, one test in tests): 5,000 owners cost 5,000 calls once, not every ti
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.directory import Directory, DirectoryUnavailable, TtlCache
+from bot.directory import Directory, DirectoryUnavailable, Recipient, TtlCache
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace, retry_handlers
 
@@ -32,11 +36,56 @@ def people_cache(runtime: Runtime) -> TtlCache:
     return cache
 
 
-def people_for_workspace(runtime: Runtime, workspace_id: str) -> Directory | None:
-    """Lookups are idempotent reads, so unlike deliveries they may retry (Retry-After honoured)."""
+class People(Protocol):
+    """What planning asks of the directory: whom to DM for an owner, and in which timezone."""
+
+    def recipient(self, who: str) -> Recipient | None: ...
+
+
+class FallbackPeople:
+    """Every owner as their own recipient in `VOC_TIMEZONE`, for a dry run without a token.
+
+    Without Slack nobody can be resolved, and leaving them out made `voc tick --dry-run` list
+    no reminders or escalations at all. Only planning sees this: nothing is ever sent to it.
+    """
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+
+    def recipient(self, who: str) -> Recipient | None:
+        return Recipient(who, self.tz)
+
+
+# Workspaces a dry run planned without Slack, or None outside `planning_without_slack`. A
+# context variable rather than a parameter: every job's `find_due(runtime, now)` reaches
+# `people_for_workspace` its own way, and only the dry run, at the top, knows to fall back.
+_UNRESOLVED: ContextVar[set[str] | None] = ContextVar("voc_unresolved_workspaces", default=None)
+
+
+@contextmanager
+def planning_without_slack() -> Iterator[set[str]]:
+    """Within the block, a workspace without a token is planned with `FallbackPeople`; the set
+    yielded collects those workspaces, so the caller can say that owners were not resolved."""
+    unresolved: set[str] = set()
+    reset = _UNRESOLVED.set(unresolved)
+    try:
+        yield unresolved
+    finally:
+        _UNRESOLVED.reset(reset)
+
+
+def people_for_workspace(runtime: Runtime, workspace_id: str) -> People | None:
+    """Lookups are idempotent reads, so unlike deliveries they may retry (Retry-After honoured).
+
+    None without a token (nobody can be told), except in `planning_without_slack`.
+    """
     delivery = client_for_workspace(runtime, workspace_id)
     if delivery is None:
-        return None
+        unresolved = _UNRESOLVED.get()
+        if unresolved is None:
+            return None
+        unresolved.add(workspace_id)
+        return FallbackPeople(runtime.settings.tz)
     client = WebClient(
         token=delivery.token,
         base_url=delivery.base_url,
@@ -46,7 +95,7 @@ def people_for_workspace(runtime: Runtime, workspace_id: str) -> Directory | Non
     return Directory(client, workspace_id, people_cache(runtime), runtime.settings.tz)
 
 
-PeopleFor = Callable[[str], "Directory | None"]
+PeopleFor = Callable[[str], "People | None"]
 
 
 def permalink(team_url: str | None, channel: str | None, ts: str | None) -> str | None:

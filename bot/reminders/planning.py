@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bot.core.clock import working_day_start
+from bot.core.text import plural
 from bot.delivery.jobs import DueItem
 from bot.directory import DirectoryUnavailable
 from bot.reminders.escalations import DueEscalation, plan_escalations
@@ -381,7 +382,7 @@ def describe(plan: OwnerReminder, titles: dict[int, str]) -> str:
     count = len(plan.items)
     lines = [
         f"reminder DM to {plan.user_id}{also} at {local:%a %Y-%m-%d %H:%M} {plan.tz_name} "
-        f"({plan.send_at:%H:%M} UTC): {count} item{'s' if count != 1 else ''}"
+        f"({plan.send_at:%H:%M} UTC): {plural(count, 'item')}"
     ]
     for item in plan.items:
         kinds = ", ".join(views.KIND_NAMES[kind] for kind in item.kinds)

@@ -10,10 +10,31 @@ from storage.models import Account, Cycle
 CADENCE_DAYS = {"monthly": 31, "quarterly": 92}
 DEFAULT_CYCLE_SPACING = timedelta(days=91)
 MIN_CYCLE_SPACING_DAYS = 20
+MAX_CYCLES_NAMED = 8
 
 
 class UnknownCycle(LookupError):
-    """The requested cycle label has no data for this account."""
+    """The requested cycle label has no data for this account.
+
+    It carries the labels the account does have, oldest first: the person mistyped or
+    misremembered a cycle, and the list is what they need to type the right one.
+    """
+
+    def __init__(self, label: str, available: list[str] | None = None) -> None:
+        super().__init__(label)
+        self.label = label
+        self.available = list(available or [])
+
+
+def describe_unknown_cycle(account_name: str, error: UnknownCycle) -> str:
+    """`ACME has no cycle "1999"; it has 2025-Q2, 2025-Q3, 2025-Q4.` (long lists elided)."""
+    missing = f'{account_name} has no cycle "{error.label}"'
+    labels = error.available
+    if not labels:
+        return f"{missing}; it has no feedback results yet."
+    if len(labels) > MAX_CYCLES_NAMED:
+        labels = [*labels[:3], "…", *labels[-3:]]
+    return f"{missing}; it has {', '.join(labels)}."
 
 
 def cycle_order(cycle: Cycle) -> tuple[bool, bool, date, str]:
@@ -37,7 +58,7 @@ def pick_cycles(cycles: list[Cycle], label: str | None) -> tuple[Cycle | None, C
         wanted = cycle_label(label).casefold()
         matches = [i for i, cycle in enumerate(cycles) if cycle.label.casefold() == wanted]
         if not matches:
-            raise UnknownCycle(label)
+            raise UnknownCycle(label, [cycle.label for cycle in cycles])
         index = matches[0]
     return cycles[index], cycles[index - 1] if index > 0 else None
 

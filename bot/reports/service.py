@@ -12,7 +12,7 @@ from bot.accounts.service import account_by_id, named_account
 from bot.errors import NotFound
 from bot.reports.assemble import build_account_report
 from bot.reports.model import AccountReport
-from bot.reports.rules import UnknownCycle
+from bot.reports.rules import UnknownCycle, describe_unknown_cycle
 from bot.runtime import Runtime
 
 
@@ -36,7 +36,7 @@ def account_report(
         try:
             report = build_account_report(session, account, cycle_label=cycle_label, now=now, tz=tz)
         except UnknownCycle as error:
-            raise NotFound(f'{account.name} has no results for cycle "{error}".') from error
+            raise NotFound(describe_unknown_cycle(account.name, error)) from error
     return shown_to(reader, report)
 
 

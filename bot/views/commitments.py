@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from bot import formatting
 from bot.commitments.values import AnswerChoice, OpenItem
 from bot.core.slack import USER_MENTION, channel_link, escape, markup_to_plain, mention
+from bot.core.text import plural
 from bot.settings import AREAS, Settings
 from bot.views.common import (
     DATE_AND_TIME,
@@ -580,7 +581,7 @@ def open_list_message(
     if hidden:
         blocks.append(context(f"Not shown: {hidden} more on accounts whose team you are not on."))
     count = len(items)
-    return f"{escape(title)}: {count} open commitment{'s' if count != 1 else ''}", blocks
+    return f"{escape(title)}: {plural(count, 'open commitment')}", blocks
 
 
 def home_commitment_blocks(items: list[OpenItem], tz: tzinfo, today: date) -> list[Block]:

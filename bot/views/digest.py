@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from bot import formatting
 from bot.core.clock import utc_now
 from bot.core.slack import channel_link, escape, mention
+from bot.core.text import plural
 from bot.digests.model import Digest, ReviewedCommitment
 from bot.reports.model import AccountReport, Figures
 from bot.views.common import (
@@ -67,10 +68,10 @@ def digest_fallback_text(digest: Digest, tz: ZoneInfo) -> str:
     when = f" on {_short_day(digest.starts_at, tz)}" if digest.starts_at else ""
     parts = [_fallback_results(report)]
     open_count = len(report.open_commitments)
-    parts.append(f"{open_count} open commitment{'s' if open_count != 1 else ''}")
+    parts.append(plural(open_count, "open commitment"))
     if report.current is not None:
         unhappy = sum(person.band == "dissatisfied" for person in report.people)
-        parts.append(f"{unhappy} {'person' if unhappy == 1 else 'people'} dissatisfied")
+        parts.append(f"{plural(unhappy, 'person', 'people')} dissatisfied")
     return f"Review with {escape(report.account)}{when}: " + ", ".join(parts)
 
 
@@ -182,7 +183,7 @@ def _results_blocks(digest: Digest) -> list[Block]:
         return [section("*2. This cycle's results*\nNo feedback results yet for this account.")]
     lines = [
         f"*2. This cycle's results* — {escape(report.cycle or '')}, "
-        f"{current.respondents} respondent{'s' if current.respondents != 1 else ''}"
+        f"{plural(current.respondents, 'respondent')}"
     ]
     nps_line = f"*NPS {formatting.nps(current.nps)}*"
     sat_line = f"*Satisfaction {formatting.mean(current.satisfaction_mean)}/10*"

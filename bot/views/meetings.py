@@ -6,6 +6,7 @@ import json
 from datetime import datetime, tzinfo
 
 from bot.core.slack import channel_link, escape, mention
+from bot.core.text import plural
 from bot.views.common import (
     DATE_AND_TIME,
     MAX_MESSAGE_BLOCKS,
@@ -78,7 +79,7 @@ def cancelled_text(meeting: Meeting, account: Account, tz: tzinfo) -> str:
 def meetings_fallback_text(count: int) -> str:
     if count == 0:
         return "No upcoming review meetings."
-    return f"{count} upcoming review meeting{'s' if count != 1 else ''}"
+    return plural(count, "upcoming review meeting")
 
 
 def meetings_list_blocks(rows: list[tuple[Meeting, Account]], tz: tzinfo) -> list[Block]:

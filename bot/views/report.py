@@ -11,6 +11,7 @@ from datetime import tzinfo
 
 from bot import formatting
 from bot.core.slack import escape, mention
+from bot.core.text import plural
 from bot.reports.model import AccountReport, Person
 from bot.views.common import (
     DATE_AND_TIME,
@@ -42,7 +43,7 @@ def report_fallback_text(report: AccountReport) -> str:
     return (
         f"{report.account} ({report.cycle}): NPS {formatting.nps(report.current.nps)}, "
         f"satisfaction {formatting.mean(report.current.satisfaction_mean)}/10, "
-        f"{_respondents(report.current.respondents)}"
+        f"{plural(report.current.respondents, 'respondent')}"
     )
 
 
@@ -69,11 +70,6 @@ def report_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
             )
         )
     return blocks
-
-
-def _respondents(count: int) -> str:
-    """`1 respondent`, `4 respondents`: B2B accounts often have a single one."""
-    return f"{count} respondent{'s' if count != 1 else ''}"
 
 
 def _identity_line(report: AccountReport) -> str:
@@ -103,7 +99,7 @@ def _headline_blocks(report: AccountReport) -> list[Block]:
             current.satisfaction_mean, previous.satisfaction_mean, points=False
         )
         sat_line += f"  {sat_change} vs {escape(previous.cycle)}"
-    respondents = _respondents(current.respondents)
+    respondents = plural(current.respondents, "respondent")
     return [
         section(f"{nps_line}\n{sat_line}\n{respondents}"),
         section("*Against the benchmarks*", fields=_benchmark_fields(report)),
@@ -223,7 +219,7 @@ def people_modal(report: AccountReport) -> Block:
     texts = pack_lines([person_line(p, comment_limit=200) for p in report.people])
     budget = MAX_VIEW_BLOCKS - 2
     blocks: list[Block] = [
-        context(f"{_respondents(len(report.people))}, cycle {escape(report.cycle or '')}")
+        context(f"{plural(len(report.people), 'respondent')}, cycle {escape(report.cycle or '')}")
     ]
     blocks += [section(t) for t in texts[:budget]]
     if len(texts) > budget:
