@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     open_.add_argument("--json", action="store_true")
     open_.set_defaults(handler=_cmd_open)
 
+    from bot.cli.followups import add_commands as add_followup_commands
+
+    add_followup_commands(sub, _cmd_followups)
+
     tick = sub.add_parser("tick", help="run the scheduled work once")
     tick.add_argument("--now", help="ISO-8601 moment to run as (default: now)")
     tick.add_argument("--dry-run", action="store_true")
@@ -139,6 +143,12 @@ def _cmd_open(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.commitments import run_open
 
     return run_open(args, _runtime(settings))
+
+
+def _cmd_followups(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.followups import run
+
+    return run(args, _runtime(settings))
 
 
 def _cmd_tick(args: argparse.Namespace, settings: Settings) -> int:

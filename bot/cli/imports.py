@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from bot.followups.rules import FollowupPolicy
 from bot.intake.service import (
     ImportRejected,
     ImportSummary,
@@ -47,6 +48,9 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
                         create_accounts=args.create_accounts,
                         actor=_actor(),
                         progress=progress,
+                        followups=FollowupPolicy(
+                            runtime.settings.followup_sla_days, runtime.settings.tz
+                        ),
                     )
     except ImportRejected as rejected:
         print(str(rejected), file=sys.stderr)

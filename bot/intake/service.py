@@ -27,6 +27,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from bot.core import clock
+from bot.followups.opening import FollowupOpener
+from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
 from bot.intake.headers import repetitive_response_columns
 from bot.intake.problems import ImportRejected, ProblemLog
@@ -77,6 +80,7 @@ class ImportSummary:
     people_updated: int = 0
     benchmark_rows: int = 0
     seconds: float = 0.0
+    followups_opened: int = 0
 
     def lines(self) -> list[str]:
         noun = "accounts" if self.kind == "accounts" else "responses"
@@ -103,6 +107,8 @@ class ImportSummary:
             lines.append(f"People: {', '.join(p for p in people if p)}")
         if self.benchmark_rows:
             lines.append(f"Benchmarks recomputed: {self.benchmark_rows} segment/all rows")
+        if self.followups_opened:
+            lines.append(f"Follow-ups opened: {self.followups_opened:,}")
         if self.ignored_columns:
             quoted = ", ".join(f'"{name}"' for name in self.ignored_columns)
             lines.append(f"Ignored columns (not part of the format): {quoted}")
@@ -120,6 +126,7 @@ class ImportSummary:
             "cycles": self.cycles,
             "ignored_columns": self.ignored_columns,
             "warnings": self.warnings,
+            "followups_opened": self.followups_opened,
         }
 
 
@@ -177,12 +184,14 @@ def import_responses(
     actor: str,
     filename: str | None = None,
     progress: Progress | None = None,
+    followups: FollowupPolicy | None = None,
 ) -> ImportSummary:
     """Load feedback responses; re-importing the same file changes nothing.
 
     `cycle` labels rows whose cycle cell is blank (or every row, when there is no cycle column).
     With `create_accounts`, accounts missing from the roster are created in segment Unsegmented;
-    otherwise they make the file rejected, listed by name.
+    otherwise they make the file rejected, listed by name. Follow-ups are opened for the
+    latest cycle's unhappy voices in the same transaction (`followups` says when they are due).
     """
     started = time.perf_counter()
     table = open_table(source, filename=filename, repetitive=repetitive_response_columns)
@@ -191,6 +200,8 @@ def import_responses(
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
     fresh_figures = _FreshCycleFigures(validator.attributes)
     writer.on_fresh_rows = fresh_figures.add
+    opener = FollowupOpener(followups or FollowupPolicy())
+    writer.on_rows = opener.add
     try:
         with bulk_write_settings(session):
             _validate_and_write(table, validator, writer, progress)
@@ -203,6 +214,7 @@ def import_responses(
             session.rollback()
         raise
     benchmark_rows = _refresh_benchmarks(session, workspace_id, writer, fresh_figures)
+    opened = opener.open(session, workspace_id, clock.utc_now())
     counts = writer.counts
     summary = ImportSummary(
         kind="responses",
@@ -220,6 +232,7 @@ def import_responses(
         people_updated=counts.people_updated,
         benchmark_rows=benchmark_rows,
         seconds=time.perf_counter() - started,
+        followups_opened=opened,
     )
     _audit(session, workspace_id, actor, summary)
     return summary

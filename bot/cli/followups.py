@@ -1,0 +1,121 @@
+"""`voc followups`, `voc followup` and `voc loop`: closing the loop from the terminal.
+
+`voc followups [ACCOUNT] [--status open|contacted|closed|all] [--json]` lists follow-ups, soonest
+due first; `voc followup ID contacted|closed|not-needed --by WHO [--note TEXT]` moves one on;
+`voc loop [--json]` prints the closed-loop figures. An unknown id, account or status exits 2 and
+changes nothing. The time is read through `bot.core.clock`, the bot's one clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from bot.accounts.service import account_named
+from bot.core import clock
+from bot.errors import VocError
+from bot.followups.service import closed_loop, list_followups, move_followup
+from bot.followups.values import FollowupItem, followup_json
+from bot.runtime import Runtime
+
+EXIT_REJECTED = 2
+
+
+def add_commands(sub: Any, handler: Any) -> None:
+    """The three commands' arguments, registered on `voc`'s subcommand parser."""
+    followups = sub.add_parser("followups", help="follow-ups on individual customers")
+    followups.add_argument("account", nargs="?")
+    followups.add_argument("--status", default="open", help="open, contacted, closed or all")
+    followups.add_argument("--json", action="store_true")
+    followups.set_defaults(handler=handler)
+    followup = sub.add_parser("followup", help="move a follow-up on")
+    followup.add_argument("id", type=int)
+    followup.add_argument("step", help="contacted, closed or not-needed")
+    followup.add_argument("--by", required=True, help="Slack user ID or email")
+    followup.add_argument("--note")
+    followup.set_defaults(handler=handler)
+    loop = sub.add_parser("loop", help="closed-loop figures")
+    loop.add_argument("--json", action="store_true")
+    loop.set_defaults(handler=handler)
+
+
+def run(args: argparse.Namespace, runtime: Runtime) -> int:
+    commands = {"followups": run_followups, "followup": run_followup, "loop": run_loop}
+    try:
+        return commands[args.command](args, runtime)
+    except VocError as refusal:
+        print(f"voc {args.command}: {refusal}", file=sys.stderr)
+        return EXIT_REJECTED
+
+
+def run_followups(args: argparse.Namespace, runtime: Runtime) -> int:
+    workspace = runtime.settings.workspace
+    account_ids = None
+    if args.account:
+        account_ids = [account_named(runtime, workspace, args.account, reader=None).id]
+    items = list_followups(runtime, workspace, account_ids=account_ids, status=args.status)
+    if args.json:
+        print(json.dumps([followup_json(i) for i in items], indent=2, ensure_ascii=False))
+        return 0
+    if not items:
+        shown = "" if args.status == "all" else f"{args.status} "
+        print(f"No {shown}follow-ups.")
+        return 0
+    now = clock.utc_now()
+    for item in items:
+        print(_line(item, now))
+    return 0
+
+
+def _line(item: FollowupItem, now: Any) -> str:
+    who = f"{item.respondent} <{item.email}>" if item.email else item.respondent
+    due = item.due_at.strftime("%Y-%m-%d %H:%M UTC")
+    late = " PAST SLA" if item.past_sla(now) else ""
+    return (
+        f"#{item.id:<5} {item.account} · {item.cycle} · {who} · {', '.join(item.reasons)} · "
+        f"{item.status} · owner {item.owner or 'none'} · due {due}{late}"
+    )
+
+
+def run_followup(args: argparse.Namespace, runtime: Runtime) -> int:
+    moved = move_followup(
+        runtime,
+        runtime.settings.workspace,
+        args.id,
+        args.step,
+        by=args.by,
+        note=args.note,
+        now=clock.utc_now(),
+    )
+    item = moved.item
+    if not moved.changed:
+        print(f"Follow-up #{item.id} is already {item.status}.")
+        return 0
+    who = f"{item.respondent}, {item.account}"
+    print(f"Follow-up #{item.id} ({who}): {moved.previous} → {item.status}")
+    return 0
+
+
+def run_loop(args: argparse.Namespace, runtime: Runtime) -> int:
+    report = closed_loop(runtime, runtime.settings.workspace, clock.utc_now())
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 0
+    print(_loop_line("All accounts", report))
+    for account in report["accounts"]:
+        print(_loop_line(account["account"], account))
+    return 0
+
+
+def _loop_line(name: str, figures: dict[str, Any]) -> str:
+    share = figures["share_within_sla"]
+    median = figures["median_working_hours_to_contact"]
+    return (
+        f"{name}: {figures['followups']} follow-ups, {figures['contacted']} contacted, "
+        f"{figures['contacted_within_sla']} within the SLA"
+        f"{f' ({share:.0%})' if share is not None else ''}, "
+        f"median {f'{median:g} working hours' if median is not None else '—'} to first contact, "
+        f"{figures['open_past_sla']} open past the SLA"
+    )
