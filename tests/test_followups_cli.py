@@ -253,3 +253,31 @@ def test_loop_figures(cli: Callable[..., Any], tmp_path: Path) -> None:
         {"account": "Acme Corp", "followups": 5, "contacted_within_sla": 1, "open_past_sla": 2},
         {"account": "Globex", "followups": 1, "contacted_within_sla": 1, "open_past_sla": 0},
     ]
+
+
+def test_the_account_report_lists_its_open_follow_ups(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    ids = _imported(cli, tmp_path)
+    cli("followup", str(ids["Cy Dunn"]), "closed", "--by", ACME_AM)
+    status, out, _ = cli("account", "acme", "--json")
+    assert status == 0
+    listed = json.loads(out)["followups"]
+    # Acme's five minus Cy, closed; Globex's Ida is not Acme's.
+    assert sorted(i["respondent"] for i in listed) == ["Ann Lee", "Bo Chen", "Di Eve", "Fay Gray"]
+    assert {i["status"] for i in listed} == {"open"}
+    assert {i["due_at"] for i in listed} == {"2026-12-08T15:00:00+00:00"}
+
+
+def test_the_demo_has_follow_ups_and_a_few_already_closed(cli: Callable[..., Any]) -> None:
+    counts = []
+    for _ in range(2):  # loading twice closes no more and opens no more
+        assert cli("demo")[0] == 0
+        closed = _followups(cli, "--status", "closed")
+        assert len(closed) == 3
+        assert all(i["contacted_at"] and i["closed_at"] for i in closed)
+        everything = _followups(cli, "--status", "all")
+        assert len(everything) > len(closed)
+        assert all(i["reasons"] for i in everything)
+        counts.append(len(everything))
+    assert counts[0] == counts[1]

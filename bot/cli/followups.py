@@ -113,9 +113,13 @@ def _loop_line(name: str, figures: dict[str, Any]) -> str:
     share = figures["share_within_sla"]
     median = figures["median_working_hours_to_contact"]
     return (
-        f"{name}: {figures['followups']} follow-ups, {figures['contacted']} contacted, "
+        f"{name}: {_count(figures['followups'], 'follow-up')}, {figures['contacted']} contacted, "
         f"{figures['contacted_within_sla']} within the SLA"
         f"{f' ({share:.0%})' if share is not None else ''}, "
         f"median {f'{median:g} working hours' if median is not None else '—'} to first contact, "
         f"{figures['open_past_sla']} open past the SLA"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.core.identity import normalized_person, person_ref
 from bot.errors import BadInput, NotFound
 from bot.followups import queries
@@ -77,30 +79,52 @@ def move_followup(
         raise BadInput(f'"{target}" is not a step: use {", ".join(TARGETS)}')
     if person_ref(by) is None:
         raise BadInput(f'--by: "{by}" is not a Slack user ID or an email address')
+    with transaction(runtime.sessions) as session:
+        return change_followup_in(
+            session,
+            workspace_id,
+            followup_id,
+            status,
+            actor=normalized_person(by),
+            note=note,
+            now=now,
+        )
+
+
+def change_followup_in(
+    session: Session,
+    workspace_id: str,
+    followup_id: int,
+    status: str,
+    *,
+    actor: str,
+    note: str | None,
+    now: datetime,
+) -> Moved:
+    """`move_followup` inside the caller's transaction (the demo loader settles a few so)."""
     text = (note or "").strip() or None
     if status == "not_needed" and text is None:
         raise BadInput("not-needed needs --note saying why no contact is needed")
-    with transaction(runtime.sessions) as session:
-        row = queries.followup_for_change(session, workspace_id, followup_id)
-        if row is None:
-            raise NotFound(f"There is no follow-up #{followup_id}.")
-        previous = row.status
-        move = move_to(status, current=previous, contacted_at=row.contacted_at, now=now)
-        if move is not None or text is not None:
-            values = _values(move, text, now)
-            queries.update_followup(session, row, values)
-            audit.record(
-                session,
-                workspace_id=workspace_id,
-                actor=normalized_person(by),
-                action=_action(previous, status),
-                entity="followup",
-                entity_id=row.id,
-                at=now,
-                details={"from": previous, "to": status, "note": text},
-            )
-        item = queries.followup_item(session, workspace_id, followup_id)
-    assert item is not None
+    row = queries.followup_for_change(session, workspace_id, followup_id)
+    if row is None:
+        raise NotFound(f"There is no follow-up #{followup_id}.")
+    previous = row.status
+    move = move_to(status, current=previous, contacted_at=row.contacted_at, now=now)
+    if move is not None or text is not None:
+        queries.update_followup(session, row, _values(move, text, now))
+        audit.record(
+            session,
+            workspace_id=workspace_id,
+            actor=actor,
+            action=_action(previous, status),
+            entity="followup",
+            entity_id=row.id,
+            at=now,
+            details={"from": previous, "to": status, "note": text},
+        )
+    item = queries.followup_item(session, workspace_id, followup_id)
+    if item is None:  # deleted between the two reads of one transaction: it cannot be
+        raise NotFound(f"There is no follow-up #{followup_id}.")
     return Moved(item=item, changed=move is not None, previous=previous)
 
 
