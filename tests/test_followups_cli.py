@@ -1,5 +1,7 @@
 """Follow-ups from the terminal: who gets one after an import, moving them on, the loop figures.
 
+On SQLite and, when VOC_TEST_DATABASE_URL is set, on PostgreSQL too.
+
 Every figure below is worked out by hand from the small files written in the test. The clock is
 the bot's one clock (`bot.core.clock.utc_now`), set to the moment each step happens.
 """
@@ -59,13 +61,13 @@ FRIDAY_3PM = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
 
 @pytest.fixture
 def cli(
-    runtime: Runtime,
+    any_runtime: Runtime,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> Callable[..., tuple[int, str, str]]:
     """`voc …` against the test database at a given moment: (exit status, stdout, stderr)."""
-    monkeypatch.setenv("DATABASE_URL", str(runtime.engine.url))
+    monkeypatch.setenv("DATABASE_URL", any_runtime.engine.url.render_as_string(hide_password=False))
 
     def run(*argv: str, at: datetime = FRIDAY_3PM) -> tuple[int, str, str]:
         monkeypatch.setattr(clock, "utc_now", lambda: at)
@@ -170,7 +172,7 @@ def test_the_sla_setting_moves_the_due_time(
 
 
 def test_moving_a_follow_up_on_is_recorded_and_can_be_reopened(
-    cli: Callable[..., Any], tmp_path: Path, runtime: Runtime
+    cli: Callable[..., Any], tmp_path: Path, any_runtime: Runtime
 ) -> None:
     ids = _imported(cli, tmp_path)
     cy = str(ids["Cy Dunn"])
@@ -189,7 +191,7 @@ def test_moving_a_follow_up_on_is_recorded_and_can_be_reopened(
     assert cli("followup", cy, "contacted", "--by", "kim@vendor.example", at=wednesday)[0] == 0
     [again] = _followups(cli, "--status", "contacted")
     assert (again["contacted_at"], again["closed_at"]) == ("2026-12-07T10:00:00+00:00", None)
-    with runtime.sessions() as session:
+    with any_runtime.sessions() as session:
         entries = session.execute(
             select(AuditEntry.action, AuditEntry.actor)
             .where(AuditEntry.entity == "followup", AuditEntry.entity_id == cy)

@@ -189,11 +189,21 @@ def followup_items(
     *,
     account_ids: Sequence[int] | None = None,
     statuses: Sequence[str] | None = None,
+    owners: Sequence[str] | None = None,
 ) -> list[FollowupItem]:
-    """Follow-ups soonest due first, optionally of some accounts and in some states."""
+    """Follow-ups soonest due first, optionally in some states, of some accounts or owners.
+
+    Given both, accounts and owners widen each other: a person's list is what they own plus
+    what their accounts are waiting for.
+    """
     statement = _items_statement(workspace_id)
+    whose = []
     if account_ids is not None:
-        statement = statement.where(Followup.account_id.in_(list(account_ids)))
+        whose.append(Followup.account_id.in_(list(account_ids)))
+    if owners is not None:
+        whose.append(Followup.owner.in_(list(owners)))
+    if whose:
+        statement = statement.where(sa.or_(*whose))
     if statuses is not None:
         statement = statement.where(Followup.status.in_(list(statuses)))
     rows = session.execute(statement.order_by(Followup.due_at, Followup.id)).all()

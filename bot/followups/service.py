@@ -14,6 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.accounts.access import Reader
+from bot.accounts.queries import accounts_of_person
+from bot.accounts.service import account_by_id, named_account
 from bot.core.identity import normalized_person, person_ref
 from bot.errors import BadInput, NotFound
 from bot.followups import queries
@@ -164,3 +167,56 @@ def closed_loop(runtime: Runtime, workspace_id: str, now: datetime) -> dict[str,
         for name, group in sorted(per_account.items(), key=lambda item: item[0].casefold())
     ]
     return report
+
+
+# --- Slack ----------------------------------------------------------------------------------
+
+
+def followups_for_reader(runtime: Runtime, workspace_id: str, reader: Reader) -> list[FollowupItem]:
+    """`/voc followups`: what the reader owns and what the accounts naming them wait for."""
+    email = reader.email()
+    with runtime.sessions() as session:
+        mine = accounts_of_person(session, workspace_id, reader.user_id, email)
+        return queries.followup_items(
+            session,
+            workspace_id,
+            account_ids=mine,
+            owners=[reader.user_id] + ([email] if email else []),
+            statuses=["open"],
+        )
+
+
+def account_followups(
+    runtime: Runtime, workspace_id: str, query: str, reader: Reader
+) -> tuple[str, list[FollowupItem]]:
+    """`/voc followups ACCOUNT`: the account's open follow-ups, for its team and admins only."""
+    with runtime.sessions() as session:
+        account = named_account(session, runtime, workspace_id, query, reader)
+        items = queries.followup_items(
+            session, workspace_id, account_ids=[account.id], statuses=["open"]
+        )
+        return account.name, items
+
+
+def move_from_slack(
+    runtime: Runtime,
+    workspace_id: str,
+    followup_id: int,
+    target: str,
+    *,
+    reader: Reader,
+    now: datetime,
+) -> Moved:
+    """A button press: the follow-up and its account are read again and access checked now.
+
+    A button carries only an id anyone could forge, so a refusal names no account.
+    """
+    status = TARGETS[target]
+    with transaction(runtime.sessions) as session:
+        row = queries.followup_for_change(session, workspace_id, followup_id)
+        if row is None:
+            raise NotFound("That follow-up no longer exists.")
+        account_by_id(session, runtime, workspace_id, row.account_id, reader)
+        return change_followup_in(
+            session, workspace_id, followup_id, status, actor=reader.user_id, note=None, now=now
+        )
