@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -60,25 +61,32 @@ class FollowupOpener:
         asked = pd.concat(self._asked) if self._asked else None
         managers = queries.account_managers(session, sorted(latest))
         due_at = self.policy.due_at(now)
-        rows: list[dict[str, Any]] = []
-        for (cycle_id, previous_id), account_ids in sorted(groups.items()):
-            found = _reasons(session, cycle_id, previous_id, account_ids, asked, rank)
-            rows.extend(
-                {
-                    "workspace_id": workspace_id,
-                    "account_id": account_id,
-                    "cycle_id": cycle_id,
-                    "respondent_id": respondent_id,
-                    "reasons": reasons,
-                    "status": "open",
-                    "owner": managers.get(account_id),
-                    "opened_at": now,
-                    "due_at": due_at,
-                    "updated_at": now,
-                }
-                for respondent_id, account_id, reasons in found
-            )
-        return queries.insert_new(session, rows)
+        columns = _new_columns(session, groups, asked, rank, managers)
+        count = len(columns["respondent_id"])
+        constant = {"workspace_id": workspace_id, "status": "open", "opened_at": now}
+        for name, value in {**constant, "due_at": due_at, "updated_at": now}.items():
+            columns[name] = [value] * count
+        return queries.insert_new(session, columns)
+
+
+def _new_columns(
+    session: Session,
+    groups: dict[tuple[int, int], list[int]],
+    asked: pd.DataFrame | None,
+    rank: dict[int, int],
+    managers: dict[int, str | None],
+) -> dict[str, list[Any]]:
+    """The per-person columns of the follow-ups to open, group by group of accounts."""
+    columns: dict[str, list[Any]] = {name: [] for name in queries.FOLLOWUP_INSERT_COLUMNS}
+    for (cycle_id, previous_id), account_ids in sorted(groups.items()):
+        found = _reasons(session, cycle_id, previous_id, account_ids, asked, rank)
+        for respondent_id, account_id, reasons in found:
+            columns["account_id"].append(account_id)
+            columns["cycle_id"].append(cycle_id)
+            columns["respondent_id"].append(respondent_id)
+            columns["reasons"].append(reasons)
+            columns["owner"].append(managers.get(account_id))
+    return columns
 
 
 def _cycle_rank(session: Session, workspace_id: str) -> dict[int, int]:
@@ -114,7 +122,7 @@ def _reasons(
 ) -> list[tuple[int, int, list[str]]]:
     """(respondent_id, account_id, reasons) for one group of accounts sharing their cycles."""
     current = queries.latest_answers(session, cycle_id, account_ids)
-    earlier = previous_answers(queries.earlier_answers(session, cycle_id, account_ids), rank)
+    earlier = _previous_satisfaction(session, current, cycle_id, previous_id, account_ids, rank)
     parts = [answer_reasons(current, earlier)]
     account_of = dict(zip(current["respondent_id"], current["account_id"], strict=True))
     if asked is not None:
@@ -129,3 +137,31 @@ def _reasons(
         (int(r), int(account_of[int(r)]), reasons)
         for r, reasons in zip(combined["respondent_id"], combined["reasons"], strict=True)
     ]
+
+
+def _previous_satisfaction(
+    session: Session,
+    current: pd.DataFrame,
+    cycle_id: int,
+    previous_id: int,
+    account_ids: list[int],
+    rank: dict[int, int],
+) -> pd.DataFrame:
+    """Each current respondent's previous satisfaction answer, reading as little as it can.
+
+    Most people answered the account's previous cycle, which is one bounded read; only those
+    who skipped it have their older answers looked up. An account with one cycle has no
+    earlier answers at all (people belong to one account).
+    """
+    if previous_id == NO_CYCLE:
+        return pd.DataFrame({"respondent_id": [], "satisfaction": []})
+    before = queries.latest_answers(session, previous_id, account_ids)
+    before = before[["respondent_id", "satisfaction"]]
+    missing = np.setdiff1d(
+        current["respondent_id"].to_numpy(dtype=np.int64),
+        before["respondent_id"].to_numpy(dtype=np.int64),
+    )
+    if not len(missing):
+        return before
+    older = queries.older_answers(session, missing.tolist(), cycle_id, previous_id)
+    return pd.concat([before, previous_answers(older, rank)], ignore_index=True)

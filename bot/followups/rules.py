@@ -88,10 +88,12 @@ def previous_answers(history: pd.DataFrame, rank: dict[int, int]) -> pd.DataFram
 
 def combine_reasons(*parts: pd.DataFrame) -> pd.DataFrame:
     """One row per person holding every reason found for them; people without any are dropped."""
-    frames = [part[["respondent_id", "bits"]] for part in parts if len(part)]
+    frames = [part[["respondent_id", "bits"]].drop_duplicates() for part in parts if len(part)]
     if not frames:
         return pd.DataFrame({"respondent_id": [], "reasons": []})
-    merged = pd.concat(frames).groupby("respondent_id", sort=True)["bits"].agg(np.bitwise_or.reduce)
+    # Each part holds a person once and parts hold different reasons: a sum is their union,
+    # and pandas sums groups in C where a bitwise reduce would call Python once per person.
+    merged = pd.concat(frames).groupby("respondent_id", sort=True)["bits"].sum()
     merged = merged[merged > 0]
     names = {code: reasons_of(int(code)) for code in merged.unique()}
     return pd.DataFrame(
