@@ -283,3 +283,23 @@ def test_the_demo_has_follow_ups_and_a_few_already_closed(cli: Callable[..., Any
         assert all(i["reasons"] for i in everything)
         counts.append(len(everything))
     assert counts[0] == counts[1]
+
+
+def test_a_drop_counts_from_the_last_answer_even_across_a_skipped_cycle(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    assert cli("import", "accounts", _file(tmp_path, "roster.csv", ROSTER))[0] == 0
+    q2 = f"{HEADER}\nAcme Corp,2026-Q2,Jo Kay,jo@acme.example,user,9,9,9\n"
+    q3 = f"{HEADER}\nAcme Corp,2026-Q3,Ann Lee,ann@acme.example,user,9,9,9\n"
+    # Jo skipped Q3: her 7 is measured against her 9 of Q2. Ann writes "follow up: TRUE".
+    q4 = (
+        f"{HEADER},Follow up\n"
+        "Acme Corp,2026-Q4,Jo Kay,jo@acme.example,user,7,8,8,\n"
+        "Acme Corp,2026-Q4,Ann Lee,ann@acme.example,user,9,9,9,TRUE\n"
+    )
+    for name, text in (("q2.csv", q2), ("q3.csv", q3)):
+        assert cli("import", "responses", _file(tmp_path, name, text))[0] == 0
+    status, out, _ = cli("import", "responses", _file(tmp_path, "q4.csv", q4))
+    assert status == 0 and "Follow-ups opened: 2" in out and "Ignored columns" not in out
+    reasons = {i["respondent"]: i["reasons"] for i in _followups(cli)}
+    assert reasons == {"Jo Kay": ["dropped"], "Ann Lee": ["asked"]}
