@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.queries import accounts_of_person, largest_first
 from bot.commitments.queries import open_commitments
+from bot.followups.queries import followup_items
 from bot.meetings.queries import upcoming_meetings
 from bot.views.home import HomeSummary
 
 MAX_ACCOUNTS = 30
 MAX_MEETINGS = 10
 MAX_COMMITMENTS = 100
+MAX_FOLLOWUPS = 50
 
 
 def load_home(
@@ -51,4 +53,10 @@ def home_summary(
         meetings = [(meeting, account.name) for meeting, account in ahead]
     names = [user_id] + ([email] if email else [])
     owed = open_commitments(session, workspace_id, owners=names, limit=MAX_COMMITMENTS)
-    return HomeSummary(accounts=accounts, upcoming_meetings=meetings, open_commitments=owed)
+    waiting = followup_items(session, workspace_id, owners=names, statuses=["open"])
+    return HomeSummary(
+        accounts=accounts,
+        upcoming_meetings=meetings,
+        open_commitments=owed,
+        open_followups=waiting[:MAX_FOLLOWUPS],
+    )

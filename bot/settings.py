@@ -59,6 +59,7 @@ class Settings:
     digest_lead_days: int = 2
     digest_hour: int = 9
     workday_start_hour: int = 9
+    followup_sla_days: int = 2
 
     @property
     def oauth_enabled(self) -> bool:
@@ -128,6 +129,7 @@ def load_settings(
         digest_lead_days=reader.integer("VOC_DIGEST_LEAD_DAYS", 2, 0, 30),
         digest_hour=reader.integer("VOC_DIGEST_HOUR", 9, 0, 23),
         workday_start_hour=reader.integer("VOC_WORKDAY_START_HOUR", 9, 0, 23),
+        followup_sla_days=reader.integer("VOC_FOLLOWUP_SLA_DAYS", 2, 1, 30),
     )
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         problems.append("SLACK_CLIENT_SECRET: set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")

@@ -9,6 +9,7 @@ from handlers import (
     account,
     commitments,
     commitments_modal,
+    followups,
     home,
     meetings,
     middleware,
@@ -24,6 +25,7 @@ def register_all(app: App, services: Services) -> None:
     commitments_modal.register(app, router)
     commitments.register(app, router)
     meetings.register(app, router)
+    followups.register(app, router)
     home.register(app)
     reminders.register(app)
     router.register(app)

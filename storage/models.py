@@ -222,6 +222,37 @@ class Commitment(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class Followup(Base):
+    """Getting back to one person whose answers call for it, once per person and cycle.
+
+    The unique (respondent, cycle) pair is what keeps a re-import, or two imports racing, from
+    opening a second follow-up for the same person: inserts do nothing on conflict.
+    """
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        UniqueConstraint("respondent_id", "cycle_id"),
+        Index("ix_followups_open", "workspace_id", "status", "due_at"),
+        Index("ix_followups_account", "account_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondents.id", ondelete="CASCADE"))
+    reasons: Mapped[list[str]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    owner: Mapped[str | None] = mapped_column(String(320))
+    opened_at: Mapped[datetime] = mapped_column(default=utc_now)
+    due_at: Mapped[datetime]
+    contacted_at: Mapped[datetime | None]
+    contact_method: Mapped[str | None] = mapped_column(String(30))
+    closed_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
 class AuditEntry(Base):
     """Who changed what, when: imports, commitments, meetings, sponsors."""
 

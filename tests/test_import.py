@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 import bot.intake.reading as reading
 from bot.cli import main as voc
+from bot.cli.imports import summary_lines
 from bot.intake.service import ImportRejected, ImportSummary, import_accounts, import_responses
 from bot.runtime import Runtime
 from storage.db import transaction
@@ -264,7 +265,7 @@ def test_summary_counts_cycles_and_ignored_columns(with_roster: Runtime) -> None
     assert (summary.kind, summary.rows, summary.added, summary.updated) == ("responses", 4, 4, 0)
     assert summary.cycles == ["2026-Q3"]
     assert summary.ignored_columns == ["Region", "NPS bucket"]
-    lines = "\n".join(summary.lines())
+    lines = "\n".join(summary_lines(summary))
     assert "4 responses added, 0 updated, 0 unchanged" in lines
     assert 'Ignored columns (not part of the format): "Region", "NPS bucket"' in lines
 

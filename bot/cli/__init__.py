@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _commitment_commands(sub)
     _tick_command(sub)
     _add_without_slack_commands(sub)
+    _followup_commands(sub)
     return parser
 
 
@@ -158,6 +159,13 @@ def _tick_command(sub: Any) -> None:
 
 
 # --- without Slack: closing commitments, scheduling meetings (voc done/reopen/meeting/meetings) ---
+
+
+def _followup_commands(sub: Any) -> None:
+    """`followups`, `followup`, `loop`: their arguments live beside the commands themselves."""
+    from bot.cli.followups import add_commands
+
+    add_commands(sub, _cmd_followups)
 
 
 def _add_without_slack_commands(sub: Any) -> None:
@@ -290,6 +298,12 @@ def _cmd_open(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.commitments import run_open
 
     return run_open(args, _reading_runtime(settings))
+
+
+def _cmd_followups(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.followups import run
+
+    return run(args, _runtime(settings))
 
 
 def _cmd_tick(args: argparse.Namespace, settings: Settings) -> int:

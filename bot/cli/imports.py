@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.cli import status
 from bot.core.text import plural
+from bot.followups.rules import FollowupPolicy
 from bot.intake.roster import DEFAULT_SEGMENT
 from bot.intake.service import (
     ImportRejected,
@@ -48,6 +49,9 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
                         create_accounts=args.create_accounts,
                         actor=_actor(),
                         progress=progress,
+                        followups=FollowupPolicy(
+                            runtime.settings.followup_sla_days, runtime.settings.tz
+                        ),
                     )
     except ImportRejected as rejected:
         print(str(rejected), file=sys.stderr)
@@ -81,6 +85,8 @@ def summary_lines(summary: ImportSummary) -> list[str]:
     if summary.benchmark_rows:
         rows = plural(summary.benchmark_rows, "segment/all row")
         lines.append(f"Benchmarks recomputed: {rows}")
+    if summary.followups_opened:
+        lines.append(f"Follow-ups opened: {summary.followups_opened:,}")
     if summary.ignored_columns:
         quoted = ", ".join(f'"{name}"' for name in summary.ignored_columns)
         lines.append(f"Ignored columns (not part of the format): {quoted}")

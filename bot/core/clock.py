@@ -70,3 +70,44 @@ def iso_week(day: date) -> str:
     """`2026-W48`: the label of the ISO week a day falls in."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def _next_midnight(moment: datetime, tz: tzinfo) -> datetime:
+    """The start of the local day after the one `moment` falls in, as a UTC instant."""
+    day = moment.astimezone(tz).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def working_hours_between(start: datetime, end: datetime, tz: tzinfo) -> float:
+    """Hours from `start` to `end` that fall on a Monday to Friday in `tz`.
+
+    A follow-up answered on Monday morning after a Friday-evening import was not slow: the
+    weekend in between is not the owner's time, so it is not counted.
+    """
+    if end <= start:
+        return 0.0
+    total = timedelta(0)
+    cursor = start
+    while cursor < end:
+        boundary = min(_next_midnight(cursor, tz), end)
+        if is_working_day(cursor.astimezone(tz).date()):
+            total += boundary - cursor
+        cursor = boundary
+    return total.total_seconds() / 3600
+
+
+def add_working_hours(start: datetime, hours: float, tz: tzinfo) -> datetime:
+    """The moment `hours` working hours (Monday to Friday in `tz`) after `start`.
+
+    The inverse of `working_hours_between`, so "due within N working days" and "contacted
+    within N working days" are one measure.
+    """
+    remaining = timedelta(hours=hours)
+    cursor = start
+    while True:
+        boundary = _next_midnight(cursor, tz)
+        if is_working_day(cursor.astimezone(tz).date()):
+            if cursor + remaining <= boundary:
+                return cursor + remaining
+            remaining -= boundary - cursor
+        cursor = boundary

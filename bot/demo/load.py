@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.commitments.queries import complete_commitment_in, record_commitments
 from bot.commitments.values import CommitmentDraft
+from bot.core import clock
 from bot.core.clock import is_working_day, local_moment
 from bot.core.names import name_key
 from bot.demo.generate import DemoPortfolio, generate_portfolio, with_team
@@ -43,6 +44,9 @@ from bot.demo.tables import (
     CommitmentPlan,
     MeetingPlan,
 )
+from bot.followups.queries import followup_items
+from bot.followups.rules import FollowupPolicy
+from bot.followups.service import change_followup_in
 from bot.intake.service import (
     ImportSummary,
     Progress,
@@ -268,6 +272,7 @@ def _import(
     workspace_id: str,
     actor: str,
     progress: Progress | None,
+    followups: FollowupPolicy,
 ) -> tuple[ImportSummary, ImportSummary]:
     """The roster and responses, exactly like a customer's spreadsheets: re-importing the same
     frames changes nothing, which is what makes a second load idempotent."""
@@ -285,9 +290,32 @@ def _import(
         actor=actor,
         filename="demo responses",
         progress=progress,
+        followups=followups,
     )
     session.flush()
     return accounts, responses
+
+
+DEMO_FOLLOWUPS_CLOSED = 3
+DEMO_FOLLOWUP_NOTE = "Called back; walked through the fix with them."
+
+
+def _settle_followups(session: Session, workspace_id: str, accounts: list[Account]) -> None:
+    """Close the first few follow-ups, so the demo shows a loop that closes as well as one open.
+
+    The first by number, whatever their state: a second load picks the same ones, and closing
+    one already closed changes nothing.
+    """
+    ids = [account.id for account in accounts]
+    items = sorted(followup_items(session, workspace_id, account_ids=ids), key=lambda i: i.id)
+    now = clock.utc_now()
+    for item in items[:DEMO_FOLLOWUPS_CLOSED]:
+        if item.status == "open":
+            actor = item.owner or ACCOUNT_MANAGERS[0]
+            note = DEMO_FOLLOWUP_NOTE
+            change_followup_in(
+                session, workspace_id, item.id, "closed", actor=actor, note=note, now=now
+            )
 
 
 def _audit_load(session: Session, workspace_id: str, actor: str, details: dict[str, Any]) -> None:
@@ -328,9 +356,15 @@ def load_demo(
     portfolio = replace(portfolio, accounts=with_team(portfolio.accounts, team))
     removed = remove_demo(session, workspace_id=workspace_id) if reset else {}
     accounts_import, responses_import = _import(
-        session, portfolio, workspace_id=workspace_id, actor=actor, progress=progress
+        session,
+        portfolio,
+        workspace_id=workspace_id,
+        actor=actor,
+        progress=progress,
+        followups=FollowupPolicy(settings.followup_sla_days, settings.tz),
     )
     accounts = {name_key(a.name): a for a in demo_accounts(session, workspace_id)}
+    _settle_followups(session, workspace_id, list(accounts.values()))
     past_added, reviews = _add_past_reviews(session, today, accounts, settings)
     meetings_added = past_added + _add_upcoming_meetings(session, today, accounts, settings)
     commitments_added = _add_commitments(session, today, accounts, reviews, settings.tz)

@@ -58,6 +58,7 @@ RESPONSE_COLUMNS = (
     ColumnSpec("recommend", ("likelihood_to_recommend", "ltr", "nps")),
     ColumnSpec("continue", ("likelihood_to_continue", "repurchase", "renew", "continue_score")),
     ColumnSpec("comment", ("comments", "verbatim")),
+    ColumnSpec("contact_me", ("contact_me", "follow_up")),
 )
 
 _RATING_HEADER = re.compile(r"^\s*ratings?\s*:\s*(.+?)\s*$", re.IGNORECASE)

@@ -103,6 +103,7 @@ class ResponseValidator:
         self._scores(cells, rows, out)
         self._texts(cells, rows, out)
         self._responded_on(cells, rows, out)
+        out["contact_me"] = contact_requested(column_cells(cells, self.columns, "contact_me"), rows)
         self._duplicates(out)
         return object_frame(out, len(rows))
 
@@ -310,6 +311,21 @@ class ResponseValidator:
                         f"rows {first_row} and {int(row)} are the same response: same account, "
                         "cycle and person (one row per person per cycle)",
                     )
+
+
+CONTACT_YES = frozenset({"yes", "true", "1"})
+
+
+def contact_requested(raw: pd.Series | None, rows: np.ndarray) -> np.ndarray:
+    """`contact_me` per row: yes, true or 1 asks for a follow-up; anything else does not.
+
+    Evaluated once per distinct cell, as every other vocabulary column is.
+    """
+    if raw is None:
+        return np.zeros(len(rows), dtype=bool)
+    codes, uniques = distinct(raw)
+    yes = np.array([str(v).strip().casefold() in CONTACT_YES for v in uniques], dtype=bool)
+    return yes[codes] if len(uniques) else np.zeros(len(rows), dtype=bool)
 
 
 def ratings_json(ratings: dict[str, np.ndarray], n: int) -> np.ndarray:

@@ -27,7 +27,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
+from bot.followups.opening import FollowupOpener
+from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
 from bot.intake.headers import repetitive_response_columns
 from bot.intake.people import Namesake
@@ -80,37 +83,7 @@ class ImportSummary:
     people_updated: int = 0
     benchmark_rows: int = 0
     seconds: float = 0.0
-
-    def lines(self) -> list[str]:
-        noun = "accounts" if self.kind == "accounts" else "responses"
-        lines = [
-            f"Imported {self.source or self.kind}: {self.rows:,} rows — {self.added:,} {noun} "
-            f"added, {self.updated:,} updated, {self.unchanged:,} unchanged."
-        ]
-        if self.cycles:
-            lines.append(f"Cycles: {', '.join(self.cycles)}")
-        if self.accounts_created:
-            names = ", ".join(self.new_accounts[:10])
-            more = f" and {self.accounts_created - 10} more" if self.accounts_created > 10 else ""
-            lines.append(
-                f"Created {self.accounts_created} accounts (segment {DEFAULT_SEGMENT}): "
-                f"{names}{more}"
-            )
-        people = [
-            f"{self.people_added:,} new" if self.people_added else "",
-            f"{self.people_updated:,} with a corrected name or email"
-            if self.people_updated
-            else "",
-        ]
-        if any(people):
-            lines.append(f"People: {', '.join(p for p in people if p)}")
-        if self.benchmark_rows:
-            lines.append(f"Benchmarks recomputed: {self.benchmark_rows} segment/all rows")
-        if self.ignored_columns:
-            quoted = ", ".join(f'"{name}"' for name in self.ignored_columns)
-            lines.append(f"Ignored columns (not part of the format): {quoted}")
-        lines.extend(f"Warning: {warning}" for warning in self.warnings)
-        return lines
+    followups_opened: int = 0
 
     def audit_details(self) -> dict[str, Any]:
         return {
@@ -123,6 +96,7 @@ class ImportSummary:
             "cycles": self.cycles,
             "ignored_columns": self.ignored_columns,
             "warnings": self.warnings,
+            "followups_opened": self.followups_opened,
         }
 
 
@@ -180,12 +154,14 @@ def import_responses(
     actor: str,
     filename: str | None = None,
     progress: Progress | None = None,
+    followups: FollowupPolicy | None = None,
 ) -> ImportSummary:
     """Load feedback responses; re-importing the same file changes nothing.
 
     `cycle` labels rows whose cycle cell is blank (or every row, when there is no cycle column).
     With `create_accounts`, accounts missing from the roster are created in segment Unsegmented;
-    otherwise they make the file rejected, listed by name.
+    otherwise they make the file rejected, listed by name. Follow-ups are opened for the
+    latest cycle's unhappy voices in the same transaction (`followups` says when they are due).
     """
     started = time.perf_counter()
     table = open_table(source, filename=filename, repetitive=repetitive_response_columns)
@@ -194,6 +170,8 @@ def import_responses(
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
     fresh_figures = _FreshCycleFigures(validator.attributes)
     writer.on_fresh_rows = fresh_figures.add
+    opener = FollowupOpener(followups or FollowupPolicy())
+    writer.on_rows = opener.add
     try:
         with bulk_write_settings(session):
             _validate_and_write(table, validator, writer, progress)
@@ -206,6 +184,7 @@ def import_responses(
             session.rollback()
         raise
     benchmark_rows = _refresh_benchmarks(session, workspace_id, writer, fresh_figures)
+    opened = opener.open(session, workspace_id, clock.utc_now())
     counts = writer.counts
     summary = ImportSummary(
         kind="responses",
@@ -227,6 +206,7 @@ def import_responses(
         people_updated=counts.people_updated,
         benchmark_rows=benchmark_rows,
         seconds=time.perf_counter() - started,
+        followups_opened=opened,
     )
     _audit(session, workspace_id, actor, summary)
     return summary

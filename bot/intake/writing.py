@@ -169,6 +169,8 @@ class ResponseWriter:
         self.fresh_cycles: set[int] = set()
         self._checked_cycles: set[int] = set()
         self.on_fresh_rows: Callable[[pd.DataFrame], None] | None = None
+        # Every valid row once its ids are known, written or not (follow-ups look at them all).
+        self.on_rows: Callable[[pd.DataFrame], None] | None = None
         self.earliest: dict[int, date] = {}
         self.people = People(session, self.counts)
         key = ("respondent_id", "cycle_id")
@@ -325,6 +327,8 @@ class ResponseWriter:
         self._insert_responses(chunk[~exists])
         self._update_responses(chunk[exists & ~same])
         self.changed_cycles.update(int(c) for c in chunk.loc[~same, "cycle_id"].unique())
+        if self.on_rows is not None:
+            self.on_rows(chunk)
         fresh = chunk["cycle_id"].isin(list(self.fresh_cycles)).to_numpy()
         if self.on_fresh_rows is not None and fresh.any():
             self.on_fresh_rows(chunk[fresh])

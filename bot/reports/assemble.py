@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from bot import insights
+from bot.followups.queries import followup_items
 from bot.meetings.queries import last_review, next_meeting
 from bot.reports.model import AccountReport, Figures, OpenCommitment, Person, TrendPoint
 from bot.reports.queries import (
@@ -84,6 +85,9 @@ def build_account_report(
         next_cycle_on=next_cycle_start(session, account.workspace_id),
         next_meeting_at=_next_meeting_at(session, account.id, now),
         flags=_flags(session, account, now),
+        followups=followup_items(
+            session, account.workspace_id, account_ids=[account.id], statuses=["open"]
+        ),
     )
 
 

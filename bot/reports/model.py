@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import insights
+from bot.followups.values import FollowupItem, followup_json
 
 Show = Callable[[str | None], str | None]
 """How a surface names a person written as an ID or an email (`Directory.shown`, `.name_of`)."""
@@ -97,6 +98,7 @@ class AccountReport:
     next_cycle_on: date | None = None
     next_meeting_at: datetime | None = None
     flags: list[str] = field(default_factory=list)
+    followups: list[FollowupItem] = field(default_factory=list)
 
     @property
     def has_results(self) -> bool:
@@ -156,6 +158,7 @@ class AccountReport:
             "next_cycle_on": self.next_cycle_on.isoformat() if self.next_cycle_on else None,
             "next_meeting_at": self.next_meeting_at.isoformat() if self.next_meeting_at else None,
             "flags": self.flags,
+            "followups": [followup_json(item) for item in self.followups],
         }
 
 

@@ -7,8 +7,10 @@ from datetime import date, datetime, tzinfo
 
 from bot.commitments.values import OpenItem
 from bot.core.slack import escape
+from bot.followups.values import FollowupItem
 from bot.views.commitments import home_commitment_blocks
 from bot.views.common import DATE_AND_TIME, Block, context, divider, header, section, slack_date
+from bot.views.followups import home_followup_blocks
 from storage.models import Account, Meeting
 
 
@@ -19,6 +21,7 @@ class HomeSummary:
     accounts: list[Account]
     upcoming_meetings: list[tuple[Meeting, str]] = field(default_factory=list)
     open_commitments: list[OpenItem] = field(default_factory=list)
+    open_followups: list[FollowupItem] = field(default_factory=list)
 
 
 def home_view(summary: HomeSummary, tz: tzinfo, today: date | None = None) -> Block:
@@ -26,6 +29,7 @@ def home_view(summary: HomeSummary, tz: tzinfo, today: date | None = None) -> Bl
     today = today or datetime.now(tz).date()
     blocks: list[Block] = [header("Voice of the Customer")]
     blocks += home_commitment_blocks(summary.open_commitments, tz, today)
+    blocks += home_followup_blocks(summary.open_followups, tz, datetime.now(tz))
     blocks.append(divider())
     if summary.accounts:
         lines = [

@@ -1,0 +1,277 @@
+"""The follow-up room's SQL: what an import's accounts hold, writing follow-ups, reading them.
+
+The reads behind opening are set-based, one statement per group of accounts that share their
+latest and previous cycle (cycles are workspace-wide, so that is a handful of groups), never
+one per person: an import of a million rows must not turn into a million queries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from bot.followups.values import FollowupItem
+from storage.bulk import executemany, fetch_in, upsert_sql
+from storage.models import Account, Cycle, Followup, Respondent, Response
+
+DECISION_MAKER = "decision_maker"
+
+
+def workspace_cycles(session: Session, workspace_id: str) -> list[tuple[int, str, date | None]]:
+    rows = session.execute(
+        sa.select(Cycle.id, Cycle.label, Cycle.starts_on).where(Cycle.workspace_id == workspace_id)
+    )
+    return [(int(i), str(label), starts) for i, label, starts in rows]
+
+
+def cycles_of_accounts(session: Session, account_ids: Sequence[int]) -> pd.DataFrame:
+    """(account_id, cycle_id) for every cycle in which these accounts have answers."""
+    statement = (
+        sa.select(Response.account_id, Response.cycle_id)
+        .where(Response.account_id.in_(sa.bindparam("ids", expanding=True)))
+        .distinct()
+    )
+    rows = fetch_in(session, statement, "ids", sorted(account_ids))
+    return pd.DataFrame(rows, columns=["account_id", "cycle_id"])
+
+
+def latest_answers(session: Session, cycle_id: int, account_ids: Sequence[int]) -> pd.DataFrame:
+    """The scores of everyone who answered `cycle_id` in these accounts."""
+    statement = sa.select(
+        Response.respondent_id,
+        Response.account_id,
+        Response.satisfaction,
+        Response.recommend,
+        Response.continue_score,
+    ).where(
+        Response.cycle_id == sa.bindparam("cycle"),
+        Response.account_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+    rows = fetch_in(session, statement, "ids", sorted(account_ids), cycle=cycle_id)
+    columns = ["respondent_id", "account_id", "satisfaction", "recommend", "continue_score"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def older_answers(
+    session: Session, respondent_ids: Sequence[int], latest_id: int, previous_id: int
+) -> pd.DataFrame:
+    """These people's answers in cycles other than the latest two: where a drop is measured for
+    someone who skipped the previous cycle."""
+    statement = sa.select(Response.respondent_id, Response.cycle_id, Response.satisfaction).where(
+        Response.respondent_id.in_(sa.bindparam("ids", expanding=True)),
+        Response.cycle_id != sa.bindparam("latest"),
+        Response.cycle_id != sa.bindparam("previous"),
+    )
+    rows = fetch_in(
+        session, statement, "ids", sorted(respondent_ids), latest=latest_id, previous=previous_id
+    )
+    return pd.DataFrame(rows, columns=["respondent_id", "cycle_id", "satisfaction"])
+
+
+def silent_decision_makers(
+    session: Session, latest_id: int, previous_id: int, account_ids: Sequence[int]
+) -> list[tuple[int, int]]:
+    """(respondent_id, account_id): decision makers who answered `previous_id`, not `latest_id`."""
+    later = aliased(Response)
+    answered_later = (
+        sa.select(later.id)
+        .where(
+            later.respondent_id == Response.respondent_id,
+            later.cycle_id == sa.bindparam("latest"),
+        )
+        .exists()
+    )
+    statement = sa.select(Response.respondent_id, Response.account_id).where(
+        Response.cycle_id == sa.bindparam("previous"),
+        Response.role == sa.bindparam("role"),
+        Response.account_id.in_(sa.bindparam("ids", expanding=True)),
+        ~answered_later,
+    )
+    rows = fetch_in(
+        session,
+        statement,
+        "ids",
+        sorted(account_ids),
+        latest=latest_id,
+        previous=previous_id,
+        role=DECISION_MAKER,
+    )
+    return [(int(r), int(a)) for r, a in rows]
+
+
+def account_managers(session: Session, account_ids: Sequence[int]) -> dict[int, str | None]:
+    statement = sa.select(Account.id, Account.account_manager).where(
+        Account.id.in_(sa.bindparam("ids", expanding=True))
+    )
+    return {int(i): manager for i, manager in fetch_in(session, statement, "ids", account_ids)}
+
+
+FOLLOWUP_INSERT_COLUMNS = (
+    "workspace_id",
+    "account_id",
+    "cycle_id",
+    "respondent_id",
+    "reasons",
+    "status",
+    "owner",
+    "opened_at",
+    "due_at",
+    "updated_at",
+)
+
+
+def insert_new(session: Session, columns: dict[str, list[Any]]) -> int:
+    """Insert follow-ups given as columns; one existing for the person and cycle stays as it is.
+
+    `ON CONFLICT DO NOTHING` rather than a look-first: two imports racing on PostgreSQL both
+    get past any look, and only the constraint decides. The rows go straight to the driver
+    (a hundred thousand follow-ups from a million-row import cost a quarter of what the ORM's
+    insert would); each value is still bound by its column's own type, computed once per
+    distinct value, so what is stored is exactly what the models would store.
+    """
+    if not columns["respondent_id"]:
+        return 0
+    dialect = session.get_bind().dialect
+    table = Followup.__table__
+    sql, order = upsert_sql(
+        session, "followups", FOLLOWUP_INSERT_COLUMNS, ("respondent_id", "cycle_id"), ()
+    )
+    bound = [_bound(table.c[name].type, dialect, columns[name]) for name in order]
+    return executemany(session, sql, bound)
+
+
+def _bound(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
+    """Values as the column's type binds them; JSON as its text, which every driver takes."""
+    process = (
+        json.dumps if isinstance(column_type, sa.JSON) else column_type.bind_processor(dialect)
+    )
+    if process is None:
+        return values
+    done: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        key = tuple(value) if isinstance(value, list) else value
+        if key not in done:
+            done[key] = process(value)
+        out.append(done[key])
+    return out
+
+
+# --- reading and changing follow-ups ------------------------------------------------------
+
+
+def _items_statement(workspace_id: str) -> sa.Select[Any]:
+    answer = aliased(Response)
+    return (
+        sa.select(
+            Followup,
+            Account.name,
+            Cycle.label,
+            Respondent.name,
+            Respondent.email,
+            answer.role,
+        )
+        .join(Account, Account.id == Followup.account_id)
+        .join(Cycle, Cycle.id == Followup.cycle_id)
+        .join(Respondent, Respondent.id == Followup.respondent_id)
+        .outerjoin(
+            answer,
+            sa.and_(
+                answer.respondent_id == Followup.respondent_id,
+                answer.cycle_id == Followup.cycle_id,
+            ),
+        )
+        .where(Followup.workspace_id == workspace_id)
+    )
+
+
+def _item(row: Any) -> FollowupItem:
+    followup, account, cycle, name, email, role = row
+    return FollowupItem(
+        id=followup.id,
+        account_id=followup.account_id,
+        account=account,
+        cycle=cycle,
+        respondent=name,
+        email=email,
+        # Only a silent decision maker has no answer in the follow-up's cycle.
+        role=role if role is not None else DECISION_MAKER,
+        reasons=list(followup.reasons or []),
+        status=followup.status,
+        owner=followup.owner,
+        opened_at=followup.opened_at,
+        due_at=followup.due_at,
+        contacted_at=followup.contacted_at,
+        closed_at=followup.closed_at,
+        note=followup.note,
+        contact_method=followup.contact_method,
+    )
+
+
+def followup_items(
+    session: Session,
+    workspace_id: str,
+    *,
+    account_ids: Sequence[int] | None = None,
+    statuses: Sequence[str] | None = None,
+    owners: Sequence[str] | None = None,
+) -> list[FollowupItem]:
+    """Follow-ups soonest due first, optionally in some states, of some accounts or owners.
+
+    Given both, accounts and owners widen each other: a person's list is what they own plus
+    what their accounts are waiting for.
+    """
+    statement = _items_statement(workspace_id)
+    whose = []
+    if account_ids is not None:
+        whose.append(Followup.account_id.in_(list(account_ids)))
+    if owners is not None:
+        whose.append(Followup.owner.in_(list(owners)))
+    if whose:
+        statement = statement.where(sa.or_(*whose))
+    if statuses is not None:
+        statement = statement.where(Followup.status.in_(list(statuses)))
+    rows = session.execute(statement.order_by(Followup.due_at, Followup.id)).all()
+    return [_item(row) for row in rows]
+
+
+def followup_item(session: Session, workspace_id: str, followup_id: int) -> FollowupItem | None:
+    row = session.execute(_items_statement(workspace_id).where(Followup.id == followup_id)).first()
+    return None if row is None else _item(row)
+
+
+def followup_for_change(session: Session, workspace_id: str, followup_id: int) -> Followup | None:
+    """The row locked until the transaction ends, so two people moving it on cannot interleave."""
+    return session.scalars(
+        sa.select(Followup)
+        .where(Followup.id == followup_id, Followup.workspace_id == workspace_id)
+        .with_for_update()
+    ).first()
+
+
+def update_followup(session: Session, followup: Followup, values: dict[str, Any]) -> None:
+    session.execute(sa.update(Followup).where(Followup.id == followup.id).values(**values))
+
+
+def loop_rows(
+    session: Session, workspace_id: str
+) -> list[tuple[str, str, datetime, datetime, datetime | None]]:
+    """(account, status, opened_at, due_at, contacted_at) of every follow-up of the workspace."""
+    rows = session.execute(
+        sa.select(
+            Account.name,
+            Followup.status,
+            Followup.opened_at,
+            Followup.due_at,
+            Followup.contacted_at,
+        )
+        .join(Account, Account.id == Followup.account_id)
+        .where(Followup.workspace_id == workspace_id)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
