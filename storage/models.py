@@ -233,7 +233,7 @@ class Followup(Base):
     __table_args__ = (
         UniqueConstraint("respondent_id", "cycle_id"),
         Index("ix_followups_open", "workspace_id", "status", "due_at"),
-        Index("ix_followups_account", "account_id", "status"),
+        Index("ix_followups_account", "workspace_id", "account_id", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

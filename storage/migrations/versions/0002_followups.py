@@ -61,7 +61,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_followups_open", ["workspace_id", "status", "due_at"], unique=False
         )
-        batch_op.create_index("ix_followups_account", ["account_id", "status"], unique=False)
+        # Leading with the workspace and ending with the due time, so an account's list is
+        # one index range already in order (SQLite would rather walk ix_followups_open).
+        batch_op.create_index(
+            "ix_followups_account",
+            ["workspace_id", "account_id", "status", "due_at"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
