@@ -269,6 +269,12 @@ def test_the_account_report_lists_its_open_follow_ups(
     assert sorted(i["respondent"] for i in listed) == ["Ann Lee", "Bo Chen", "Di Eve", "Fay Gray"]
     assert {i["status"] for i in listed} == {"open"}
     assert {i["due_at"] for i in listed} == {"2026-12-08T15:00:00+00:00"}
+    status, out, _ = cli("account", "acme")
+    assert status == 0
+    assert "Follow-ups waiting for a first contact" in out
+    assert f"  #{ids['Ann Lee']} Ann Lee (dropped) — {ACME_AM}, due 2026-12-08 15:00 UTC" in out
+    assert f"  #{ids['Bo Chen']} Bo Chen (silent) — {ACME_AM}, due 2026-12-08 15:00 UTC" in out
+    assert "Cy Dunn" not in out.split("Follow-ups waiting")[1].split("Open commitments")[0]
 
 
 def test_the_demo_has_follow_ups_and_a_few_already_closed(cli: Callable[..., Any]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.conftest import SlackBot
 from tests.portfolio import ADMIN, AM, MEMBER, OUTSIDER, account_row, load, response_row
+from tests.slack.blockkit import assert_valid_blocks
 
 GLOBEX_TEAM = {"account_manager": ADMIN, "exec_sponsor": ADMIN, "team": ADMIN}
 
@@ -31,7 +32,9 @@ def _portfolio(bot: SlackBot) -> None:
 
 
 def _text_of(payload: dict[str, Any]) -> str:
-    return payload.get("text", "") + "\n" + json.dumps(payload.get("blocks") or [])
+    return (
+        payload.get("text", "") + "\n" + json.dumps(payload.get("blocks") or [], ensure_ascii=False)
+    )
 
 
 def _ask(bot: SlackBot, text: str, user: str) -> dict[str, Any]:
@@ -58,6 +61,17 @@ def test_the_account_manager_sees_the_follow_ups_of_their_accounts(bot: SlackBot
     assert "Cy Dunn" in text and "dissatisfied, detractor, high risk" in text
     assert "Ann Lee" not in text and "Gus Fring" not in text
     assert "followup_contacted" in text and "followup_closed" in text
+
+
+def test_the_account_report_shows_who_waits_for_a_first_contact(bot: SlackBot) -> None:
+    _portfolio(bot)
+    reply = _ask(bot, "account acme", AM)
+    assert_valid_blocks(reply["blocks"])
+    text = _text_of(reply)
+    assert "*Follow-ups* — 1 person waiting for a first contact" in text
+    assert "*Cy Dunn* (user) · ACME Corp · dissatisfied, detractor, high risk" in text
+    assert f"Owner <@{AM}>" in text
+    assert "Gus Fring" not in text  # Globex's, not ACME's
 
 
 def test_only_the_account_team_sees_an_accounts_follow_ups(bot: SlackBot) -> None:

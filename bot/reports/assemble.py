@@ -88,6 +88,7 @@ def build_account_report(
         followups=followup_items(
             session, account.workspace_id, account_ids=[account.id], statuses=["open"]
         ),
+        as_of=now,
     )
 
 

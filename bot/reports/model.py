@@ -99,6 +99,7 @@ class AccountReport:
     next_meeting_at: datetime | None = None
     flags: list[str] = field(default_factory=list)
     followups: list[FollowupItem] = field(default_factory=list)
+    as_of: datetime | None = None  # the moment it was assembled: what "past the SLA" is against
 
     @property
     def has_results(self) -> bool:
@@ -115,6 +116,9 @@ class AccountReport:
             open_commitments=[
                 replace(item, owner=show(item.owner) or item.owner)
                 for item in self.open_commitments
+            ],
+            followups=[
+                replace(item, owner=show(item.owner) or item.owner) for item in self.followups
             ],
         )
 

@@ -28,9 +28,11 @@ from bot.views.common import (
     slack_day,
     truncate,
 )
+from bot.views.followups import followup_line
 
 PEOPLE_IN_MESSAGE = 12
 COMMITMENTS_IN_MESSAGE = 8
+FOLLOWUPS_IN_MESSAGE = 6
 COMMENT_LIMIT = 400
 SHOW_PEOPLE_ACTION = "report_show_people"
 TREND_CHART_ACTION = "report_trend_chart"
@@ -55,6 +57,7 @@ def report_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
     else:
         blocks += _headline_blocks(report)
         blocks += _people_blocks(report)
+        blocks += _followup_blocks(report, tz)
         blocks += _attribute_blocks(report)
     blocks += _commitment_blocks(report, tz)
     blocks.append(context(_schedule_line(report, tz)))
@@ -185,6 +188,19 @@ def _attribute_blocks(report: AccountReport) -> list[Block]:
         for gap in report.weakest
     ]
     return [section("*Weakest against the segment*\n" + "\n".join(lines))]
+
+
+def _followup_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
+    """Who is still waiting to hear from us, soonest due first; `/voc followups` acts on them."""
+    items = report.followups
+    if not items or report.as_of is None:
+        return []
+    lines = [followup_line(item, tz, report.as_of) for item in items[:FOLLOWUPS_IN_MESSAGE]]
+    hidden = len(items) - FOLLOWUPS_IN_MESSAGE
+    if hidden > 0:
+        lines.append(f"…and {hidden} more: `/voc followups {escape(report.account)}`")
+    title = f"*Follow-ups* — {plural(len(items), 'person', 'people')} waiting for a first contact"
+    return [divider(), *[section(text) for text in pack_lines([title, *lines])]]
 
 
 def _commitment_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
