@@ -36,12 +36,6 @@ REASON_WORDS = {
 }
 
 
-def _owner(owner: str | None) -> str:
-    if not owner:
-        return "no owner"
-    return mention(owner) if "@" not in owner else escape(owner)
-
-
 def followup_line(item: FollowupItem, tz: tzinfo, now: datetime) -> str:
     """One follow-up as a person scans it: who, why, which account, whose, by when."""
     role = f" ({item.role.replace('_', ' ')})" if item.role else ""
@@ -49,7 +43,7 @@ def followup_line(item: FollowupItem, tz: tzinfo, now: datetime) -> str:
     late = " · :warning: past the SLA" if item.past_sla(now) else ""
     return (
         f"*{escape(item.respondent)}*{role} · {escape(item.account)} · {reasons}\n"
-        f"Owner {_owner(item.owner)} · first contact due "
+        f"Owner {mention(item.owner) if item.owner else 'no owner'} · first contact due "
         f"{slack_date(item.due_at, DATE_AND_TIME, tz)}{late}"
     )
 
@@ -79,12 +73,12 @@ def followup_list_message(
     blocks: list[Block] = [header(title)]
     if not items:
         blocks.append(section("Nobody is waiting for a call back."))
-        return f"{title}: none", blocks
+        return f"{escape(title)}: none", blocks
     blocks += _item_blocks(items, tz, now, ITEMS_IN_LIST)
     late = sum(1 for item in items if item.past_sla(now))
     summary = f"{len(items)} open" + (f", {late} past the SLA" if late else "")
     blocks.append(context(f"{summary}. Not needed? `voc followup ID not-needed --note WHY`."))
-    return f"{title}: {summary}", blocks
+    return f"{escape(title)}: {summary}", blocks
 
 
 def home_followup_blocks(items: list[FollowupItem], tz: tzinfo, now: datetime) -> list[Block]:
