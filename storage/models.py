@@ -86,6 +86,8 @@ class Account(Base):
     exec_sponsor: Mapped[str | None] = mapped_column(String(320))
     team: Mapped[list[str]] = mapped_column(default=list)
     channel: Mapped[str | None] = mapped_column(String(100))
+    # What `channel` resolved to in Slack; only this ID is trusted for access and posting.
+    channel_id: Mapped[str | None] = mapped_column(String(32))
     cadence: Mapped[str] = mapped_column(String(20), default="quarterly")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
@@ -199,12 +201,15 @@ class Commitment(Base):
         UniqueConstraint("channel", "message_ts"),
         Index("ix_commitments_open", "workspace_id", "status", "due_on"),
         Index("ix_commitments_account", "account_id", "status"),
+        Index("ix_commitments_followup", "followup_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(32))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    # The follow-up this promise answers: when every linked commitment is done, it is closed.
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(320))
     due_on: Mapped[date | None] = mapped_column(Date)
