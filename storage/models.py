@@ -173,6 +173,31 @@ class Benchmark(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class DriverStatistic(Base):
+    """Sufficient statistics for the key drivers of one (cycle, scope, segment), per answer pattern.
+
+    `pattern` is the set of attributes a group of respondents answered (names joined by "|");
+    over those respondents `n`, the `sums` and the `cross_products` of (satisfaction, *attributes)
+    are kept. Which attributes a driver analysis uses depends on the scope, and any choice is the
+    sum of the patterns that contain it, so drivers never rescan responses.
+    """
+
+    __tablename__ = "driver_statistics"
+    __table_args__ = (UniqueConstraint("workspace_id", "cycle_id", "scope", "segment", "pattern"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(10))  # "segment" or "all"
+    segment: Mapped[str] = mapped_column(String(100), default="")
+    pattern: Mapped[str] = mapped_column(String(1000))
+    attributes: Mapped[list[str]] = mapped_column(default=list)
+    n: Mapped[int] = mapped_column(Integer)
+    sums: Mapped[list[float]] = mapped_column(JSON, default=list)
+    cross_products: Mapped[list[list[float]]] = mapped_column(JSON, default=list)
+    computed_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class Meeting(Base):
     """A customer review meeting; its digest is owed once, before `starts_at`."""
 

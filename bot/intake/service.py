@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
+from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh_statistics
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
@@ -169,7 +170,8 @@ def import_responses(
     _one_import_at_a_time(session, workspace_id)
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
     fresh_figures = _FreshCycleFigures(validator.attributes)
-    writer.on_fresh_rows = fresh_figures.add
+    driver_moments = fresh_accumulator(writer.segments)
+    writer.on_fresh_rows = lambda rows: (fresh_figures.add(rows), driver_moments.add(rows))
     opener = FollowupOpener(followups or FollowupPolicy())
     writer.on_rows = opener.add
     try:
@@ -184,6 +186,9 @@ def import_responses(
             session.rollback()
         raise
     benchmark_rows = _refresh_benchmarks(session, workspace_id, writer, fresh_figures)
+    refresh_statistics(
+        session, workspace_id, writer.changed_cycles, writer.fresh_cycles, driver_moments
+    )
     opened = opener.open(session, workspace_id, clock.utc_now())
     counts = writer.counts
     summary = ImportSummary(
@@ -341,6 +346,7 @@ def recompute_benchmarks(
     if not cycle_ids:
         return 0
     figures = _figures_from_database(session, workspace_id, cycle_ids, attributes)
+    recompute_statistics(session, workspace_id, cycle_ids)  # key drivers, same cycles
     return _store_benchmarks(session, workspace_id, cycle_ids, figures)
 
 
