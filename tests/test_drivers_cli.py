@@ -21,9 +21,9 @@ import pytest
 
 from bot.cli import main as voc
 from bot.runtime import Runtime
+from tests.drivers_world import ATTRIBUTES, expected_quadrants, johnson, roster, survey
 
 Cli = Callable[..., tuple[int, str, str]]
-ATTRIBUTES = ("Support", "Price", "Onboarding", "Reporting")
 
 
 @pytest.fixture
@@ -41,38 +41,6 @@ def cli(
     return run
 
 
-# --- data with a known structure ----------------------------------------------------------
-
-
-def survey(
-    n: int,
-    weights: tuple[float, ...],
-    *,
-    seed: int,
-    segment: str = "Enterprise",
-    cycle: str = "2026-Q4",
-    noise: float = 1.0,
-) -> pd.DataFrame:
-    """n respondents whose satisfaction is a known mix of four correlated attributes (0–10)."""
-    rng = np.random.default_rng(seed)
-    common = rng.normal(size=n)
-    raw = 0.6 * common[:, None] + rng.normal(size=(n, len(ATTRIBUTES)))
-    ratings = np.clip(np.rint(6.5 + 1.5 * raw), 0, 10)
-    satisfaction = ratings @ np.asarray(weights) / sum(weights) + noise * rng.normal(size=n)
-    frame = pd.DataFrame(ratings, columns=[f"rating:{a}" for a in ATTRIBUTES])
-    frame.insert(0, "satisfaction", np.clip(np.rint(satisfaction), 0, 10))
-    frame.insert(0, "respondent", [f"{segment} Person {i}" for i in range(n)])
-    frame.insert(0, "cycle", cycle)
-    frame.insert(0, "account", [f"{segment} Account {i % 5}" for i in range(n)])
-    frame["email"] = [f"p{i}@{segment.lower().replace(' ', '')}.example" for i in range(n)]
-    return frame
-
-
-def roster(*segments: str) -> str:
-    rows = [f"{s} Account {i},{s}" for s in segments for i in range(5)]
-    return "account,segment\n" + "\n".join(rows) + "\n"
-
-
 def imported(cli: Cli, tmp_path: Path, frames: list[pd.DataFrame], segments: list[str]) -> None:
     (tmp_path / "roster.csv").write_text(roster(*segments), encoding="utf-8")
     assert cli("import", "accounts", str(tmp_path / "roster.csv"))[0] == 0
@@ -87,34 +55,6 @@ def drivers(cli: Cli, *argv: str) -> dict[str, Any]:
     status, out, err = cli("drivers", *argv, "--json")
     assert status == 0, err
     return json.loads(out)
-
-
-# --- the independent computation ------------------------------------------------------------
-
-
-def johnson(frame: pd.DataFrame, attributes: list[str]) -> tuple[dict[str, float], float]:
-    """Relative weights (% of R²) and R², by Johnson's (2000) construction on the rows."""
-    x = frame[[f"rating:{a}" for a in attributes]].to_numpy(float)
-    y = frame["satisfaction"].to_numpy(float)
-    z = (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
-    zy = (y - y.mean()) / y.std(ddof=1)
-    p, _, qt = np.linalg.svd(z, full_matrices=False)
-    orthogonal = p @ qt
-    beta = np.linalg.lstsq(orthogonal, zy, rcond=None)[0]
-    loadings = np.linalg.lstsq(orthogonal, z, rcond=None)[0]
-    raw = (loadings**2).T @ beta**2
-    design = np.column_stack([np.ones(len(y)), x])
-    residual = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
-    r_squared = 1 - residual @ residual / ((y - y.mean()) @ (y - y.mean()))
-    return dict(zip(attributes, 100 * raw / raw.sum(), strict=True)), float(r_squared)
-
-
-def expected_quadrants(importance: dict[str, float], performance: dict[str, float]) -> dict:
-    mean_i = np.mean(list(importance.values()))
-    mean_p = np.mean(list(performance.values()))
-    words = {(True, True): "fix_first", (True, False): "strength"}
-    words |= {(False, True): "monitor", (False, False): "maintain"}
-    return {a: words[(importance[a] >= mean_i, performance[a] < mean_p)] for a in importance}
 
 
 def check_against_rows(result: dict[str, Any], frame: pd.DataFrame, attributes: list[str]) -> None:
@@ -186,7 +126,9 @@ def test_an_import_into_a_cycle_that_has_data_and_a_segment_change_keep_the_figu
     check_against_rows(drivers(cli), final, list(ATTRIBUTES))
 
     # Two accounts move to a new segment: both segments' statistics follow, "all" stays.
-    moved = roster("Enterprise").replace("Enterprise Account 0,Enterprise", "Enterprise Account 0,SMB")
+    moved = roster("Enterprise").replace(
+        "Enterprise Account 0,Enterprise", "Enterprise Account 0,SMB"
+    )
     (tmp_path / "roster.csv").write_text(moved, encoding="utf-8")
     assert cli("import", "accounts", str(tmp_path / "roster.csv"))[0] == 0
     in_smb = final["account"] == "Enterprise Account 0"
@@ -246,6 +188,7 @@ def test_stability_says_how_often_the_top_driver_stays_top(cli: Cli, tmp_path: P
     assert contested["tentative"] is True
     assert contested["stability"] == pytest.approx(case_bootstrap_stability(close), abs=0.12)
     status, out, _ = cli("drivers")
+    assert status == 0
     assert "stays the top driver in" in out and "a tentative ranking" in out
 
 
