@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from bot import insights
+from bot.drivers.service import fix_first
 from bot.followups.queries import followup_items
 from bot.meetings.queries import last_review, next_meeting
 from bot.reports.model import AccountReport, Figures, OpenCommitment, Person, TrendPoint
@@ -89,6 +90,11 @@ def build_account_report(
             session, account.workspace_id, account_ids=[account.id], statuses=["open"]
         ),
         as_of=now,
+        fix_first=fix_first(
+            session, account.workspace_id, account.segment, current_cycle.id, account_attributes
+        )
+        if current_cycle
+        else [],
     )
 
 

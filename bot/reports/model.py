@@ -100,6 +100,8 @@ class AccountReport:
     flags: list[str] = field(default_factory=list)
     followups: list[FollowupItem] = field(default_factory=list)
     as_of: datetime | None = None  # the moment it was assembled: what "past the SLA" is against
+    # Key drivers of the segment where the account is below the segment (bot.drivers.fix_first).
+    fix_first: list[insights.AttributeGap] = field(default_factory=list)
 
     @property
     def has_results(self) -> bool:
@@ -163,7 +165,17 @@ class AccountReport:
             "next_meeting_at": self.next_meeting_at.isoformat() if self.next_meeting_at else None,
             "flags": self.flags,
             "followups": [followup_json(item) for item in self.followups],
+            "fix_first": [_gap_json(gap) for gap in self.fix_first],
         }
+
+
+def _gap_json(gap: insights.AttributeGap) -> dict[str, Any]:
+    return {
+        "attribute": gap.attribute,
+        "account": _round(gap.account_mean),
+        "segment": _round(gap.segment_mean),
+        "gap": _round(gap.gap),
+    }
 
 
 def _round(value: float | None) -> float | None:

@@ -36,7 +36,7 @@ from bot.views.common import (
     slack_day,
     truncate,
 )
-from bot.views.report import person_line
+from bot.views.report import fix_first_line, person_line
 
 LOG_COMMITMENTS_ACTION = "commitments_open_modal"
 COMMITMENTS_SHOWN = 12
@@ -230,6 +230,9 @@ def _benchmark_text(report: AccountReport) -> str:
             f"• {escape(gap.attribute)}: {formatting.mean(gap.account_mean)} vs "
             f"{formatting.mean(gap.segment_mean)} in {segment} ({gap.gap:+.1f})"
         )
+    fix = fix_first_line(report)
+    if fix:
+        lines.append(fix)
     return "\n".join(lines)
 
 

@@ -179,14 +179,30 @@ def _people_blocks(report: AccountReport) -> list[Block]:
     return blocks
 
 
+def fix_first_line(report: AccountReport) -> str | None:
+    """The segment's key drivers where this account trails the segment: what to fix first."""
+    if not report.fix_first:
+        return None
+    segment = escape(report.segment_name)
+    parts = [
+        f"{escape(gap.attribute)} ({formatting.mean(gap.account_mean)} vs "
+        f"{formatting.mean(gap.segment_mean)})"
+        for gap in report.fix_first
+    ]
+    return f"*Fix first* (drivers of satisfaction in {segment}, below it here): " + ", ".join(parts)
+
+
 def _attribute_blocks(report: AccountReport) -> list[Block]:
+    fix = fix_first_line(report)
     if not report.weakest:
-        return []
+        return [section(fix)] if fix else []
     lines = [
         f"• {escape(gap.attribute)}: {formatting.mean(gap.account_mean)} vs "
         f"{formatting.mean(gap.segment_mean)} in {escape(report.segment_name)} ({gap.gap:+.1f})"
         for gap in report.weakest
     ]
+    if fix:
+        lines.append(fix)
     return [section("*Weakest against the segment*\n" + "\n".join(lines))]
 
 
