@@ -146,6 +146,9 @@ class Response(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(20), default="survey")
     responded_on: Mapped[date | None] = mapped_column(Date)
+    # The comment's themes ("Support|Onboarding", or "other") and tone, tagged at import.
+    themes: Mapped[str | None] = mapped_column(Text)
+    tone: Mapped[str | None] = mapped_column(String(10))
 
 
 class Benchmark(Base):

@@ -48,6 +48,8 @@ from bot.intake.reading import Source, Table, open_table
 from bot.intake.responses import ResponseValidator
 from bot.intake.roster import DEFAULT_SEGMENT, validate_roster
 from bot.intake.writing import ResponseWriter, write_roster
+from bot.themes.lexicon import ThemeLexicon
+from bot.themes.tagging import CommentTagger
 from storage import audit
 from storage.bulk import bulk_write_settings
 from storage.db import advisory_xact_lock
@@ -156,6 +158,7 @@ def import_responses(
     filename: str | None = None,
     progress: Progress | None = None,
     followups: FollowupPolicy | None = None,
+    themes: ThemeLexicon | None = None,
 ) -> ImportSummary:
     """Load feedback responses; re-importing the same file changes nothing.
 
@@ -163,6 +166,7 @@ def import_responses(
     With `create_accounts`, accounts missing from the roster are created in segment Unsegmented;
     otherwise they make the file rejected, listed by name. Follow-ups are opened for the
     latest cycle's unhappy voices in the same transaction (`followups` says when they are due).
+    Comments are tagged with themes (`themes`: default the built-in lexicon) and a tone.
     """
     started = time.perf_counter()
     table = open_table(source, filename=filename, repetitive=repetitive_response_columns)
@@ -174,6 +178,7 @@ def import_responses(
     writer.on_fresh_rows = lambda rows: (fresh_figures.add(rows), driver_moments.add(rows))
     opener = FollowupOpener(followups or FollowupPolicy())
     writer.on_rows = opener.add
+    writer.tag_comments = CommentTagger(themes)
     try:
         with bulk_write_settings(session):
             _validate_and_write(table, validator, writer, progress)

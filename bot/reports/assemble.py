@@ -27,6 +27,7 @@ from bot.reports.queries import (
     responses_frame,
 )
 from bot.reports.rules import account_flags, pick_cycles
+from bot.themes.tagging import stored_themes
 from storage.models import Account, Benchmark, Cycle
 
 
@@ -168,6 +169,8 @@ def _people(rows: pd.DataFrame) -> list[Person]:
             loyalty=record["loyalty"],
             comment=_text_or_none(record["comment"]),
             source=record["source"] or "survey",
+            themes=stored_themes(_text_or_none(record["themes"])),
+            tone=_text_or_none(record["tone"]),
         )
         for record in table.to_dict("records")
     ]

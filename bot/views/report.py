@@ -34,6 +34,8 @@ PEOPLE_IN_MESSAGE = 12
 COMMITMENTS_IN_MESSAGE = 8
 FOLLOWUPS_IN_MESSAGE = 6
 COMMENT_LIMIT = 400
+THEMES_IN_MESSAGE = 6  # one section: what the comments are about, most talked-about first
+QUOTE_LIMIT = 140
 SHOW_PEOPLE_ACTION = "report_show_people"
 TREND_CHART_ACTION = "report_trend_chart"
 
@@ -57,6 +59,7 @@ def report_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
     else:
         blocks += _headline_blocks(report)
         blocks += _people_blocks(report)
+        blocks += theme_blocks(report)
         blocks += _followup_blocks(report, tz)
         blocks += _attribute_blocks(report)
     blocks += _commitment_blocks(report, tz)
@@ -177,6 +180,19 @@ def _people_blocks(report: AccountReport) -> list[Block]:
     if extras:
         blocks.append(context(*extras))
     return blocks
+
+
+def theme_blocks(report: AccountReport) -> list[Block]:
+    """The comments grouped by theme with their tone, and the sharpest quote of each."""
+    lines = []
+    for group in report.comments_by_theme[:THEMES_IN_MESSAGE]:
+        tones = ", ".join(f"{count} {tone}" for tone, count in group.tones.items())
+        quote = truncate(group.comments[0].comment or "", QUOTE_LIMIT)
+        lines.append(
+            f"• *{escape(group.theme)}* — {plural(len(group.comments), 'comment')} ({tones}): "
+            f"“{escape(quote)}”"
+        )
+    return [section("*What they talk about*\n" + "\n".join(lines))] if lines else []
 
 
 def fix_first_line(report: AccountReport) -> str | None:

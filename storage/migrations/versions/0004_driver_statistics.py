@@ -1,4 +1,4 @@
-"""driver statistics: sufficient statistics of satisfaction and the attributes, per answer pattern
+"""driver statistics and comment tags: per-pattern sufficient statistics; themes and tone
 
 Revision ID: 0004
 Revises: 0003
@@ -17,6 +17,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        # Tagged at import from the comment; responses stored earlier are tagged when re-imported.
+        batch_op.add_column(sa.Column("themes", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("tone", sa.String(length=10), nullable=True))
     op.create_table(
         "driver_statistics",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -50,3 +54,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("driver_statistics")
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.drop_column("tone")
+        batch_op.drop_column("themes")
