@@ -27,7 +27,7 @@ from bot.reports.queries import (
     responses_frame,
 )
 from bot.reports.rules import account_flags, pick_cycles
-from bot.themes.tagging import stored_themes
+from bot.themes.tagging import tags_of
 from storage.models import Account, Benchmark, Cycle
 
 
@@ -169,11 +169,19 @@ def _people(rows: pd.DataFrame) -> list[Person]:
             loyalty=record["loyalty"],
             comment=_text_or_none(record["comment"]),
             source=record["source"] or "survey",
-            themes=stored_themes(_text_or_none(record["themes"])),
-            tone=_text_or_none(record["tone"]),
+            **_tags(record),
         )
         for record in table.to_dict("records")
     ]
+
+
+def _tags(record: dict[str, Any]) -> dict[str, Any]:
+    tags = tags_of(
+        _text_or_none(record["comment"]),
+        _text_or_none(record["themes"]),
+        _text_or_none(record["tone"]),
+    )
+    return {"themes": tags.themes, "tone": tags.tone} if tags else {}
 
 
 def _text_or_none(value: Any) -> str | None:

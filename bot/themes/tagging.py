@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -42,9 +43,23 @@ class CommentTagger:
                 [THEME_SEPARATOR.join(t.themes) for t in tagged], dtype=object
             )[inverse]
             tones[present] = np.array([t.tone for t in tagged], dtype=object)[inverse]
-        return chunk.assign(themes=themes, tone=tones)
+        # Object columns: pandas would infer `str`, whose missing value is NaN, not None.
+        return chunk.assign(
+            themes=pd.Series(themes, index=chunk.index, dtype=object),
+            tone=pd.Series(tones, index=chunk.index, dtype=object),
+        )
 
 
-def stored_themes(value: str | None) -> list[str]:
-    """The themes of a stored response, as a list."""
-    return value.split(THEME_SEPARATOR) if value else []
+def tags_of(comment: str | None, themes: str | None, tone: str | None) -> Tags | None:
+    """A stored response's tags; a comment stored before tagging existed (schema 0004) is
+    tagged now with the built-in lexicon, so old cycles read like new ones."""
+    if not comment:
+        return None
+    if themes is None:
+        return tag(comment, _built_in())
+    return Tags(themes.split(THEME_SEPARATOR), tone or "neutral")
+
+
+@lru_cache(maxsize=1)
+def _built_in() -> ThemeLexicon:
+    return build_lexicon()

@@ -5,8 +5,13 @@ Revises: 0003
 Create Date: 2026-12-01 10:40:00
 """
 
+import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from alembic import op
 
@@ -50,6 +55,95 @@ def upgrade() -> None:
             name=op.f("uq_driver_statistics_workspace_id_cycle_id_scope_segment_pattern"),
         ),
     )
+    _backfill_driver_statistics(op.get_bind())
+
+
+# The statistics of responses stored before this revision, so `voc drivers` works on existing
+# data right after the upgrade. Deliberately self-contained (not bot.drivers): a migration must
+# keep doing what it did at its revision whatever the code becomes. Same layout as
+# bot.drivers.statistics: per (workspace, cycle, scope, segment, answer pattern), n, the sums and
+# the cross-products of (satisfaction, *attributes sorted by name).
+
+_Key = tuple[str, int, str, tuple[str, ...]]
+_STATISTICS = sa.table(
+    "driver_statistics",
+    sa.column("workspace_id", sa.String),
+    sa.column("cycle_id", sa.Integer),
+    sa.column("scope", sa.String),
+    sa.column("segment", sa.String),
+    sa.column("pattern", sa.String),
+    sa.column("attributes", sa.JSON),
+    sa.column("n", sa.Integer),
+    sa.column("sums", sa.JSON),
+    sa.column("cross_products", sa.JSON),
+    sa.column("computed_at", sa.DateTime(timezone=True)),
+)
+
+
+def _backfill_driver_statistics(bind: Any) -> None:
+    statement = sa.text(
+        "SELECT a.workspace_id, r.cycle_id, a.segment, r.satisfaction, r.ratings "
+        "FROM responses r JOIN accounts a ON a.id = r.account_id"
+    )
+    groups: dict[_Key, list[Any]] = {}
+    result = bind.execute(statement.execution_options(stream_results=True))
+    for partition in result.partitions(50_000):
+        _add_partition(groups, partition)
+    rows = []
+    totals: dict[_Key, list[Any]] = {}
+    for (workspace, cycle, segment, names), moments in groups.items():
+        rows.append(_row(workspace, cycle, "segment", segment, names, moments))
+        total = totals.setdefault((workspace, cycle, "", names), [0, 0.0, 0.0])
+        for i in range(3):
+            total[i] = total[i] + moments[i]
+    rows += [_row(w, c, "all", "", names, m) for (w, c, _s, names), m in totals.items()]
+    if rows:
+        bind.execute(_STATISTICS.insert(), rows)
+
+
+def _add_partition(groups: dict[_Key, list[Any]], partition: Sequence[Any]) -> None:
+    ratings = [r if isinstance(r, dict) else json.loads(r or "{}") for *_, r in partition]
+    frame = pd.DataFrame.from_records(ratings, index=range(len(ratings)))
+    names = sorted(frame.columns)
+    scores = frame[names].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    satisfaction = np.array([row[3] for row in partition], dtype=float)
+    masks = (~np.isnan(scores)).astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64))
+    keys = pd.DataFrame(
+        {
+            "workspace": [row[0] for row in partition],
+            "cycle": [int(row[1]) for row in partition],
+            "segment": [row[2] or "Unsegmented" for row in partition],
+            "mask": masks,
+        }
+    )
+    for (workspace, cycle, segment, mask), at in keys.groupby(
+        ["workspace", "cycle", "segment", "mask"]
+    ).indices.items():
+        columns = [i for i in range(len(names)) if int(mask) >> i & 1]
+        block = np.column_stack([satisfaction[at], scores[np.ix_(at, columns)]])
+        key = (workspace, int(cycle), segment, tuple(names[i] for i in columns))
+        moments = groups.setdefault(key, [0, 0.0, 0.0])
+        moments[0] += len(at)
+        moments[1] = moments[1] + block.sum(axis=0)
+        moments[2] = moments[2] + block.T @ block
+
+
+def _row(
+    workspace: str, cycle: int, scope: str, segment: str, names: tuple[str, ...], moments: list
+) -> dict[str, Any]:
+    n, sums, cross = moments
+    return {
+        "workspace_id": workspace,
+        "cycle_id": cycle,
+        "scope": scope,
+        "segment": segment,
+        "pattern": "|".join(names),
+        "attributes": list(names),
+        "n": int(n),
+        "sums": [float(v) for v in np.atleast_1d(sums)],
+        "cross_products": np.atleast_2d(cross).tolist(),
+        "computed_at": datetime.now(UTC),
+    }
 
 
 def downgrade() -> None:
