@@ -146,8 +146,14 @@ def priority_matrix_figure(analysis: DriverAnalysis) -> Figure:
     colours = [ACCOUNT_COLOUR if d.quadrant == "fix_first" else SEGMENT_COLOUR for d in drivers]
     axis.scatter(x, y, s=60, c=colours, zorder=3)
     for driver, px, py in zip(drivers, x, y, strict=True):
+        right = px > mean_x  # labels point inwards, so none runs off the frame
         axis.annotate(
-            driver.attribute, (px, py), xytext=(6, 4), textcoords="offset points", fontsize=9
+            driver.attribute,
+            (px, py),
+            xytext=(-6 if right else 6, 4),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            fontsize=9,
         )
     axis.axvline(mean_x, color="#cccccc", linewidth=1, zorder=1)
     axis.axhline(mean_y, color="#cccccc", linewidth=1, zorder=1)
@@ -155,7 +161,10 @@ def priority_matrix_figure(analysis: DriverAnalysis) -> Figure:
     axis.set_xlabel("Importance (% of explained variance)", fontsize=9)
     axis.set_ylabel("Performance (mean rating, 0–10)", fontsize=9)
     scope = f"segment {analysis.segment}" if analysis.segment else "all customers"
-    axis.set_title(f"What to fix first · {scope} · {analysis.cycle} · n={analysis.n}", fontsize=10)
+    settled = " · tentative ranking" if analysis.tentative else ""
+    axis.set_title(
+        f"What to fix first · {scope} · {analysis.cycle} · n={analysis.n}{settled}", fontsize=10
+    )
     return figure
 
 

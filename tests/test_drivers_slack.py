@@ -12,8 +12,10 @@ from typing import Any
 import matplotlib.image
 import numpy as np
 import pandas as pd
+import pytest
 
-from bot.charts import MATRIX_PIXELS
+from bot.charts import MATRIX_PIXELS, priority_matrix_figure
+from bot.drivers.service import key_drivers
 from tests.conftest import SlackBot
 from tests.drivers_world import ATTRIBUTES, johnson, survey
 from tests.portfolio import AM, account_row, load
@@ -110,3 +112,25 @@ def test_an_unknown_segment_gets_the_segments_that_exist(bot: SlackBot) -> None:
     answer = _ask(bot, "drivers wholesale")[0]
     assert answer["text"] == 'no segment "wholesale"; segments: R&amp;D &lt;Labs&gt;, Retail'
     assert not bot.slack.calls_to("files.getUploadURLExternal")
+
+
+def test_the_matrix_puts_each_attribute_at_its_importance_and_performance(bot: SlackBot) -> None:
+    lab = survey(120, (1, 1, 6, 1), seed=29, segment="Lab")
+    _portfolio(bot, lab, survey(40, (1, 6, 1, 1), seed=30, segment="Shop"))
+    analysis = key_drivers(bot.runtime, "local", segment=SEGMENT)
+    axis = priority_matrix_figure(analysis).axes[0]
+    importance, _ = johnson(lab, list(ATTRIBUTES))
+    performance = {a: lab[f"rating:{a}"].mean() for a in ATTRIBUTES}
+    points = {text.get_text(): text.xy for text in axis.texts if hasattr(text, "xy")}
+    assert points.keys() == set(ATTRIBUTES)
+    for attribute, (x, y) in points.items():
+        assert x == pytest.approx(importance[attribute])
+        assert y == pytest.approx(performance[attribute])
+    lines = [line.get_xydata() for line in axis.get_lines()]
+    assert any(np.allclose(xy[:, 0], 25.0) for xy in lines)  # mean importance: 100 / 4
+    mean_performance = np.mean(list(performance.values()))
+    assert any(np.allclose(xy[:, 1], mean_performance) for xy in lines)
+    quadrants = {t.get_text() for t in axis.texts if not hasattr(t, "xy")}
+    assert quadrants == {"FIX FIRST", "Strength", "Monitor", "Maintain"}
+    assert axis.get_xlabel() == "Importance (% of explained variance)"
+    assert axis.get_ylabel() == "Performance (mean rating, 0–10)"
