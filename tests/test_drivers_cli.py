@@ -200,3 +200,13 @@ def test_unknown_segment_or_cycle_is_one_clear_line_and_exit_2(cli: Cli, tmp_pat
     status, out, err = cli("drivers", "--cycle", "2019-Q1")
     assert (status, out) == (2, "")
     assert err.strip().splitlines() == ['voc drivers: no cycle "2019-Q1"; cycles: 2026-Q4']
+
+
+def test_names_from_files_reach_the_terminal_without_control_characters(
+    cli: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "roster.csv").write_text("account,segment\nACME Corp,Evil\x1b[2Jseg\n")
+    assert cli("import", "accounts", str(tmp_path / "roster.csv"))[0] == 0
+    status, _, err = cli("drivers", "--segment", "retail")
+    assert status == 2
+    assert err == 'voc drivers: no segment "retail"; segments: Evil[2Jseg\n'
