@@ -12,6 +12,7 @@ responses. Pure numpy/pandas; the intake feeds it chunks and `queries` stores wh
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ import pandas as pd
 from bot.insights import DEFAULT_SEGMENT
 
 PATTERN_SEPARATOR = "|"
+PATTERN_MAX = 1000  # the column's width
 RATING_PREFIX = "rating:"
 
 
@@ -35,7 +37,11 @@ class Moments:
 
     @property
     def pattern(self) -> str:
-        return PATTERN_SEPARATOR.join(self.attributes)
+        """The key of the answer pattern: the names, or a digest of them if very many."""
+        joined = PATTERN_SEPARATOR.join(self.attributes)
+        if len(joined) <= PATTERN_MAX:
+            return joined
+        return "#" + hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
 
     def add(self, other: Moments) -> None:
         self.n += other.n

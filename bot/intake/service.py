@@ -175,7 +175,12 @@ def import_responses(
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
     fresh_figures = _FreshCycleFigures(validator.attributes)
     driver_moments = fresh_accumulator(writer.segments)
-    writer.on_fresh_rows = lambda rows: (fresh_figures.add(rows), driver_moments.add(rows))
+
+    def on_fresh_rows(rows: pd.DataFrame) -> None:
+        fresh_figures.add(rows)
+        driver_moments.add(rows)  # the key drivers' statistics, summed the same way
+
+    writer.on_fresh_rows = on_fresh_rows
     opener = FollowupOpener(followups or FollowupPolicy())
     writer.on_rows = opener.add
     writer.tag_comments = CommentTagger(themes)

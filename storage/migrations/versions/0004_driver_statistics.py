@@ -5,6 +5,7 @@ Revises: 0003
 Create Date: 2026-12-01 10:40:00
 """
 
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -137,13 +138,20 @@ def _row(
         "cycle_id": cycle,
         "scope": scope,
         "segment": segment,
-        "pattern": "|".join(names),
+        "pattern": _pattern(names),
         "attributes": list(names),
         "n": int(n),
         "sums": [float(v) for v in np.atleast_1d(sums)],
         "cross_products": np.atleast_2d(cross).tolist(),
         "computed_at": datetime.now(UTC),
     }
+
+
+def _pattern(names: tuple[str, ...]) -> str:
+    joined = "|".join(names)
+    if len(joined) <= 1000:
+        return joined
+    return "#" + hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
 
 
 def downgrade() -> None:
