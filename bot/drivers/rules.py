@@ -87,9 +87,17 @@ class DriverAnalysis:
 
 
 def analyse(
-    patterns: Iterable[Moments], *, segment: str | None, cycle: str | None
+    patterns: Iterable[Moments],
+    *,
+    segment: str | None,
+    cycle: str | None,
+    with_stability: bool = True,
 ) -> DriverAnalysis:
-    """The key-driver analysis of one scope from its per-pattern moments."""
+    """The key-driver analysis of one scope from its per-pattern moments.
+
+    `with_stability=False` skips the bootstrap (a few milliseconds), for callers that use the
+    quadrants only, like the account report's "Fix first".
+    """
     patterns = list(patterns)
     respondents = sum(p.n for p in patterns)
     counts, sums = _attribute_counts_and_sums(patterns)
@@ -105,7 +113,7 @@ def analyse(
         return DriverAnalysis(segment, cycle, n, None, False, drivers)
     importance, r_squared = weights
     drivers = _with_quadrants(considered, importance, performance)
-    stability = top_driver_stability(covariance(complete), n)
+    stability = top_driver_stability(covariance(complete), n) if with_stability else None
     return DriverAnalysis(segment, cycle, n, r_squared, True, drivers, stability)
 
 

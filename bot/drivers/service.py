@@ -76,7 +76,7 @@ def fix_first(
     """The segment's drivers (important: fix_first or strength) where the account is below the
     segment's mean, biggest gap first; nothing when the segment has too few cases to rank."""
     moments = queries.stored_moments(session, workspace_id, cycle_id, "segment", segment)
-    analysis = analyse(moments, segment=segment, cycle=None)
+    analysis = analyse(moments, segment=segment, cycle=None, with_stability=False)
     gaps = [
         AttributeGap(d.attribute, mean, d.performance, mean - d.performance)
         for d in analysis.ranked

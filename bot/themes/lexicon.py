@@ -9,8 +9,9 @@ themes:
       Support: [ticket, "called back", helpdesk]
       Delivery: [shipment, "late delivery", courier]
 
-A keyword matches a whole word or phrase, in any case, with an optional plural or -ed/-ing
-ending ("ticket" matches "tickets"); a comment that matches no theme is "other".
+A keyword matches a whole word or phrase, in any case, dashes and punctuation counting as spaces,
+with an optional plural or -ed/-ing ending ("ticket" matches "tickets"); a comment that matches
+no theme is "other".
 """
 
 from __future__ import annotations
@@ -124,13 +125,28 @@ class ThemesFileError(ValueError):
 
 @dataclass(frozen=True)
 class ThemeLexicon:
-    """Compiled keyword patterns, one per theme, in the order themes are reported."""
+    """Keywords and their inflected forms (lower case, single spaces) with their themes.
 
-    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    A comment is split into words once and each word looked up; only a word that starts some
+    phrase keyword ("called" in "called back") makes the longer runs be looked up too.
+    Dictionary look-ups, not a regular expression of every keyword, keep tagging cheap.
+    """
+
+    themes_by_form: Mapping[str, frozenset[str]]
+    phrase_starts: frozenset[str]
+    order: tuple[str, ...]  # the order themes are reported in
+    longest: int  # words in the longest keyword
 
     def themes_of(self, text: str) -> list[str]:
-        found = [theme for theme, pattern in self.patterns if pattern.search(text)]
-        return found or [OTHER]
+        words = _WORD.findall(text.casefold())
+        found: set[str] = set()
+        get = self.themes_by_form.get
+        for start, word in enumerate(words):
+            found.update(get(word, ()))
+            if word in self.phrase_starts:
+                for end in range(start + 2, min(start + self.longest, len(words)) + 1):
+                    found.update(get(" ".join(words[start:end]), ()))
+        return [theme for theme in self.order if theme in found] or [OTHER]
 
 
 def build_lexicon(extra: Mapping[str, list[str]] | None = None) -> ThemeLexicon:
@@ -138,7 +154,15 @@ def build_lexicon(extra: Mapping[str, list[str]] | None = None) -> ThemeLexicon:
     merged: dict[str, list[str]] = {theme: list(words) for theme, words in BUILT_IN.items()}
     for theme, words in (extra or {}).items():
         merged.setdefault(theme, []).extend(words)
-    return ThemeLexicon(tuple((theme, _pattern(words)) for theme, words in merged.items()))
+    forms: dict[str, set[str]] = {}
+    for theme, words in merged.items():
+        for keyword in {_normal(w) for w in words} - {""}:
+            for form in (keyword, *(keyword + ending for ending in _ENDINGS)):
+                forms.setdefault(form, set()).add(theme)
+    starts = frozenset(k.split()[0] for k in forms if " " in k)
+    longest = max(len(k.split()) for k in forms)
+    frozen = {form: frozenset(themes) for form, themes in forms.items()}
+    return ThemeLexicon(frozen, starts, tuple(merged), longest)
 
 
 def load_lexicon(path: str | None) -> ThemeLexicon:
@@ -172,8 +196,11 @@ def read_themes_file(path: str) -> dict[str, list[str]]:
     return result
 
 
-def _pattern(words: list[str]) -> re.Pattern[str]:
-    """One alternation per theme: whole words, flexible spaces, optional inflection."""
-    parts = sorted({re.escape(w.casefold()).replace(r"\ ", r"[\s-]+") for w in words}, key=len)
-    body = "|".join(reversed(parts))
-    return re.compile(rf"(?<!\w)(?:{body})(?:s|es|ed|d|ing)?(?!\w)", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+_ENDINGS = ("ing", "es", "ed", "s", "d")
+
+
+def _normal(keyword: str) -> str:
+    """A keyword as the comment's words are compared with it: lower case, words joined by one
+    space (dashes and punctuation count as spaces)."""
+    return " ".join(_WORD.findall(keyword.casefold()))
