@@ -48,20 +48,27 @@ def read_body(environ: Mapping[str, Any]) -> bytes:
     A declared length is checked before a byte is read; a chunked body (no length) is read at
     most one byte past the limit, so an endless stream costs at most `MAX_BODY_BYTES`.
     """
-    stream: IO[bytes] | None = environ.get("wsgi.input")
     declared = str(environ.get("CONTENT_LENGTH") or "").strip()
-    if declared:
-        if not declared.isdigit():
-            raise Refused(400, "Content-Length is not a number")
-        if int(declared) > MAX_BODY_BYTES:
-            raise Refused(413, f"body of {declared} bytes is over {MAX_BODY_BYTES}")
-        return stream.read(int(declared)) if stream is not None and int(declared) else b""
-    if stream is None:
-        return b""
-    body = stream.read(MAX_BODY_BYTES + 1)
+    if declared and not declared.isdigit():
+        raise Refused(400, "Content-Length is not a number")
+    if declared and int(declared) > MAX_BODY_BYTES:
+        raise Refused(413, f"body of {declared} bytes is over {MAX_BODY_BYTES}")
+    body = _read(environ.get("wsgi.input"), int(declared) if declared else MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
         raise Refused(413, f"chunked body over {MAX_BODY_BYTES} bytes")
     return body
+
+
+def _read(stream: IO[bytes] | None, size: int) -> bytes:
+    """A client that stalls past the server's read timeout, or hangs up, gets a 4xx."""
+    if stream is None or size == 0:
+        return b""
+    try:
+        return stream.read(size)
+    except TimeoutError as error:
+        raise Refused(408, "request body not received in time") from error
+    except OSError as error:  # gunicorn's NoMoreData: the client hung up mid-body
+        raise Refused(400, "request body ended early") from error
 
 
 # -- authenticity: decided before the body is parsed -----------------------------------------

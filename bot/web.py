@@ -62,8 +62,6 @@ class VocWsgiApp:
         log.warning("refused %s %s: %s", environ.get("REQUEST_METHOD"), EVENTS_PATH, refused.reason)
         payload = json.dumps({"error": refused.reason}).encode()
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
-        if refused.status == 413:
-            headers.append(("Connection", "close"))  # the unread rest of the body is not wanted
         start_response(f"{refused.status} {_REASONS[refused.status]}", headers)
         return [payload]
 
@@ -82,7 +80,12 @@ class VocWsgiApp:
         return [payload]
 
 
-_REASONS = {400: "Bad Request", 401: "Unauthorized", 413: "Content Too Large"}
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    408: "Request Timeout",
+    413: "Content Too Large",
+}
 
 
 def create_wsgi_app(runtime: Runtime) -> VocWsgiApp:
