@@ -25,9 +25,23 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.request_shape import MAX_BODY_BYTES
+from handlers.submissions import NUL_IN_FIELD
 from storage.models import ProcessedEvent
 from tests.conftest import SIGNING_SECRET, SlackBot, _runtime
-from tests.slack import FakeSlack, SlackRequests, serve_wsgi, signed_headers
+from tests.portfolio import AM, MEMBER
+from tests.slack import FakeSlack, HttpReply, SlackRequests, serve_wsgi, signed_headers
+from tests.test_commitments_slack import (
+    ACME_CHANNEL,
+    _click_in_modal,
+    _commitments,
+    _expect,
+    _open_modal,
+    _portfolio,
+    _row,
+    _rows,
+    _state,
+    _top_level,
+)
 from tests.test_serve import _free_port, _wait_until_listening
 
 FORM = "application/x-www-form-urlencoded"
@@ -355,3 +369,79 @@ def test_healthz_answers_while_slow_clients_hold_connections_open(served: Served
     log = served.log()
     assert "Traceback" not in log
     assert log.count("refused POST /slack/events: request body not received in time") == 16
+
+
+# --- replays and NULs in modals, on both databases ---------------------------------------------
+
+
+def _commit_bot(bot: SlackBot) -> dict[str, Any]:
+    """ACME Corp and its team, and the commitments modal its account manager opened."""
+    _portfolio(bot)
+    return _open_modal(bot)
+
+
+def _submit_pinned(bot: SlackBot, view: dict[str, Any], state: dict[str, Any]) -> HttpReply:
+    """A submission whose bytes and signature are the same every time it is sent: a replay."""
+    return bot.requests.view_submission(
+        view, user_id=AM, values=state, trigger_id="1.2.pinned", timestamp=PINNED
+    )
+
+
+PINNED = int(time.time())
+
+
+def test_a_replayed_submission_records_nothing_and_answers_as_the_first(
+    any_bot: SlackBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = _commit_bot(any_bot)
+    sent: list[bytes] = []
+    post = any_bot.requests.post
+    monkeypatch.setattr(
+        any_bot.requests, "post", lambda body, *a, **k: sent.append(body) or post(body, *a, **k)
+    )
+    state = _state(view, [_row("Call back about support tickets", MEMBER)])
+    posted = _expect(any_bot, "chat.postMessage", 2)  # the channel message and the owner's DM
+    first = _submit_pinned(any_bot, view, state)
+    posted()
+    again = [_submit_pinned(any_bot, view, state) for _ in range(3)]
+    assert sent[0] == sent[1] == sent[2] == sent[3]
+    assert (first.status, first.body) == (200, b"")
+    assert [(reply.status, reply.body) for reply in again] == [(200, b"")] * 3
+    assert [row.text for row in _commitments(any_bot)] == ["Call back about support tickets"]
+    assert len(_top_level(any_bot.slack, ACME_CHANNEL)) == 1
+
+
+def test_a_corrected_submission_is_recorded_after_a_refused_one(any_bot: SlackBot) -> None:
+    """A submission answered with field errors recorded nothing: sent again as it was, it is
+    refused again; corrected, it is recorded."""
+    view = _commit_bot(any_bot)
+    without_owner = _state(view, [_row("Send the roadmap", None)])
+    refused = [_submit_pinned(any_bot, view, without_owner) for _ in range(2)]
+    assert [reply.json()["response_action"] for reply in refused] == ["errors", "errors"]
+    assert refused[0].json() == refused[1].json()
+    posted = _expect(any_bot, "chat.postMessage", 2)
+    fixed = _submit_pinned(any_bot, view, _state(view, [_row("Send the roadmap", MEMBER)]))
+    posted()
+    assert (fixed.status, fixed.body) == (200, b"")
+    assert [row.text for row in _commitments(any_bot)] == ["Send the roadmap"]
+
+
+def test_a_nul_pasted_into_a_modal_field_is_refused_on_that_field(
+    any_bot: SlackBot, server_log: pytest.LogCaptureFixture
+) -> None:
+    view = _commit_bot(any_bot)
+    rows = [_row("Call back", MEMBER), _row("Fix \x00 the invoice", MEMBER)]
+    view = _click_in_modal(any_bot, view, "commitments_add_row", [])
+    reply = any_bot.requests.view_submission(view, user_id=AM, values=_state(view, rows))
+    assert reply.status == 200
+    answer = reply.json()
+    second_text = _rows(view)[1]["What was promised"]["block_id"]
+    assert answer == {"response_action": "errors", "errors": {second_text: NUL_IN_FIELD}}
+    assert _commitments(any_bot) == []
+    assert _tracebacks(server_log) == []
+    posted = _expect(any_bot, "chat.postMessage", 4)
+    rows[1] = _row("Fix the invoice", MEMBER)
+    fixed = any_bot.requests.view_submission(view, user_id=AM, values=_state(view, rows))
+    posted()
+    assert (fixed.status, fixed.body) == (200, b"")
+    assert [row.text for row in _commitments(any_bot)] == ["Call back", "Fix the invoice"]
