@@ -1,9 +1,9 @@
-"""Modal submissions, checked once for every modal before its listener runs.
+"""What people submit (modals, slash commands), checked once before any listener runs.
 
-- **NUL characters.** Slack lets a person paste U+0000 into a text field; PostgreSQL cannot
-  store it, so the whole submission would fail with nothing saved and no word to the person.
-  Every field of `view.state.values` is read here first, and a field holding one gets its own
-  error in the modal instead.
+- **NUL characters.** Slack lets a person paste U+0000 into a text field or a command;
+  PostgreSQL can neither store nor even compare it, so the request would fail with nothing
+  saved and no word to the person. Every field of `view.state.values` is read here first, and a
+  field holding one gets its own error in the modal instead; a command gets a private answer.
 - **Replays and double submissions.** A signed `view_submission` replayed within Slack's
   five-minute signature window would record the commitments again. A submission is keyed by the
   view (its id and hash), who submits it and what was typed, and claimed in the inbound-event
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 NUL_IN_FIELD = (
     "This field contains a NUL character, which cannot be saved. Remove it and submit again."
 )
+NUL_IN_COMMAND = "That command contains a NUL character; type it again without it."
 RECORDED_ACTIONS = frozenset({None, "clear"})  # the answers of a submission that was recorded
 
 
@@ -38,6 +39,9 @@ def register(app: App, services: Services) -> None:
     def refuse_nul_characters(
         body: dict[str, Any], context: BoltContext, next: Callable[[], Any]
     ) -> Any:
+        if body.get("command") and "\x00" in str(body.get("text") or ""):
+            log.info("command refused: a NUL in its text")
+            return _answer({"response_type": "ephemeral", "text": NUL_IN_COMMAND})
         if body.get("type") != "view_submission":
             return next()
         fields = fields_with_nul(body["view"].get("state", {}).get("values", {}))

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.request_shape import MAX_BODY_BYTES
-from handlers.submissions import NUL_IN_FIELD
+from handlers.submissions import NUL_IN_COMMAND, NUL_IN_FIELD
 from storage.models import ProcessedEvent
 from tests.conftest import SIGNING_SECRET, SlackBot, _runtime
 from tests.portfolio import AM, MEMBER
@@ -445,3 +445,26 @@ def test_a_nul_pasted_into_a_modal_field_is_refused_on_that_field(
     posted()
     assert (fixed.status, fixed.body) == (200, b"")
     assert [row.text for row in _commitments(any_bot)] == ["Call back", "Fix the invoice"]
+
+
+COMMANDS_WITH_NUL = [
+    "account a\x00b",
+    "commit ac\x00me",
+    "open \x00",
+    "meeting acme 2027-01-0\x00",
+    "digest acme \x00",
+    "sponsor acme <@U\x00>",
+    "followups a\x00",
+]
+
+
+def test_a_nul_typed_into_a_command_gets_a_private_answer(
+    any_bot: SlackBot, server_log: pytest.LogCaptureFixture
+) -> None:
+    _portfolio(any_bot)
+    replies = [any_bot.requests.slash_command(text, user_id=AM) for text in COMMANDS_WITH_NUL]
+    answers = [(reply.status, reply.json()) for reply in replies]
+    refusal = {"response_type": "ephemeral", "text": NUL_IN_COMMAND}
+    assert answers == [(200, refusal)] * len(COMMANDS_WITH_NUL)
+    assert _tracebacks(server_log) == []
+    assert any_bot.slack.calls_to("chat.postMessage") == []
