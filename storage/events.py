@@ -10,8 +10,9 @@ is recognised too; one that recorded nothing is `forget`-ten, so it can be sent 
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +41,53 @@ def forget(sessions: sessionmaker[Session], workspace_id: str, event_key: str) -
                 ProcessedEvent.event_key == stored_key(event_key),
             )
         )
+
+
+def newest(sessions: sessionmaker[Session], workspace_id: str, key: str, at: datetime) -> bool:
+    """Remember `at` under `key` if it is later than what is there; True when it was.
+
+    For deliveries Slack may make out of order (reactions): the one whose moment is not the
+    latest seen is known to be late. The conditional update makes two at once safe.
+    """
+    stored = stored_key(key)
+    if first_time_at(sessions, workspace_id, key, at):
+        return True
+    with transaction(sessions) as session:
+        moved = session.execute(
+            update(ProcessedEvent)
+            .where(
+                ProcessedEvent.workspace_id == workspace_id,
+                ProcessedEvent.event_key == stored,
+                ProcessedEvent.received_at < at,
+            )
+            .values(received_at=at)
+        )
+    return bool(moved.rowcount)
+
+
+def first_time_at(
+    sessions: sessionmaker[Session], workspace_id: str, key: str, at: datetime
+) -> bool:
+    """`first_time`, recording `at` as the key's moment."""
+    try:
+        with transaction(sessions) as session:
+            session.add(
+                ProcessedEvent(workspace_id=workspace_id, event_key=stored_key(key), received_at=at)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def keys_starting(sessions: sessionmaker[Session], prefix: str) -> list[tuple[str, str]]:
+    """(workspace, key) of every key with `prefix`: work a later tick still owes."""
+    with sessions() as session:
+        rows = session.execute(
+            select(ProcessedEvent.workspace_id, ProcessedEvent.event_key)
+            .where(ProcessedEvent.event_key.startswith(prefix, autoescape=True))
+            .order_by(ProcessedEvent.id)
+        )
+        return [(row.workspace_id, row.event_key) for row in rows]
 
 
 def stored_key(event_key: str) -> str:

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,7 +25,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.clock import utc_now
 from bot.request_shape import MAX_BODY_BYTES
+from bot.scheduler import run_due_work
 from handlers.submissions import NUL_IN_COMMAND, NUL_IN_FIELD
 from storage.models import ProcessedEvent
 from tests.conftest import SIGNING_SECRET, SlackBot, _runtime
@@ -32,14 +35,19 @@ from tests.portfolio import AM, MEMBER
 from tests.slack import FakeSlack, HttpReply, SlackRequests, serve_wsgi, signed_headers
 from tests.test_commitments_slack import (
     ACME_CHANNEL,
+    SlackReactions,
+    _audit,
     _click_in_modal,
     _commitments,
+    _current,
     _expect,
+    _log,
     _open_modal,
     _portfolio,
     _row,
     _rows,
     _state,
+    _text_of,
     _top_level,
 )
 from tests.test_serve import _free_port, _wait_until_listening
@@ -468,3 +476,106 @@ def test_a_nul_typed_into_a_command_gets_a_private_answer(
     assert answers == [(200, refusal)] * len(COMMANDS_WITH_NUL)
     assert _tracebacks(server_log) == []
     assert any_bot.slack.calls_to("chat.postMessage") == []
+
+
+# --- reactions delivered out of order while reactions.get fails ------------------------------
+
+
+class LogWatch(logging.Handler):
+    """Lets a test wait until the bot logged a line (a listener runs after its ack)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        self.cond = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self.cond:
+            self.lines.append(record.getMessage())
+            self.cond.notify_all()
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 10.0) -> None:
+        with self.cond:
+            seen = self.cond.wait_for(lambda: sum(text in s for s in self.lines) >= count, timeout)
+        assert seen, f"never logged {text!r} {count} time(s); logged: {self.lines}"
+
+
+@pytest.fixture
+def watch() -> Iterator[LogWatch]:
+    handler = LogWatch()
+    logger = logging.getLogger("handlers.commitments")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def _reaction(bot: SlackBot, message: dict[str, Any], *, added: bool, at: float) -> None:
+    """A reaction event as Slack delivers it: `event_ts` is when the person reacted."""
+    event = {
+        "type": "reaction_added" if added else "reaction_removed",
+        "user": MEMBER,
+        "reaction": "white_check_mark",
+        "item": {"type": "message", "channel": ACME_CHANNEL, "ts": message["ts"]},
+        "event_ts": f"{at:.6f}",
+    }
+    assert bot.requests.event(event).status == 200
+
+
+def _status(bot: SlackBot) -> str:
+    [commitment] = _commitments(bot)
+    return commitment.status
+
+
+def test_a_late_added_cannot_undo_a_removal_while_slack_cannot_be_asked(
+    any_bot: SlackBot, watch: LogWatch
+) -> None:
+    _portfolio(any_bot)
+    [message] = _log(any_bot, [_row("Send the 2027 roadmap", MEMBER)])
+    any_bot.slack.fail_next("reactions.get", error="internal_error", count=1000)
+    added_at = time.time() - 5
+
+    # Slack cannot say what the message shows: each event's own meaning is all there is.
+    updated = _expect(any_bot, "chat.update")
+    _reaction(any_bot, message, added=True, at=added_at)
+    updated()
+    assert _status(any_bot) == "done"
+    updated = _expect(any_bot, "chat.update")
+    _reaction(any_bot, message, added=False, at=added_at + 2)
+    updated()
+    assert _status(any_bot) == "open"
+
+    # Slack then delivers the "added" again, late: the person's last word stands.
+    _reaction(any_bot, message, added=True, at=added_at)
+    watch.wait_for(f"done reaction added by {MEMBER}: unchanged")
+    assert _status(any_bot) == "open"
+    assert _audit(any_bot)[1:] == [("commitment.done", MEMBER), ("commitment.reopened", MEMBER)]
+
+
+def test_a_decision_made_without_slack_is_checked_again_when_slack_answers(
+    any_bot: SlackBot, watch: LogWatch
+) -> None:
+    _portfolio(any_bot)
+    [message] = _log(any_bot, [_row("Send the 2027 roadmap", MEMBER)])
+    # ✅ added and removed at once; Slack cannot be asked, and the removal event is lost.
+    any_bot.slack.fail_next("reactions.get", error="internal_error", count=1000)
+    updated = _expect(any_bot, "chat.update")
+    _reaction(any_bot, message, added=True, at=time.time())
+    updated()
+    assert _status(any_bot) == "done"
+
+    still_failing = run_due_work(any_bot.runtime, utc_now())
+    assert [(d.item.job, d.outcome) for d in still_failing.done] == [("reaction_recheck", "failed")]
+    assert _status(any_bot) == "done"
+
+    any_bot.slack.clear()  # Slack answers again: the message has no ✅
+    SlackReactions(any_bot.slack)
+    answered = run_due_work(any_bot.runtime, utc_now())
+    assert [(d.item.job, d.outcome, d.detail) for d in answered.done] == [
+        ("reaction_recheck", "sent", "reopened")
+    ]
+    assert _status(any_bot) == "open"
+    assert "~Send the 2027 roadmap~" not in _text_of(_current(any_bot, message))
+    assert run_due_work(any_bot.runtime, utc_now()).done == []
