@@ -120,6 +120,7 @@ UNSIGNED_OR_BADLY_SIGNED: list[tuple[str, bytes, str, dict[str, Any], int]] = [
     ("timestamp old", _form(command="/voc"), FORM, {"timestamp": "1000000000"}, 401),
     ("forged signature", _form(command="/voc"), FORM, {"signature": "v0=" + "0" * 64}, 401),
     ("non-ascii signature", _form(command="/voc"), FORM, {"signature": "v0=é"}, 401),
+    ("malformed JSON, unsigned", b'{"type', JSON, {"signature": "v0=" + "2" * 64}, 401),
     ("deeply nested unsigned", b"[" * 100_000, JSON, {"signature": "v0=" + "1" * 64}, 401),
 ]
 
