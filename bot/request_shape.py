@@ -23,8 +23,10 @@ from urllib.parse import parse_qsl
 # characters): well under 1 MiB even form-encoded. Anything bigger is not from Slack.
 MAX_BODY_BYTES = 1024 * 1024
 SIGNATURE_WINDOW_SECONDS = 5 * 60
-# Slack's IDs (team, event, user, view) are short runs of letters and digits.
+# Slack's IDs (team, event, user, view) are short runs of letters and digits; a team ID is
+# stored as the workspace (32 characters at most).
 _SLACK_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
+_TEAM_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 _EVENTS_API_TYPES = frozenset({"url_verification", "event_callback", "app_rate_limited"})
 _USER_PAYLOADS = frozenset(
     {"block_actions", "view_submission", "view_closed", "shortcut", "message_action"}
@@ -137,7 +139,7 @@ def _check_events_api(body: dict[str, Any]) -> None:
     kind = body.get("type")
     if kind not in _EVENTS_API_TYPES:
         raise Refused(400, f"JSON body of type {_shown(kind)} is not an Events API callback")
-    _optional_id(body, "team_id")
+    _optional_id(body, "team_id", pattern=_TEAM_ID)
     if kind != "event_callback":
         return
     _required_id(body, "event_id")
@@ -175,7 +177,7 @@ def _check_interaction(payload: dict[str, Any]) -> None:
     if not isinstance(kind, str):
         raise Refused(400, "payload without a type")
     if isinstance(payload.get("team"), dict):
-        _optional_id(payload["team"], "id", where="team")
+        _optional_id(payload["team"], "id", where="team", pattern=_TEAM_ID)
     if kind in _USER_PAYLOADS:
         user = payload.get("user")
         if not isinstance(user, dict):
@@ -206,8 +208,8 @@ def _check_command(fields: dict[str, str]) -> None:
         return
     if not fields.get("command", "").startswith("/"):
         raise Refused(400, "form body is neither a slash command nor an interaction payload")
-    for name in ("user_id", "team_id"):
-        _optional_id(fields, name)
+    _optional_id(fields, "user_id")
+    _optional_id(fields, "team_id", pattern=_TEAM_ID)
 
 
 def _required_id(data: dict[str, Any], name: str, *, where: str = "body") -> None:
@@ -216,12 +218,14 @@ def _required_id(data: dict[str, Any], name: str, *, where: str = "body") -> Non
     _optional_id(data, name, where=where)
 
 
-def _optional_id(data: dict[str, Any], name: str, *, where: str = "body") -> None:
+def _optional_id(
+    data: dict[str, Any], name: str, *, where: str = "body", pattern: re.Pattern[str] = _SLACK_ID
+) -> None:
     """IDs are stored and looked up: a NUL or 4,000 characters must not reach the database."""
     value = data.get(name)
     if value is None:
         return
-    if not isinstance(value, str) or not _SLACK_ID.fullmatch(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise Refused(400, f"{where}.{name} is not a Slack ID")
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.cli.worker import READ_TIMEOUT_SECONDS, SLOW_CLIENT_LINE
 from bot.core.clock import utc_now
 from bot.request_shape import MAX_BODY_BYTES
 from bot.scheduler import run_due_work
@@ -232,6 +233,12 @@ SIGNED_BUT_MALFORMED: list[tuple[str, bytes, str, int]] = [
         400,
     ),
     (
+        "team_id of 33 characters",
+        _json(_event_envelope({"type": "app_home_opened", "user": "U1"}, team_id="T" * 33)),
+        JSON,
+        400,
+    ),
+    (
         "team_id of 4,000 characters",
         _json(_event_envelope({"type": "app_home_opened", "user": "U1"}, team_id="T" * 4000)),
         JSON,
@@ -378,6 +385,21 @@ def test_healthz_answers_while_slow_clients_hold_connections_open(served: Served
     log = served.log()
     assert "Traceback" not in log
     assert log.count("refused POST /slack/events: request body not received in time") == 16
+
+
+def test_a_request_line_that_never_ends_is_cut_off_with_one_line(served: Served) -> None:
+    """Five bytes of a request and nothing more: the server closes it, and says so once each."""
+    stalled = [socket.create_connection(("127.0.0.1", served.port), timeout=30) for _ in range(4)]
+    for sock in stalled:
+        sock.sendall(b"POST ")
+    with urllib.request.urlopen(f"{served.url}/healthz", timeout=30) as response:
+        assert response.status == 200
+    assert [sock.recv(1) for sock in stalled] == [b""] * 4  # closed by the server, unanswered
+    for sock in stalled:
+        sock.close()
+    log = served.log()
+    assert "Traceback" not in log
+    assert log.count(SLOW_CLIENT_LINE % READ_TIMEOUT_SECONDS) == 4
 
 
 # --- replays and NULs in modals, on both databases ---------------------------------------------
