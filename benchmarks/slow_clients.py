@@ -5,6 +5,8 @@ opens `--stalled` connections that each send the headers of a 100 kB POST to /sl
 5 bytes of its body and then stall, and while they are open asks `/healthz` `--probes` times,
 one after another, each with a `--probe-timeout`. Printed: how many probes were answered and
 their latencies, then how long the server kept the stalled connections before closing them.
+Then `--big` clients at once each start sending an unsigned 20 MB JSON body: printed, how long
+until all were answered, with what, and `/healthz` meanwhile.
 
 Measure another tree (e.g. main, before the read timeouts) with `--tree /work/main`: its
 package directory is put first on the import path of the served process.
@@ -15,6 +17,7 @@ package directory is put first on the import path of the served process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import select
 import socket
@@ -22,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +36,7 @@ from tests.slack import FakeSlack  # noqa: E402  (a stand-in Slack for auth.test
 
 SECRET = "bench-signing-secret"
 BODY_BYTES = 100_000
+BIG_BYTES = 20_000_000
 
 
 def main() -> None:
@@ -39,6 +44,7 @@ def main() -> None:
     parser.add_argument("--stalled", type=int, default=16)
     parser.add_argument("--probes", type=int, default=10)
     parser.add_argument("--probe-timeout", type=float, default=20.0)
+    parser.add_argument("--big", type=int, default=16, help="clients sending 20 MB at once")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the source tree to serve")
     args = parser.parse_args()
     with FakeSlack() as slack, tempfile.TemporaryDirectory() as tmp:
@@ -68,6 +74,39 @@ def _measure(port: int, args: argparse.Namespace) -> None:
     closed = _wait_closed(stalled, deadline=opened + 60)
     kept = f"{closed - opened:.1f} s" if closed is not None else "still open after 60 s"
     print(f"  stalled connections closed by the server after: {kept}")
+    if args.big:
+        _measure_big(port, args)
+
+
+def _measure_big(port: int, args: argparse.Namespace) -> None:
+    """`--big` clients each sending a 20 MB body as fast as they can."""
+    statuses: list[str] = []
+    started = time.monotonic()
+    senders = [threading.Thread(target=_send_big, args=(port, statuses)) for _ in range(args.big)]
+    for sender in senders:
+        sender.start()
+    probe = _probe(port, args.probe_timeout)
+    for sender in senders:
+        sender.join(120)
+    took = time.monotonic() - started
+    print(f"{args.big} clients sending unsigned 20 MB bodies at once:")
+    print(f"  all answered after {took:.2f} s: {sorted(set(statuses))}")
+    print(f"  /healthz meanwhile: {_shown(probe)}")
+
+
+def _send_big(port: int, statuses: list[str]) -> None:
+    body = b"[" * BIG_BYTES
+    head = (
+        "POST /slack/events HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        with contextlib.suppress(OSError):  # refused before it was all sent: the server hung up
+            sock.sendall(head.encode() + body)
+        try:
+            statuses.append(sock.recv(64).split(b"\r\n", 1)[0].decode() or "closed")
+        except OSError as error:
+            statuses.append(type(error).__name__)
 
 
 def _serve(tree: Path, port: int, tmp: Path, api_url: str) -> subprocess.Popen[bytes]:
