@@ -51,7 +51,7 @@ def read_body(environ: Mapping[str, Any]) -> bytes:
     most one byte past the limit, so an endless stream costs at most `MAX_BODY_BYTES`.
     """
     declared = str(environ.get("CONTENT_LENGTH") or "").strip()
-    if declared and not declared.isdigit():
+    if declared and not (declared.isascii() and declared.isdigit()):
         raise Refused(400, "Content-Length is not a number")
     if declared and int(declared) > MAX_BODY_BYTES:
         raise Refused(413, f"body of {declared} bytes is over {MAX_BODY_BYTES}")

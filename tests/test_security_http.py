@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -488,3 +489,18 @@ def test_what_slack_really_sends_still_gets_through(bot: SlackBot) -> None:
     published = _expect(bot, "views.publish")
     assert bot.requests.event(home).status == 200
     published()
+
+
+def test_a_content_length_that_is_not_a_number_gets_400(
+    bot: SlackBot, server_log: pytest.LogCaptureFixture
+) -> None:
+    port = int(bot.base_url.rsplit(":", 1)[1])
+    answers = []
+    for length in ("abc", "²", "-1", "1e3"):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            head = f"POST /slack/events HTTP/1.0\r\nContent-Length: {length}\r\n\r\n{{}}"
+            sock.sendall(head.encode())
+            answers.append(sock.recv(64).split(b"\r\n", 1)[0])
+    assert answers == [b"HTTP/1.0 400 Bad Request"] * 4
+    assert _tracebacks(server_log) == []
+    assert len(_refusals(server_log)) == 4
