@@ -5,8 +5,9 @@ opens `--stalled` connections that each send the headers of a 100 kB POST to /sl
 5 bytes of its body and then stall, and while they are open asks `/healthz` `--probes` times,
 one after another, each with a `--probe-timeout`. Printed: how many probes were answered and
 their latencies, then how long the server kept the stalled connections before closing them.
-Then `--big` clients at once each start sending an unsigned 20 MB JSON body: printed, how long
-until all were answered, with what, and `/healthz` meanwhile.
+Then `--trickle` clients each send a request one byte a second: printed, how long the server
+let them go on, and `/healthz` meanwhile. Then `--big` clients at once each start sending an
+unsigned 20 MB JSON body: printed, how long until all were answered, with what, and `/healthz`.
 
 Measure another tree (e.g. main, before the read timeouts) with `--tree /work/main`: its
 package directory is put first on the import path of the served process.
@@ -44,6 +45,7 @@ def main() -> None:
     parser.add_argument("--stalled", type=int, default=16)
     parser.add_argument("--probes", type=int, default=10)
     parser.add_argument("--probe-timeout", type=float, default=20.0)
+    parser.add_argument("--trickle", type=int, default=16, help="clients sending 1 byte/s")
     parser.add_argument("--big", type=int, default=16, help="clients sending 20 MB at once")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the source tree to serve")
     args = parser.parse_args()
@@ -74,8 +76,47 @@ def _measure(port: int, args: argparse.Namespace) -> None:
     closed = _wait_closed(stalled, deadline=opened + 60)
     kept = f"{closed - opened:.1f} s" if closed is not None else "still open after 60 s"
     print(f"  stalled connections closed by the server after: {kept}")
+    if args.trickle:
+        _measure_trickle(port, args)
     if args.big:
         _measure_big(port, args)
+
+
+def _measure_trickle(port: int, args: argparse.Namespace) -> None:
+    """`--trickle` clients each sending a request a byte a second, for at most 40 s."""
+    request = b"POST /slack/events HTTP/1.1\r\nHost: bench\r\nContent-Length: 100\r\n\r\n"
+    cut_off: list[float] = []
+    stop = threading.Event()
+
+    def trickle() -> None:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            for byte in request * 10:
+                try:
+                    sock.sendall(bytes([byte]))
+                    if select.select([sock], [], [], 0)[0] and not sock.recv(64):
+                        break  # the server closed it
+                except OSError:
+                    break
+                if stop.wait(1.0):
+                    return
+            cut_off.append(time.monotonic() - started)
+
+    senders = [threading.Thread(target=trickle) for _ in range(args.trickle)]
+    for sender in senders:
+        sender.start()
+    stop.wait(2.0)
+    probe = _probe(port, args.probe_timeout)
+    stop.wait(40.0 - 2.0)
+    stop.set()
+    for sender in senders:
+        sender.join(10)
+    print(f"{args.trickle} clients trickling a request at one byte a second:")
+    if cut_off:
+        print(f"  {len(cut_off)} cut off by the server, after {max(cut_off):.1f} s at most")
+    else:
+        print("  none cut off by the server within 40 s")
+    print(f"  /healthz meanwhile: {_shown(probe)}")
 
 
 def _measure_big(port: int, args: argparse.Namespace) -> None:
