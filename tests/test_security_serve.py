@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -145,3 +146,19 @@ def test_a_request_line_that_never_ends_is_cut_off_with_one_line(served: Served)
     log = served.log()
     assert "Traceback" not in log
     assert log.count(SLOW_CLIENT_LINE % READ_TIMEOUT_SECONDS) == 4
+
+
+def test_a_request_trickled_a_byte_at_a_time_is_cut_off_before_it_ends(served: Served) -> None:
+    """No read ever waits long, yet the request as a whole must arrive within the deadline."""
+    request = b"POST /slack/events HTTP/1.1\r\nHost: voc\r\nX-Padding: " + b"x" * 600 + b"\r\n\r\n"
+    sent, closed = 0, False
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        while sent < 40 and not closed:  # 40 bytes, a byte a second: past the deadline
+            sock.sendall(request[sent : sent + 1])
+            sent += 1
+            ready, _, _ = select.select([sock], [], [], 1.0)  # the server's answer, if any
+            closed = bool(ready) and sock.recv(64) == b""
+    assert closed and sent < len(request)
+    log = served.log()
+    assert "Traceback" not in log
+    assert log.count(SLOW_CLIENT_LINE % READ_TIMEOUT_SECONDS) == 1
