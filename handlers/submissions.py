@@ -11,6 +11,8 @@
   (an empty ack: the modal closes) and records nothing. A submission the listener answers with
   anything but that (field errors, a notice in place of the modal) recorded nothing, so its key
   is let go again: the person may correct it, or submit it again as it is, and be answered anew.
+  (A listener that fails before answering at all keeps its key: Bolt offers no hook after a
+  listener short of replacing the app-wide error handler.)
 """
 
 from __future__ import annotations
