@@ -280,14 +280,13 @@ def _commit_bot(bot: SlackBot) -> dict[str, Any]:
     return _open_modal(bot)
 
 
-def _submit_pinned(bot: SlackBot, view: dict[str, Any], state: dict[str, Any]) -> HttpReply:
+def _submit_pinned(
+    bot: SlackBot, view: dict[str, Any], state: dict[str, Any], stamp: int
+) -> HttpReply:
     """A submission whose bytes and signature are the same every time it is sent: a replay."""
     return bot.requests.view_submission(
-        view, user_id=AM, values=state, trigger_id="1.2.pinned", timestamp=PINNED
+        view, user_id=AM, values=state, trigger_id="1.2.pinned", timestamp=stamp
     )
-
-
-PINNED = int(time.time())
 
 
 def test_a_replayed_submission_records_nothing_and_answers_as_the_first(
@@ -301,9 +300,10 @@ def test_a_replayed_submission_records_nothing_and_answers_as_the_first(
     )
     state = _state(view, [_row("Call back about support tickets", MEMBER)])
     posted = _expect(any_bot, "chat.postMessage", 2)  # the channel message and the owner's DM
-    first = _submit_pinned(any_bot, view, state)
+    stamp = int(time.time())  # one signature for every copy, inside Slack's five minutes
+    first = _submit_pinned(any_bot, view, state, stamp)
     posted()
-    again = [_submit_pinned(any_bot, view, state) for _ in range(3)]
+    again = [_submit_pinned(any_bot, view, state, stamp) for _ in range(3)]
     assert sent[0] == sent[1] == sent[2] == sent[3]
     assert (first.status, first.body) == (200, b"")
     assert [(reply.status, reply.body) for reply in again] == [(200, b"")] * 3
@@ -316,11 +316,12 @@ def test_a_corrected_submission_is_recorded_after_a_refused_one(any_bot: SlackBo
     refused again; corrected, it is recorded."""
     view = _commit_bot(any_bot)
     without_owner = _state(view, [_row("Send the roadmap", None)])
-    refused = [_submit_pinned(any_bot, view, without_owner) for _ in range(2)]
+    stamp = int(time.time())
+    refused = [_submit_pinned(any_bot, view, without_owner, stamp) for _ in range(2)]
     assert [reply.json()["response_action"] for reply in refused] == ["errors", "errors"]
     assert refused[0].json() == refused[1].json()
     posted = _expect(any_bot, "chat.postMessage", 2)
-    fixed = _submit_pinned(any_bot, view, _state(view, [_row("Send the roadmap", MEMBER)]))
+    fixed = _submit_pinned(any_bot, view, _state(view, [_row("Send the roadmap", MEMBER)]), stamp)
     posted()
     assert (fixed.status, fixed.body) == (200, b"")
     assert [row.text for row in _commitments(any_bot)] == ["Send the roadmap"]
