@@ -15,12 +15,14 @@ from handlers import (
     meetings,
     middleware,
     reminders,
+    submissions,
 )
 from handlers.command import CommandRouter
 
 
 def register_all(app: App, services: Services) -> None:
     middleware.register(app, services)
+    submissions.register(app, services)
     router = CommandRouter()
     account.register(app, router)
     commitments_modal.register(app, router)

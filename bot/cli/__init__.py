@@ -59,7 +59,7 @@ def _slack_commands(sub: Any) -> None:
         "--workers",
         type=at_least_one,
         default=2,
-        help="gunicorn worker processes, each with 8 threads (at least 1)",
+        help="gunicorn worker processes, each with 32 threads (at least 1)",
     )
     serve.add_argument(
         "--no-scheduler",
