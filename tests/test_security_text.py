@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from bot.core.slack import escape
+from bot.runtime import Runtime
 from bot.scheduler import run_due_work
 from storage.db import transaction
-from storage.models import Account, Commitment
+from storage.models import Account, Commitment, Response
+from tests.cli import voc
 from tests.conftest import SlackBot
 from tests.portfolio import AM, MEMBER, SPONSOR, account_row, load, response_row
 from tests.slack import FakeSlack
@@ -208,3 +212,53 @@ def _overdue_promise(bot: SlackBot) -> None:
                 created_by=AM,
             )
         )
+
+
+# --- the terminal ----------------------------------------------------------------------------
+
+STEERING = {"\x1b": "\\u001b", "\x07": "\\u0007", "\x00": "\\u0000", "\u202e": "\\u202e"}
+SCREEN_COMMENT = "Fine\x1b[2J\x1b]0;pwned\x07 really\u202eslow\x00 ok"
+
+
+@pytest.fixture
+def steering_portfolio(any_runtime: Runtime) -> str:
+    """A comment and an account name that would clear, retitle and reorder a terminal."""
+    load(
+        any_runtime,
+        [account_row("Bidi \u202eoC lavE")],
+        [response_row("Bidi \u202eoC lavE", "2026-Q3", "Ann Lee", 4, 3, 3, email="ann@x.example")],
+    )
+    comment = (
+        SCREEN_COMMENT
+        if any_runtime.engine.dialect.name == "sqlite"
+        else SCREEN_COMMENT.replace("\x00", "")
+    )
+    with transaction(
+        any_runtime.sessions
+    ) as session:  # as if it had come in before NULs were refused
+        session.execute(update(Response).values(comment=comment))
+    any_runtime.engine.dispose()
+    return str(any_runtime.engine.url)
+
+
+def test_the_terminal_shows_steering_characters_instead_of_obeying_them(
+    steering_portfolio: str, tmp_path: Path
+) -> None:
+    ran = voc("account", "bidi", cwd=tmp_path, DATABASE_URL=steering_portfolio)
+    assert ran.code == 0, ran.err
+    assert not set(STEERING) & set(ran.out + ran.err)
+    assert "Fine\\u001b[2J\\u001b]0;pwned\\u0007 really\\u202eslow" in ran.out
+    assert "Bidi \\u202eoC lavE" in ran.out
+
+    as_json = voc("account", "bidi", "--json", cwd=tmp_path, DATABASE_URL=steering_portfolio)
+    assert not set(STEERING) & set(as_json.out)
+    [person] = json.loads(as_json.out)["people"]
+    assert person["comment"].startswith("Fine\x1b[2J\x1b]0;pwned\x07 really\u202eslow")
+    assert json.loads(as_json.out)["account"] == "Bidi \u202eoC lavE"
+
+
+def test_a_typed_argument_is_echoed_visibly_in_a_refusal(tmp_path: Path, runtime: Runtime) -> None:
+    load(runtime, [account_row("ACME Corp")])
+    runtime.engine.dispose()
+    ran = voc("account", "zz\x1b[31m\u202e", cwd=tmp_path, DATABASE_URL=str(runtime.engine.url))
+    assert (ran.code, ran.err_lines) == (2, ['No account is called "zz\\u001b[31m\\u202e".'])

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from bot.cli import status
 from bot.cli.logs import cli_logging, level_for
 from bot.cli.options import HelpFormatter, at_least_one, port, subcommand
+from bot.cli.terminal import terminal_output
 from bot.runtime import Runtime, database_problem, open_runtime
 from bot.settings import Settings, SettingsError, UnusableSetting, load_settings
 
@@ -216,9 +217,10 @@ def _cmd_meetings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    with cli_logging(level_for(args.command)):
-        return _main(args)
+    with terminal_output():
+        args = build_parser().parse_args(argv)
+        with cli_logging(level_for(args.command)):
+            return _main(args)
 
 
 def _main(args: argparse.Namespace) -> int:
