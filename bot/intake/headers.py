@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from bot.intake.hostile import MAX_ATTRIBUTES, too_many_attributes
 from bot.intake.problems import ProblemLog
 
 
@@ -141,6 +142,8 @@ def match_columns(
         for spec in specs
         if spec.required and spec.name not in positions and spec.name not in optional_when_given
     ]
+    if len(ratings) > MAX_ATTRIBUTES:
+        problems.file(too_many_attributes(len(ratings)))
     for spec in missing:
         also = (
             f" (also accepted: {', '.join(a.replace('_', ' ') for a in spec.aliases)})"

@@ -92,3 +92,18 @@ def nul_message(name: str, where: str, column: str) -> str:
         f"{name}: {where}, {column}: contains a NUL character (\\u0000), which cannot be "
         "stored: delete it in the spreadsheet and import again"
     )
+
+
+def too_many_attributes(count: int) -> str:
+    return (
+        f"the file has {count:,} rating: columns; a file may rate at most {MAX_ATTRIBUTES} "
+        "attributes. Keep the ones the survey asked about"
+    )
+
+
+def cycle_attributes_over_cap(label: str, count: int) -> str:
+    return (
+        f'cycle "{label}" would rate {count:,} attributes with this file; a cycle may rate at '
+        f"most {MAX_ATTRIBUTES}. Use the attribute names earlier files of the cycle used, or "
+        "remove its responses first (voc forget --cycle)"
+    )

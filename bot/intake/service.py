@@ -33,6 +33,7 @@ from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
 from bot.intake.headers import repetitive_response_columns
+from bot.intake.hostile import MAX_ATTRIBUTES, cycle_attributes_over_cap
 from bot.intake.people import Namesake
 from bot.intake.problems import ImportRejected, ProblemLog
 from bot.intake.queries import (
@@ -177,6 +178,7 @@ def import_responses(
             _validate_and_write(table, validator, writer, progress)
         validator.finish()
         _unknown_account_problems(session, workspace_id, writer, validator.problems)
+        _cycle_attribute_problems(session, workspace_id, writer, validator)
         validator.problems.raise_if_any()
         writer.finish()
     except ImportRejected:
@@ -210,6 +212,23 @@ def import_responses(
     )
     _audit(session, workspace_id, actor, summary)
     return summary
+
+
+def _cycle_attribute_problems(
+    session: Session, workspace_id: str, writer: ResponseWriter, validator: ResponseValidator
+) -> None:
+    """A cycle's attributes are capped across files too: the report and the benchmarks list
+    every attribute of a cycle, and each is aggregated on every later import into it."""
+    if not validator.attributes:
+        return
+    labels = {cycle_id: label for cycle_id, label, _ in writer.cycles.values()}
+    for cycle_id in sorted(writer.touched_cycles):
+        rated = set(validator.attributes) | benchmarked_attributes(
+            session, workspace_id, [cycle_id]
+        )
+        if len(rated) > MAX_ATTRIBUTES:
+            label = labels.get(cycle_id, str(cycle_id))
+            validator.problems.file(cycle_attributes_over_cap(label, len(rated)))
 
 
 def _validate_and_write(
