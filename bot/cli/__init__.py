@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _tick_command(sub)
     _add_without_slack_commands(sub)
     _followup_commands(sub)
+    _forget_command(sub)
     return parser
 
 
@@ -169,6 +170,19 @@ def _followup_commands(sub: Any) -> None:
     add_commands(sub, _cmd_followups)
 
 
+def _forget_command(sub: Any) -> None:
+    """`voc forget --cycle`: delete a cycle's responses (`--email`/`--name` come later)."""
+    forget = subcommand(sub, "forget", "delete a cycle's responses (figures recomputed, audited)")
+    forget.add_argument(
+        "--cycle", metavar="L", required=True, help="the cycle whose responses to delete"
+    )
+    forget.add_argument("--account", metavar="NAME", help="only this account's responses")
+    forget.add_argument(
+        "--yes", action="store_true", help="delete; without it, only say what would be deleted"
+    )
+    forget.set_defaults(handler=_cmd_forget)
+
+
 def _add_without_slack_commands(sub: Any) -> None:
     """What the done reaction and `/voc meeting(s)` do, for a team not (yet) on Slack."""
     for name, verb in (("done", "mark a commitment done"), ("reopen", "reopen a commitment")):
@@ -276,6 +290,12 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.imports import run_import
 
     return run_import(args, _runtime(settings))
+
+
+def _cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.forget import run_forget
+
+    return run_forget(args, _runtime(settings))
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

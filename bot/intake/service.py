@@ -119,7 +119,7 @@ def import_accounts(
     problems = ProblemLog(table.name)
     roster = validate_roster(table, problems)
     problems.raise_if_any()
-    _one_import_at_a_time(session, workspace_id)
+    one_import_at_a_time(session, workspace_id)
     result = write_roster(session, workspace_id, roster)
     benchmark_rows = 0
     if result.segment_changed_ids:
@@ -167,7 +167,7 @@ def import_responses(
     started = time.perf_counter()
     table = open_table(source, filename=filename, repetitive=repetitive_response_columns)
     validator = ResponseValidator(table, default_cycle=cycle)
-    _one_import_at_a_time(session, workspace_id)
+    one_import_at_a_time(session, workspace_id)
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
     fresh_figures = _FreshCycleFigures(validator.attributes)
     writer.on_fresh_rows = fresh_figures.add
@@ -317,11 +317,12 @@ def _unknown_account_problems(
     )
 
 
-def _one_import_at_a_time(session: Session, workspace_id: str) -> None:
+def one_import_at_a_time(session: Session, workspace_id: str) -> None:
     """Serialise a workspace's imports on PostgreSQL (SQLite has one writer anyway).
 
     Two concurrent imports into one cycle could each believe the cycle was empty and compute
     benchmarks from their own rows only; a transaction-scoped advisory lock rules that out.
+    `voc forget --cycle` takes it too, so nothing is imported into a cycle while it is emptied.
     """
     digest = hashlib.blake2b(f"voc-import:{workspace_id}".encode(), digest_size=8).digest()
     advisory_xact_lock(session, int.from_bytes(digest, "big", signed=True))
