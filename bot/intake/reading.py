@@ -37,6 +37,7 @@ from bot.intake.hostile import (
     XML_ERRORS,
     blank_run_message,
     check_dimension,
+    check_sheet_sizes,
     nul_message,
     too_many_rows,
     unreadable_workbook,
@@ -181,6 +182,11 @@ def _byte_blocks(path: Path | None, data: bytes | None, size: int = 1 << 20) -> 
             yield block
 
 
+# Every byte but the C0 controls that are not tab, line feed or carriage return: what is left
+# after deleting these from a block is the controls, which text files do not contain.
+_TEXT_BYTES = bytes([9, 10, 13, *range(32, 256)])
+
+
 @dataclass
 class _TextScan:
     encoding: str
@@ -199,7 +205,9 @@ def _scan_text(path: Path | None, data: bytes | None, name: str) -> _TextScan:
     lines = size = 0
     saw_multibyte = False
     failure: tuple[int, int] | None = None
+    controls = 0
     for block in _byte_blocks(path, data):
+        controls += len(block.translate(None, _TEXT_BYTES))
         if b"\x00" in block:
             line = lines + block[: block.index(b"\x00")].count(b"\n") + 1
             raise reject(
@@ -222,6 +230,12 @@ def _scan_text(path: Path | None, data: bytes | None, name: str) -> _TextScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             failure = (size, lines + 1)
+    if controls > max(16, size // 100):
+        raise reject(
+            f"{name} is not text: {controls:,} of its {size:,} bytes are control characters, "
+            f"which no CSV holds. {SAVE_AS}",
+            name,
+        )
     if failure is None:
         return _TextScan("utf-8-sig", lines, size)
     offset, line = failure
@@ -399,6 +413,7 @@ def _xlsx_table(path: Path | None, data: bytes | None, name: str, chunk_rows: in
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_sheet_sizes(path, data, name)
     handle: Any = path if path is not None else io.BytesIO(data or b"")
     try:
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
@@ -430,7 +445,7 @@ def _xlsx_chunks(workbook: Any, sheet: Any, chunk_rows: int, name: str) -> Itera
             if blank_run >= MAX_BLANK_RUN:
                 raise reject(blank_run_message(name, offset + 2 - blank_run), name)
             if offset >= MAX_SHEET_ROWS:
-                raise reject(too_many_rows(name, "goes on past that"), name)
+                raise reject(too_many_rows(name, "has more rows"), name)
             if not batch:
                 first_row = offset + 1
             batch.append(values)
