@@ -223,10 +223,9 @@ def _cycle_attribute_problems(
         return
     labels = {cycle_id: label for cycle_id, label, _ in writer.cycles.values()}
     for cycle_id in sorted(writer.touched_cycles):
-        rated = set(validator.attributes) | benchmarked_attributes(
-            session, workspace_id, [cycle_id]
-        )
-        if len(rated) > MAX_ATTRIBUTES:
+        earlier = benchmarked_attributes(session, workspace_id, [cycle_id])
+        rated = set(validator.attributes) | earlier
+        if len(rated) > MAX_ATTRIBUTES and len(rated) > len(earlier):  # only a file that adds
             label = labels.get(cycle_id, str(cycle_id))
             validator.problems.file(cycle_attributes_over_cap(label, len(rated)))
 
