@@ -126,6 +126,10 @@ def test_hostile_text_never_becomes_markup_in_any_payload(bot: SlackBot, capsys:
     assert missed.startswith('No account is called "Nobody &lt;!channel&gt; &lt;@U0EVIL&gt;"')
     several = _ask(bot, "account evil")["text"]
     assert "Evil &lt;!here&gt; Twin" in several
+    near = _ask(bot, "account Evil <!here> Twim")["text"]  # a typo, with a real @here in it
+    assert near == (
+        'No account is called "Evil &lt;!here&gt; Twim". Did you mean Evil &lt;!here&gt; Twin?'
+    )
     assert _ask(bot, "<!channel>")["text"].startswith("`/voc &lt;!channel&gt;` is not a command")
     for text in (
         f"open {typed(EVIL)}",
