@@ -25,10 +25,10 @@ from storage.db import transaction
 from storage.models import Account, Commitment, Response
 from tests.cli import voc
 from tests.conftest import SlackBot
-from tests.portfolio import AM, MEMBER, SPONSOR, account_row, load, response_row
-from tests.slack import FakeSlack
+from tests.portfolio import AM, MEMBER, OUTSIDER, SPONSOR, account_row, load, response_row
+from tests.slack import BOT_USER_ID, FakeSlack, datepicker_value
 from tests.slack.markup import markup_errors, mrkdwn_texts
-from tests.test_commitments_slack import SOON, _row, _state
+from tests.test_commitments_slack import SOON, SlackReactions, _row, _state
 
 MARKERS = "<!channel> <!here> <@U0EVIL> <https://evil.example|click> &amp;"
 EVIL = f"Evil {MARKERS} Co"
@@ -266,3 +266,76 @@ def test_a_typed_argument_is_echoed_visibly_in_a_refusal(tmp_path: Path, runtime
     runtime.engine.dispose()
     ran = voc("account", "zz\x1b[31m\u202e", cwd=tmp_path, DATABASE_URL=str(runtime.engine.url))
     assert (ran.code, ran.err_lines) == (2, ['No account is called "zz\\u001b[31m\\u202e".'])
+
+
+def test_the_other_interaction_kinds_escape_hostile_text_too(bot: SlackBot) -> None:
+    """Moving a review in its dialog, a follow-up button, an outsider's done reaction on an
+    announcement (answered in its thread), and Snooze in a reminder DM."""
+    _world(bot)
+    bot.slack.add_user(OUTSIDER, name="Otto Outsider", tz="Europe/Paris")
+    SlackReactions(bot.slack)
+    _ask(bot, f"meeting {typed(EVIL)} 2099-12-03 14:00")
+    listed = _ask(bot, f"meetings {typed(EVIL)}")
+    opened = len(bot.slack.calls_to("views.open"))
+    _press(bot, "meeting_move", listed)
+    dialog = bot.slack.wait_for("views.open", count=opened + 1)[-1].params["view"]
+    values = {
+        "meeting_date": {"date": datepicker_value("2099-12-04")},
+        "meeting_time": {"time": {"type": "timepicker", "selected_time": "11:00"}},
+    }
+    answered = len(bot.slack.responses)
+    assert bot.requests.view_submission(dialog, user_id=AM, values=values).status == 200
+    bot.slack.wait_for_response_url(count=answered + 1)
+    moved = bot.slack.responses[-1]["text"]
+    assert moved.startswith(f"{':calendar:'} Review #") and "*Evil &lt;!channel&gt;" in moved
+
+    waiting = _ask(bot, f"followups {typed(EVIL)}")
+    answered = len(bot.slack.responses)
+    _press(bot, "followup_contacted", waiting)
+    bot.slack.wait_for_response_url(count=answered + 1)
+    assert bot.slack.responses[-1]["text"].startswith("Follow-up with Mallory &lt;@U0EVIL&gt;")
+
+    opened = len(bot.slack.calls_to("views.open"))
+    bot.requests.slash_command(f"commit {typed(EVIL)}", user_id=AM, channel_id=CHANNEL)
+    view = bot.slack.wait_for("views.open", count=opened + 1)[-1].response["view"]
+    updated = len(bot.slack.calls_to("views.update"))
+    bot.requests.block_action("commitments_add_row", view=view, user_id=AM)
+    bot.slack.wait_for("views.update", count=updated + 1)
+    _save_commitment(bot, view)
+    [announcement, *_] = [m for m in bot.slack.messages_in(CHANNEL) if "thread_ts" not in m]
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    reaction = {
+        "type": "reaction_added",
+        "user": OUTSIDER,
+        "reaction": "white_check_mark",
+        "item": {"type": "message", "channel": CHANNEL, "ts": announcement["ts"]},
+        "item_user": BOT_USER_ID,
+    }
+    assert bot.requests.event(reaction).status == 200
+    [told] = bot.slack.wait_for("chat.postMessage", count=posted + 1)[posted:]
+    assert "*Evil &lt;!channel&gt;" in told.params["text"]
+
+    run_due_work(bot.runtime, datetime(2099, 12, 2, 12, 0, tzinfo=UTC))
+    [dm] = [m for m in bot.slack.messages_in(bot.slack.dm_channel(MEMBER)) if m.get("blocks")][-1:]
+    commitment_id = _commitment_ids(bot)[0]
+    updates = len(bot.slack.calls_to("chat.update"))
+    bot.requests.block_action(
+        "reminder_snooze_day",
+        str(commitment_id),
+        user_id=MEMBER,
+        message=dm,
+        channel_id=bot.slack.dm_channel(MEMBER),
+    )
+    bot.slack.wait_for("chat.update", count=updates + 1)
+
+    payloads = _all_payloads(bot.slack)
+    assert [error for payload in payloads for error in markup_errors(payload)] == []
+
+
+def _commitment_ids(bot: SlackBot) -> list[int]:
+    with bot.runtime.sessions() as session:
+        return list(
+            session.scalars(
+                select(Commitment.id).where(Commitment.owner == MEMBER).order_by(Commitment.id)
+            )
+        )
