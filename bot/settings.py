@@ -60,6 +60,7 @@ class Settings:
     digest_hour: int = 9
     workday_start_hour: int = 9
     followup_sla_days: int = 2
+    themes_file: str | None = None  # VOC_THEMES_FILE: the operator's extra theme keywords
 
     @property
     def oauth_enabled(self) -> bool:
@@ -130,6 +131,7 @@ def load_settings(
         digest_hour=reader.integer("VOC_DIGEST_HOUR", 9, 0, 23),
         workday_start_hour=reader.integer("VOC_WORKDAY_START_HOUR", 9, 0, 23),
         followup_sla_days=reader.integer("VOC_FOLLOWUP_SLA_DAYS", 2, 1, 30),
+        themes_file=reader.optional("VOC_THEMES_FILE", _check_themes_file),
     )
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         problems.append("SLACK_CLIENT_SECRET: set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
@@ -216,6 +218,17 @@ def _one_of(*choices: str):
         return None if value in choices else f'"{value}" is not one of {", ".join(choices)}'
 
     return check
+
+
+def _check_themes_file(value: str) -> str | None:
+    """Read now, so a broken file stops the bot at start instead of at the next import."""
+    from bot.themes.lexicon import ThemesFileError, read_themes_file
+
+    try:
+        read_themes_file(value)
+    except ThemesFileError as error:
+        return str(error)
+    return None
 
 
 def _check_database_url(value: str) -> str | None:

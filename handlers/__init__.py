@@ -9,6 +9,7 @@ from handlers import (
     account,
     commitments,
     commitments_modal,
+    drivers,
     followups,
     home,
     meetings,
@@ -26,6 +27,7 @@ def register_all(app: App, services: Services) -> None:
     commitments.register(app, router)
     meetings.register(app, router)
     followups.register(app, router)
+    drivers.register(router)
     home.register(app)
     reminders.register(app)
     router.register(app)

@@ -268,7 +268,7 @@ def test_a_typed_argument_is_echoed_visibly_in_a_refusal(tmp_path: Path, runtime
     assert (ran.code, ran.err_lines) == (2, ['No account is called "zz\\u001b[31m\\u202e".'])
 
 
-def test_the_other_interaction_kinds_escape_hostile_text_too(bot: SlackBot) -> None:
+def test_the_other_interaction_kinds_escape_hostile_text_too(bot: SlackBot, capsys: Any) -> None:
     """Moving a review in its dialog, a follow-up button, an outsider's done reaction on an
     announcement (answered in its thread), and Snooze in a reminder DM."""
     _world(bot)
@@ -329,7 +329,10 @@ def test_the_other_interaction_kinds_escape_hostile_text_too(bot: SlackBot) -> N
     bot.slack.wait_for("chat.update", count=updates + 1)
 
     payloads = _all_payloads(bot.slack)
-    assert [error for payload in payloads for error in markup_errors(payload)] == []
+    problems = [error for payload in payloads for error in markup_errors(payload)]
+    with capsys.disabled():
+        print(f"\n{len(problems)} unescaped markers in {len(payloads)} more payloads")
+    assert problems == []
 
 
 def _commitment_ids(bot: SlackBot) -> list[int]:

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_without_slack_commands(sub)
     _followup_commands(sub)
     _forget_command(sub)
+    _drivers_command(sub)
     return parser
 
 
@@ -181,6 +182,12 @@ def _forget_command(sub: Any) -> None:
         "--yes", action="store_true", help="delete; without it, only say what would be deleted"
     )
     forget.set_defaults(handler=_cmd_forget)
+
+
+def _drivers_command(sub: Any) -> None:
+    from bot.cli.drivers import add_command
+
+    add_command(sub, _cmd_drivers)
 
 
 def _add_without_slack_commands(sub: Any) -> None:
@@ -326,6 +333,12 @@ def _cmd_followups(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.followups import run
 
     return run(args, _runtime(settings))
+
+
+def _cmd_drivers(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.drivers import run
+
+    return run(args, _reading_runtime(settings))
 
 
 def _cmd_tick(args: argparse.Namespace, settings: Settings) -> int:

@@ -22,6 +22,7 @@ from bot.intake.service import (
     import_responses,
 )
 from bot.runtime import Runtime
+from bot.themes.lexicon import load_lexicon
 from storage.db import transaction
 
 LARGE_FILE_BYTES = 5 * 1024 * 1024
@@ -52,6 +53,7 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
                         followups=FollowupPolicy(
                             runtime.settings.followup_sla_days, runtime.settings.tz
                         ),
+                        themes=load_lexicon(runtime.settings.themes_file),
                     )
     except ImportRejected as rejected:
         print(str(rejected), file=sys.stderr)
