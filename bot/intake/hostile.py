@@ -18,7 +18,9 @@ from bot.intake.problems import reject
 
 MAX_SHEET_ROWS = 1_048_576  # the most rows an Excel sheet can have
 MAX_BLANK_RUN = 10_000  # blank rows in a row: formatting, not data, and slow to read
-MAX_ATTRIBUTES = 200  # `rating:` columns per file, and attributes per cycle
+# `rating:` columns per file, and attributes per cycle: the key drivers key each answer pattern
+# by a 62-bit mask, and the benchmark aggregate takes two result columns per attribute.
+MAX_ATTRIBUTES = 60
 NUL = "\x00"
 SAVE_AS = "save it as CSV (UTF-8) or Excel workbook (.xlsx) and import that"
 

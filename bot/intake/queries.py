@@ -44,9 +44,6 @@ def account_names_by_key(session: Session, workspace_id: str) -> dict[str, str]:
     return {key: name for key, name in session.execute(statement)}
 
 
-ATTRIBUTES_PER_QUERY = 250  # 2 result columns each: well inside both databases' limits
-
-
 def benchmarked_attributes(session: Session, workspace_id: str, cycle_ids: list[int]) -> set[str]:
     """The attributes the cycles' "all" benchmark rows already average: a recompute keeps them,
     since an earlier import of the same cycles brought them."""
@@ -62,14 +59,14 @@ def benchmarked_attributes(session: Session, workspace_id: str, cycle_ids: list[
 
 def benchmark_aggregates(
     session: Session, workspace_id: str, cycle_ids: list[int], names: Sequence[str]
-) -> list[tuple[Any, ...]]:
+) -> list[sa.Row[Any]]:
     """Per (cycle, segment), one aggregate query over the stored responses: cycle id, segment,
     respondents, promoters, detractors, recommend answered, satisfaction sum, then a (sum,
     count) pair per attribute in `names`. Counts and sums only, so they add up across parts.
 
-    Attributes are aggregated ATTRIBUTES_PER_QUERY at a time: one SELECT per 1,000 attributes
-    would pass SQLite's 2,000 and PostgreSQL's 1,664 result columns, and every later import into
-    the cycle would fail."""
+    Two result columns per attribute: SQLite allows 2,000 and PostgreSQL 1,664, which a cycle of
+    ~1,000 attributes passed, failing every later import into it. The intake caps a cycle's
+    attributes (`bot.intake.hostile.MAX_ATTRIBUTES`) well below that."""
     one_if = lambda condition: sa.func.sum(sa.case((condition, 1), else_=0))  # noqa: E731
     columns: list[Any] = [
         Response.cycle_id,
@@ -80,26 +77,6 @@ def benchmark_aggregates(
         sa.func.count(Response.recommend),
         sa.func.sum(Response.satisfaction),
     ]
-    batches = [
-        names[i : i + ATTRIBUTES_PER_QUERY] for i in range(0, len(names), ATTRIBUTES_PER_QUERY)
-    ]
-    rows = _aggregate(session, workspace_id, cycle_ids, columns, batches[0] if batches else [])
-    for batch in batches[1:]:
-        more = _aggregate(session, workspace_id, cycle_ids, columns[:2], batch)
-        extra = {(row[0], row[1]): tuple(row[2:]) for row in more}
-        rows = [(*row, *extra[(row[0], row[1])]) for row in rows]
-    return rows
-
-
-def _aggregate(
-    session: Session,
-    workspace_id: str,
-    cycle_ids: list[int],
-    columns: list[Any],
-    names: Sequence[str],
-) -> list[Any]:
-    """One grouped SELECT: `columns`, then a (sum, count) pair per attribute in `names`."""
-    columns = list(columns)
     for name in names:
         score = Response.ratings[name].as_float()
         columns += [sa.func.sum(score), sa.func.count(score)]
@@ -109,7 +86,7 @@ def _aggregate(
         .where(Response.cycle_id.in_(cycle_ids), Account.workspace_id == workspace_id)
         .group_by(Response.cycle_id, Account.segment)
     )
-    return [tuple(row) for row in session.execute(statement)]
+    return list(session.execute(statement))
 
 
 def replace_benchmarks(
