@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.accounts.access import Reader
-from bot.core.slack import escape, unescape
+from bot.core.slack import Mrkdwn, as_mrkdwn, mrkdwn, unescape
 from bot.runtime import Runtime
 from bot.services import Services
 from handlers.errors import ANSWERED, reason_for
@@ -48,8 +48,13 @@ class CommandRequest:
         return self.services.runtime
 
     def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        """Only the requester sees it: feedback names people and quotes them."""
-        self.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        """Only the requester sees it: feedback names people and quotes them.
+
+        `text` is data unless a view built it as `Mrkdwn`: an echoed query cannot ping anyone.
+        """
+        self.respond(
+            text=as_mrkdwn(text), blocks=blocks, response_type="ephemeral", replace_original=False
+        )
 
 
 @dataclass(frozen=True)
@@ -135,10 +140,10 @@ class CommandRouter:
             tz=context["tz"],
         )
 
-    def help_text(self, unknown: str | None = None) -> str:
+    def help_text(self, unknown: str | None = None) -> Mrkdwn:
         lines = []
         if unknown and unknown != "help":
-            lines.append(f"`/voc {escape(unknown)}` is not a command I know.\n")
+            lines.append(mrkdwn("`/voc {}` is not a command I know.\n", unknown))
         lines.append("*What `/voc` can do*")
         for sub in self.subcommands.values():
             if sub.hidden:
@@ -147,4 +152,4 @@ class CommandRouter:
             if sub.also:
                 lines.append("    also " + ", ".join(f"`/voc {usage}`" for usage in sub.also))
         lines.append("• `/voc help` — this list")
-        return "\n".join(lines)
+        return Mrkdwn("\n".join(lines))

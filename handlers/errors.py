@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from bot.core.slack import Mrkdwn, as_mrkdwn
 from bot.directory import DirectoryUnavailable
 from bot.errors import AccessRefused, VocError
 from bot.views.report import anonymous_refusal_text, refusal_text
@@ -28,15 +29,19 @@ ANSWERED = (VocError, DirectoryUnavailable)
 Listener = TypeVar("Listener", bound=Callable[..., Any])
 
 
-def reason_for(error: Exception) -> str:
-    """What to tell the person about a use case that could not be done."""
+def reason_for(error: Exception) -> Mrkdwn:
+    """What to tell the person about a use case that could not be done.
+
+    A reason is plain text shared with the terminal and may quote what was typed, so it is
+    escaped here, once, for every refusal; only the refusals built by a view are markup.
+    """
     if isinstance(error, AccessRefused):
         if error.account_name is None:
             return anonymous_refusal_text()
         return refusal_text(error.account_name, error.ask)
     if isinstance(error, DirectoryUnavailable):
-        return SLACK_BUSY
-    return str(error)
+        return as_mrkdwn(SLACK_BUSY)
+    return as_mrkdwn(str(error))
 
 
 def answering(listener: Listener) -> Listener:

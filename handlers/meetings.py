@@ -18,7 +18,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.accounts.service import account_named, name_sponsor
 from bot.core.clock import utc_now
 from bot.core.identity import channel_ref, person_ref
-from bot.core.slack import channel_link, escape, unescape
+from bot.core.slack import channel_link, mrkdwn, unescape
 from bot.delivery.tagged import describe_error
 from bot.digests.service import post_digest_now
 from bot.errors import BadInput, NotFound
@@ -265,12 +265,15 @@ def post_digest_command(request: CommandRequest) -> None:
     except SlackApiError as error:
         log.warning("digest for %s not posted: %s", account.name, error)
         request.reply(
-            f"I could not post the digest of *{escape(account.name)}*: "
-            f"{escape(describe_error(error))}. If the channel is private, invite me first "
-            "(`/invite @voc`)."
+            mrkdwn(
+                "I could not post the digest of *{}*: {}. If the channel is private, invite me "
+                "first (`/invite @voc`).",
+                account.name,
+                describe_error(error),
+            )
         )
         return
-    request.reply(f"The digest of *{escape(account.name)}* is in {channel_link(posted_in)}.")
+    request.reply(mrkdwn("The digest of *{}* is in {}.", account.name, channel_link(posted_in)))
 
 
 # -- /voc sponsor ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from bot.cli import status
 from bot.cli.logs import cli_logging, level_for
 from bot.cli.options import HelpFormatter, at_least_one, port, subcommand
+from bot.cli.terminal import terminal_output
 from bot.runtime import Runtime, database_problem, open_runtime
 from bot.settings import Settings, SettingsError, UnusableSetting, load_settings
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _tick_command(sub)
     _add_without_slack_commands(sub)
     _followup_commands(sub)
+    _forget_command(sub)
     _drivers_command(sub)
     return parser
 
@@ -169,6 +171,19 @@ def _followup_commands(sub: Any) -> None:
     add_commands(sub, _cmd_followups)
 
 
+def _forget_command(sub: Any) -> None:
+    """`voc forget --cycle`: delete a cycle's responses (`--email`/`--name` come later)."""
+    forget = subcommand(sub, "forget", "delete a cycle's responses (figures recomputed, audited)")
+    forget.add_argument(
+        "--cycle", metavar="L", required=True, help="the cycle whose responses to delete"
+    )
+    forget.add_argument("--account", metavar="NAME", help="only this account's responses")
+    forget.add_argument(
+        "--yes", action="store_true", help="delete; without it, only say what would be deleted"
+    )
+    forget.set_defaults(handler=_cmd_forget)
+
+
 def _drivers_command(sub: Any) -> None:
     from bot.cli.drivers import add_command
 
@@ -223,9 +238,10 @@ def _cmd_meetings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    with cli_logging(level_for(args.command)):
-        return _main(args)
+    with terminal_output():
+        args = build_parser().parse_args(argv)
+        with cli_logging(level_for(args.command)):
+            return _main(args)
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -281,6 +297,12 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.imports import run_import
 
     return run_import(args, _runtime(settings))
+
+
+def _cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.forget import run_forget
+
+    return run_forget(args, _runtime(settings))
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -39,7 +39,7 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
     try:
         with transaction(runtime.sessions) as session:
             if args.kind == "accounts":
-                summary = import_accounts(session, path, workspace_id=workspace, actor=_actor())
+                summary = import_accounts(session, path, workspace_id=workspace, actor=actor())
             else:
                 with _progress_bar(path) as progress:
                     summary = import_responses(
@@ -48,7 +48,7 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
                         workspace_id=workspace,
                         cycle=args.cycle,
                         create_accounts=args.create_accounts,
-                        actor=_actor(),
+                        actor=actor(),
                         progress=progress,
                         followups=FollowupPolicy(
                             runtime.settings.followup_sla_days, runtime.settings.tz
@@ -115,7 +115,7 @@ def _people_parts(summary: ImportSummary) -> list[str]:
     return parts
 
 
-def _actor() -> str:
+def actor() -> str:
     """Audit entries name who ran the command; the OS user is what a terminal knows."""
     try:
         return f"cli:{getpass.getuser()}"

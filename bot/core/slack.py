@@ -3,6 +3,11 @@
 Text from customers and from people typing into Slack is data. Everything the bot posts goes
 through `escape` so `<!channel>` or `<https://evil|click>` in a comment shows literally; text
 Slack sends the bot comes escaped and is read back with `unescape`.
+
+`Mrkdwn` marks text our own code built as markup (mentions, links, `*bold*`); `mrkdwn(template,
+…)` fills a template of our markup with data, escaping every value that is not itself `Mrkdwn`,
+and `as_mrkdwn` is the last step before text leaves for Slack: markup passes, anything else is
+data and is escaped. Forgetting a mark shows `&amp;` to a reader; it never pings a channel.
 """
 
 from __future__ import annotations
@@ -28,9 +33,34 @@ def is_channel_id(text: str) -> bool:
     return bool(CHANNEL_ID.match(text))
 
 
-def escape(text: object) -> str:
+class Mrkdwn(str):
+    """Text that is Slack markup because our code built it: never made of unescaped data."""
+
+    __slots__ = ()
+
+
+def escape(text: object) -> Mrkdwn:
     """The three characters Slack reads as markup, made literal."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Mrkdwn(str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def as_mrkdwn(text: object) -> Mrkdwn:
+    """Markup our code built passes as it is; anything else is data, escaped."""
+    return text if isinstance(text, Mrkdwn) else escape(text)
+
+
+def mrkdwn(template: str, /, *values: object, **named: object) -> Mrkdwn:
+    """`template` (ours, `str.format` fields) filled with data escaped, markup kept as markup.
+
+    `mrkdwn("No account is called *{}*", query)` cannot let a typed `<!channel>` through,
+    while `mrkdwn("Ask {}", mention(user))` keeps the mention live.
+    """
+    return Mrkdwn(
+        template.format(
+            *(as_mrkdwn(value) for value in values),
+            **{key: as_mrkdwn(value) for key, value in named.items()},
+        )
+    )
 
 
 def unescape(text: str) -> str:
@@ -38,22 +68,22 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def mention(who: str | None) -> str:
+def mention(who: str | None) -> Mrkdwn:
     """Slack IDs become live mentions; emails and free text are shown, escaped, never linked."""
     if not who:
-        return "nobody"
+        return Mrkdwn("nobody")
     if is_user_id(who):
-        return f"<@{who}>"
+        return Mrkdwn(f"<@{who}>")
     return escape(who)
 
 
-def channel_link(channel: str | None) -> str:
+def channel_link(channel: str | None) -> Mrkdwn:
     """A channel ID as Slack's link; a `#name` not yet resolved is shown as text."""
     if not channel:
-        return "no channel"
+        return Mrkdwn("no channel")
     if channel.startswith("#"):
         return escape(channel)
-    return f"<#{channel}>"
+    return Mrkdwn(f"<#{channel}>")
 
 
 def user_of_mention(text: str) -> str | None:

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.slack import is_user_id
+from bot.core.slack import as_mrkdwn, is_user_id
 from bot.delivery import ledger
 from bot.delivery.tagged import (
     SEND_ERRORS,
@@ -36,7 +36,10 @@ NOT_NOW = "nothing to say now"
 
 @dataclass(frozen=True)
 class Message:
-    """What to post: rendered at the moment of sending from what the database says then."""
+    """What to post: rendered at the moment of sending from what the database says then.
+
+    `text` is the notification line: data unless a view built it as `Mrkdwn` (escaped on send).
+    """
 
     text: str
     blocks: list[dict[str, Any]] | None = None
@@ -209,7 +212,7 @@ def _post(client: WebClient, delivery: Delivery, message: Message) -> tuple[str,
     )
     response = client.chat_postMessage(
         channel=delivery.channel,
-        text=message.text,
+        text=as_mrkdwn(message.text),
         blocks=message.blocks,
         thread_ts=message.thread_ts,
         metadata=tag(delivery.event_type, delivery.key),

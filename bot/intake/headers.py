@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from bot.intake.problems import ProblemLog
+from bot.intake.hostile import MAX_ATTRIBUTES, too_many_attributes
+from bot.intake.problems import ProblemLog, quote
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,8 @@ def match_columns(
         for spec in specs
         if spec.required and spec.name not in positions and spec.name not in optional_when_given
     ]
+    if len(ratings) > MAX_ATTRIBUTES:
+        problems.file(too_many_attributes(len(ratings)))
     for spec in missing:
         also = (
             f" (also accepted: {', '.join(a.replace('_', ' ') for a in spec.aliases)})"
@@ -150,7 +153,9 @@ def match_columns(
         extra = " — or pass --cycle LABEL" if spec.name == "cycle" else ""
         problems.file(f"missing required column: {spec.name}{also}{extra}")
     if missing:
-        found = ", ".join(f'"{str(h).strip()}"' for h in header if str(h).strip()) or "nothing"
+        cells = [quote(str(h).strip()) for h in header if str(h).strip()]
+        more = f" and {len(cells) - 20:,} more" if len(cells) > 20 else ""
+        found = (", ".join(cells[:20]) + more) or "nothing"
         problems.file(f"the header row (row 1 of the data) has: {found}")
     problems.raise_if_any()
     return Columns(positions, headers, ratings, ignored)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
 from storage.bulk import dialect_insert
-from storage.models import Account, Benchmark, Cycle, Response
+from storage.models import Account, Benchmark, Cycle, Followup, Respondent, Response
 
 
 def cycles_with_responses_of(session: Session, account_ids: Sequence[int]) -> list[int]:
@@ -62,7 +62,11 @@ def benchmark_aggregates(
 ) -> list[sa.Row[Any]]:
     """Per (cycle, segment), one aggregate query over the stored responses: cycle id, segment,
     respondents, promoters, detractors, recommend answered, satisfaction sum, then a (sum,
-    count) pair per attribute in `names`. Counts and sums only, so they add up across parts."""
+    count) pair per attribute in `names`. Counts and sums only, so they add up across parts.
+
+    Two result columns per attribute: SQLite allows 2,000 and PostgreSQL 1,664, which a cycle of
+    ~1,000 attributes passed, failing every later import into it. The intake caps a cycle's
+    attributes (`bot.intake.hostile.MAX_ATTRIBUTES`) well below that."""
     one_if = lambda condition: sa.func.sum(sa.case((condition, 1), else_=0))  # noqa: E731
     columns: list[Any] = [
         Response.cycle_id,
@@ -109,3 +113,67 @@ def replace_benchmarks(
         set_={c: statement.excluded[c] for c in rows[0] if c not in key},
     )
     session.execute(statement, rows)
+
+
+# --- forgetting a cycle's responses (`voc forget --cycle`) ------------------------------------
+
+
+def cycle_by_label(session: Session, workspace_id: str, label: str) -> Cycle | None:
+    """The workspace's cycle with this label, compared without regard to case."""
+    return session.scalars(
+        sa.select(Cycle).where(
+            Cycle.workspace_id == workspace_id, sa.func.lower(Cycle.label) == label.lower()
+        )
+    ).first()
+
+
+def cycle_labels(session: Session, workspace_id: str) -> list[str]:
+    """Every cycle label of the workspace, for a message that names what exists."""
+    return list(session.scalars(sa.select(Cycle.label).where(Cycle.workspace_id == workspace_id)))
+
+
+def _cycle_rows(model: Any, cycle_id: int, account_id: int | None) -> Any:
+    condition = model.cycle_id == cycle_id
+    return condition if account_id is None else condition & (model.account_id == account_id)
+
+
+def count_cycle_rows(session: Session, cycle_id: int, account_id: int | None) -> dict[str, int]:
+    """How many responses and follow-ups of the cycle (one account's, or all) there are, and
+    over how many accounts: what `voc forget --cycle` would delete."""
+    responses = session.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.distinct(Response.account_id))).where(
+            _cycle_rows(Response, cycle_id, account_id)
+        )
+    ).one()
+    followups = session.scalar(
+        sa.select(sa.func.count()).where(_cycle_rows(Followup, cycle_id, account_id))
+    )
+    return {"responses": responses[0], "accounts": responses[1], "followups": followups or 0}
+
+
+def delete_cycle_rows(session: Session, cycle_id: int, account_id: int | None) -> int:
+    """Delete the cycle's follow-ups and responses (one account's, or all), then the people
+    they leave with no answer and no follow-up anywhere; returns how many people went."""
+    touched = sa.select(Response.respondent_id).where(_cycle_rows(Response, cycle_id, account_id))
+    people = set(session.scalars(touched))
+    session.execute(sa.delete(Followup).where(_cycle_rows(Followup, cycle_id, account_id)))
+    session.execute(sa.delete(Response).where(_cycle_rows(Response, cycle_id, account_id)))
+    if not people:
+        return 0
+    still_known = sa.union(
+        sa.select(Response.respondent_id).where(Response.respondent_id.in_(people)),
+        sa.select(Followup.respondent_id).where(Followup.respondent_id.in_(people)),
+    )
+    gone = people - set(session.scalars(still_known))
+    if gone:
+        session.execute(sa.delete(Respondent).where(Respondent.id.in_(gone)))
+    return len(gone)
+
+
+def delete_cycle_if_empty(session: Session, cycle_id: int) -> bool:
+    """A cycle with no responses left is forgotten too, with its benchmark rows."""
+    if session.scalar(sa.select(Response.id).where(Response.cycle_id == cycle_id).limit(1)):
+        return False
+    session.execute(sa.delete(Benchmark).where(Benchmark.cycle_id == cycle_id))
+    session.execute(sa.delete(Cycle).where(Cycle.id == cycle_id))
+    return True

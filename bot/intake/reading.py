@@ -5,6 +5,11 @@ XLSX (openpyxl, first sheet) or a DataFrame, always handed on as chunks of *text
 because every message must quote the value the person typed; what the cells mean is decided
 later (`headers`, `cells`, `roster`, `responses`). The kind of file is decided by its content,
 not its name. A file that cannot be read at all raises `ImportRejected` here.
+
+Files come from outside, so reading them is bounded: workbooks are parsed with defusedxml
+(openpyxl uses it when installed: no entity expansion, no external entities, no DTDs), a sheet
+may not claim more rows than Excel allows nor hold a long run of blank rows, and a NUL
+character, which no database column can hold, refuses the file with the row it is on.
 """
 
 from __future__ import annotations
@@ -24,6 +29,19 @@ import numpy as np
 import pandas as pd
 
 from bot.intake.cells import blank_rows
+from bot.intake.hostile import (
+    MAX_BLANK_RUN,
+    MAX_SHEET_ROWS,
+    NUL,
+    SAVE_AS,
+    XML_ERRORS,
+    blank_run_message,
+    check_dimension,
+    check_sheet_sizes,
+    nul_message,
+    too_many_rows,
+    unreadable_workbook,
+)
 from bot.intake.problems import reject
 
 CHUNK_ROWS = 100_000
@@ -69,13 +87,35 @@ def open_table(
     """
     chunk_rows = chunk_rows or CHUNK_ROWS
     if isinstance(source, pd.DataFrame):
-        return _frame_table(source, filename or "data frame", chunk_rows)
+        return _without_nul(_frame_table(source, filename or "data frame", chunk_rows))
     name, path, data = _source_bytes(source, filename)
     head = _head_bytes(path, data)
     kind = _sniff_kind(head, name)
     if kind == "xlsx":
-        return _xlsx_table(path, data, name, chunk_rows)
+        return _without_nul(_xlsx_table(path, data, name, chunk_rows))
     return _csv_table(path, data, name, chunk_rows, repetitive)
+
+
+def _without_nul(table: Table) -> Table:
+    """Refuse a NUL in any cell, naming its row: PostgreSQL cannot store one, and SQLite would
+    keep a value that ends early wherever it is printed. (CSV is refused while scanning bytes.)"""
+    for position, cell in enumerate(table.header):
+        if NUL in cell:
+            raise reject(nul_message(table.name, "the header row", f"column {position + 1}"))
+    table.chunks = _nul_checked(table.chunks, table.header, table.name)
+    return table
+
+
+def _nul_checked(chunks: Iterator[RawChunk], header: list[str], name: str) -> Iterator[RawChunk]:
+    for chunk in chunks:
+        for column in chunk.cells.columns:
+            values = chunk.cells[column]
+            hits = values.astype(str).str.contains(NUL, regex=False).to_numpy()
+            if hits.any():
+                row = int(chunk.rows[int(np.argmax(hits))])
+                label = header[column] if column < len(header) else f"column {column + 1}"
+                raise reject(nul_message(name, f"row {row}", label.strip()), name)
+        yield chunk
 
 
 def _source_bytes(source: Source, filename: str | None) -> tuple[str, Path | None, bytes | None]:
@@ -108,7 +148,6 @@ _NOT_TABULAR = {
     b"Rar!": "a RAR archive",
     b"7z\xbc\xaf": "a 7-Zip archive",
 }
-_SAVE_AS = "save it as CSV (UTF-8) or Excel workbook (.xlsx) and import that"
 
 
 def _sniff_kind(head: bytes, name: str) -> str:
@@ -117,17 +156,15 @@ def _sniff_kind(head: bytes, name: str) -> str:
         return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise reject(
-            f"{name} is an Excel 97-2003 workbook (.xls), not CSV or XLSX: {_SAVE_AS}", name
+            f"{name} is an Excel 97-2003 workbook (.xls), not CSV or XLSX: {SAVE_AS}", name
         )
     for magic, what in _NOT_TABULAR.items():
         if head.startswith(magic):
-            raise reject(f"{name} is {what}, not a CSV or XLSX file: {_SAVE_AS}", name)
+            raise reject(f"{name} is {what}, not a CSV or XLSX file: {SAVE_AS}", name)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise reject(
-            f"{name} is UTF-16 text, an encoding this import cannot read: {_SAVE_AS}", name
-        )
-    if b"\x00" in head:
-        raise reject(f"{name} contains binary data: it is not a CSV or XLSX file. {_SAVE_AS}", name)
+        raise reject(f"{name} is UTF-16 text, an encoding this import cannot read: {SAVE_AS}", name)
+    if head.count(b"\x00") > max(1, len(head) // 100):  # a stray NUL in text: named by line
+        raise reject(f"{name} contains binary data: it is not a CSV or XLSX file. {SAVE_AS}", name)
     return "csv"
 
 
@@ -143,6 +180,11 @@ def _byte_blocks(path: Path | None, data: bytes | None, size: int = 1 << 20) -> 
     with path.open("rb") as handle:
         while block := handle.read(size):
             yield block
+
+
+# Every byte but the C0 controls that are not tab, line feed or carriage return: what is left
+# after deleting these from a block is the controls, which text files do not contain.
+_TEXT_BYTES = bytes([9, 10, 13, *range(32, 256)])
 
 
 @dataclass
@@ -163,10 +205,15 @@ def _scan_text(path: Path | None, data: bytes | None, name: str) -> _TextScan:
     lines = size = 0
     saw_multibyte = False
     failure: tuple[int, int] | None = None
+    controls = 0
     for block in _byte_blocks(path, data):
+        controls += len(block.translate(None, _TEXT_BYTES))
         if b"\x00" in block:
+            line = lines + block[: block.index(b"\x00")].count(b"\n") + 1
             raise reject(
-                f"{name} contains binary data (NUL bytes): it is not a CSV file. {_SAVE_AS}", name
+                f"{name} contains binary data (a NUL byte on line {line:,}): it is not a CSV "
+                f"file, or a value holds a NUL character, which cannot be stored. {SAVE_AS}",
+                name,
             )
         if failure is None and not (block.isascii() and not decoder.getstate()[0]):
             try:
@@ -183,6 +230,12 @@ def _scan_text(path: Path | None, data: bytes | None, name: str) -> _TextScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             failure = (size, lines + 1)
+    if controls > max(16, size // 100):
+        raise reject(
+            f"{name} is not text: {controls:,} of its {size:,} bytes are control characters, "
+            f"which no CSV holds. {SAVE_AS}",
+            name,
+        )
     if failure is None:
         return _TextScan("utf-8-sig", lines, size)
     offset, line = failure
@@ -190,7 +243,7 @@ def _scan_text(path: Path | None, data: bytes | None, name: str) -> _TextScan:
         raise reject(
             f"{name} could not be read: it is UTF-8 text but byte {offset} (line {line}) is not "
             f"valid UTF-8, so the file mixes two encodings. Open it in a spreadsheet and "
-            f"{_SAVE_AS.replace('save it', 'save it again')}",
+            f"{SAVE_AS.replace('save it', 'save it again')}",
             name,
         )
     encoding = "cp1252" if _decodes(path, data, "cp1252") else "latin-1"
@@ -229,13 +282,24 @@ def _head_text(path: Path | None, data: bytes | None, encoding: str) -> str:
 
 
 def _csv_header(
-    path: Path | None, data: bytes | None, encoding: str, separator: str
+    path: Path | None, data: bytes | None, encoding: str, separator: str, name: str
 ) -> tuple[list[str], int]:
     """The header cells (first row that is not blank) and how many lines it ends after."""
     reader = csv.reader(io.StringIO(_head_text(path, data, encoding)), delimiter=separator)
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            return cells, reader.line_num
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                return cells, reader.line_num
+    except csv.Error as error:
+        why = (
+            "a carriage return inside a value that is not in double quotes"
+            if "new-line character" in str(error)
+            else str(error)
+        )
+        raise reject(
+            f"{name} is not a well-formed CSV file: line {reader.line_num:,} has {why}. {SAVE_AS}",
+            name,
+        ) from None
     return [], 0
 
 
@@ -251,7 +315,7 @@ def _csv_table(
     if not first.strip(" ,;\t\r\n"):
         raise reject(f"{name} is empty: there is no header row and no data", name)
     separator = _sniff_delimiter(first)
-    header, header_lines = _csv_header(path, data, scan.encoding, separator)
+    header, header_lines = _csv_header(path, data, scan.encoding, separator, name)
     categorical = set(repetitive(header)) if repetitive else set()
     handle: Any = path if path is not None else io.BytesIO(data or b"")
     try:
@@ -302,7 +366,7 @@ def _csv_chunks(reader: Any, name: str, *, first_row: int) -> Iterator[RawChunk]
             rows = frame.index.to_numpy(dtype=np.int64) + first_row
             frame.columns = range(frame.shape[1])
             yield RawChunk(frame.reset_index(drop=True), rows)
-    except pd.errors.ParserError as error:
+    except (pd.errors.ParserError, csv.Error) as error:
         raise reject(
             f"{name} is not a well-formed CSV file: {_parser_message(error)}", name
         ) from None
@@ -349,47 +413,39 @@ def _xlsx_table(path: Path | None, data: bytes | None, name: str, chunk_rows: in
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_sheet_sizes(path, data, name)
     handle: Any = path if path is not None else io.BytesIO(data or b"")
     try:
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        what = _zip_kind(path, data)
-        raise reject(
-            f"{name} is {what}, not a readable XLSX workbook ({error}). {_SAVE_AS}", name
-        ) from None
+    except (zipfile.BadZipFile, InvalidFileException, *XML_ERRORS) as error:
+        raise reject(unreadable_workbook(name, error, path, data), name) from None
     if not workbook.worksheets:
         raise reject(f"{name} is empty: the workbook has no sheets", name)
     sheet = workbook.worksheets[0]
+    check_dimension(sheet, name)
     notes = []
     if len(workbook.worksheets) > 1:
         notes.append(
             f'read the first sheet, "{sheet.title}", only (the workbook has '
             f"{len(workbook.worksheets)} sheets)"
         )
-    chunks = _xlsx_chunks(workbook, sheet, chunk_rows)
+    chunks = _xlsx_chunks(workbook, sheet, chunk_rows, name)
     header, first_chunk = _split_header(chunks, name)
     estimated = (sheet.max_row or 0) - 1 if sheet.max_row else None
     return Table(name, "xlsx", header, _chain_first(first_chunk, chunks), estimated, notes)
 
 
-def _zip_kind(path: Path | None, data: bytes | None) -> str:
-    try:
-        archive = zipfile.ZipFile(path if path is not None else io.BytesIO(data or b""))
-        names = set(archive.namelist())
-    except zipfile.BadZipFile:
-        return "a damaged file"
-    if "content.xml" in names:
-        return "an OpenDocument file"
-    if "word/document.xml" in names:
-        return "a Word document"
-    return "a zip archive"
-
-
-def _xlsx_chunks(workbook: Any, sheet: Any, chunk_rows: int) -> Iterator[RawChunk]:
+def _xlsx_chunks(workbook: Any, sheet: Any, chunk_rows: int, name: str) -> Iterator[RawChunk]:
     try:
         batch: list[tuple[Any, ...]] = []
         first_row = 1
-        for offset, values in enumerate(sheet.iter_rows(min_row=1, values_only=True)):
+        blank_run = 0
+        for offset, values in enumerate(_sheet_rows(sheet, name)):
+            blank_run = blank_run + 1 if all(v is None or v == "" for v in values) else 0
+            if blank_run >= MAX_BLANK_RUN:
+                raise reject(blank_run_message(name, offset + 2 - blank_run), name)
+            if offset >= MAX_SHEET_ROWS:
+                raise reject(too_many_rows(name, "has more rows"), name)
             if not batch:
                 first_row = offset + 1
             batch.append(values)
@@ -400,6 +456,19 @@ def _xlsx_chunks(workbook: Any, sheet: Any, chunk_rows: int) -> Iterator[RawChun
             yield _xlsx_chunk(batch, first_row)
     finally:
         workbook.close()
+
+
+def _sheet_rows(sheet: Any, name: str) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows as openpyxl streams them; a damaged or hostile part is one message."""
+    rows = sheet.iter_rows(min_row=1, values_only=True)
+    while True:
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except XML_ERRORS as error:
+            raise reject(unreadable_workbook(name, error, None, None), name) from None
+        yield values
 
 
 def _xlsx_chunk(batch: list[tuple[Any, ...]], first_row: int) -> RawChunk:

@@ -34,6 +34,7 @@ from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
 from bot.intake.headers import repetitive_response_columns
+from bot.intake.hostile import MAX_ATTRIBUTES, cycle_attributes_over_cap
 from bot.intake.people import Namesake
 from bot.intake.problems import ImportRejected, ProblemLog
 from bot.intake.queries import (
@@ -121,7 +122,7 @@ def import_accounts(
     problems = ProblemLog(table.name)
     roster = validate_roster(table, problems)
     problems.raise_if_any()
-    _one_import_at_a_time(session, workspace_id)
+    one_import_at_a_time(session, workspace_id)
     result = write_roster(session, workspace_id, roster)
     benchmark_rows = 0
     if result.segment_changed_ids:
@@ -171,7 +172,7 @@ def import_responses(
     started = time.perf_counter()
     table = open_table(source, filename=filename, repetitive=repetitive_response_columns)
     validator = ResponseValidator(table, default_cycle=cycle)
-    _one_import_at_a_time(session, workspace_id)
+    one_import_at_a_time(session, workspace_id)
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
     fresh_figures = _FreshCycleFigures(validator.attributes)
     driver_moments = fresh_accumulator(writer.segments)
@@ -189,6 +190,7 @@ def import_responses(
             _validate_and_write(table, validator, writer, progress)
         validator.finish()
         _unknown_account_problems(session, workspace_id, writer, validator.problems)
+        _cycle_attribute_problems(session, workspace_id, writer, validator)
         validator.problems.raise_if_any()
         writer.finish()
     except ImportRejected:
@@ -225,6 +227,22 @@ def import_responses(
     )
     _audit(session, workspace_id, actor, summary)
     return summary
+
+
+def _cycle_attribute_problems(
+    session: Session, workspace_id: str, writer: ResponseWriter, validator: ResponseValidator
+) -> None:
+    """A cycle's attributes are capped across files too: the report and the benchmarks list
+    every attribute of a cycle, and each is aggregated on every later import into it."""
+    if not validator.attributes:
+        return
+    labels = {cycle_id: label for cycle_id, label, _ in writer.cycles.values()}
+    for cycle_id in sorted(writer.touched_cycles):
+        earlier = benchmarked_attributes(session, workspace_id, [cycle_id])
+        rated = set(validator.attributes) | earlier
+        if len(rated) > MAX_ATTRIBUTES and len(rated) > len(earlier):  # only a file that adds
+            label = labels.get(cycle_id, str(cycle_id))
+            validator.problems.file(cycle_attributes_over_cap(label, len(rated)))
 
 
 def _validate_and_write(
@@ -313,11 +331,12 @@ def _unknown_account_problems(
     )
 
 
-def _one_import_at_a_time(session: Session, workspace_id: str) -> None:
+def one_import_at_a_time(session: Session, workspace_id: str) -> None:
     """Serialise a workspace's imports on PostgreSQL (SQLite has one writer anyway).
 
     Two concurrent imports into one cycle could each believe the cycle was empty and compute
     benchmarks from their own rows only; a transaction-scoped advisory lock rules that out.
+    `voc forget --cycle` takes it too, so nothing is imported into a cycle while it is emptied.
     """
     digest = hashlib.blake2b(f"voc-import:{workspace_id}".encode(), digest_size=8).digest()
     advisory_xact_lock(session, int.from_bytes(digest, "big", signed=True))

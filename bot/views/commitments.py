@@ -20,7 +20,15 @@ from zoneinfo import ZoneInfo
 
 from bot import formatting
 from bot.commitments.values import AnswerChoice, OpenItem
-from bot.core.slack import USER_MENTION, channel_link, escape, markup_to_plain, mention
+from bot.core.slack import (
+    USER_MENTION,
+    Mrkdwn,
+    channel_link,
+    escape,
+    markup_to_plain,
+    mention,
+    mrkdwn,
+)
 from bot.core.text import plural
 from bot.settings import AREAS, Settings
 from bot.views.common import (
@@ -444,7 +452,9 @@ def commitment_message(
         if row.answers:
             blocks.append(context(f"Answers: {escape(shorten(row.answers, 500))}"))
         blocks.append(context(f"Removing the {_reaction(done_reaction)} reaction reopens it."))
-        fallback = f"Done by {mention(row.done_by)}: {escape(shorten(row.text, 300))} ({name})"
+        fallback = Mrkdwn(
+            f"Done by {mention(row.done_by)}: {escape(shorten(row.text, 300))} ({name})"
+        )
         return fallback, blocks
     blocks = [
         section(f":handshake: *Commitment to {name}*\n{_quote(row.text)}"),
@@ -453,7 +463,7 @@ def commitment_message(
     if row.answers:
         blocks.append(context(f"Answers: {escape(shorten(row.answers, 500))}"))
     blocks.append(context(f"React with {_reaction(done_reaction)} when done."))
-    fallback = (
+    fallback = Mrkdwn(
         f"Commitment to {name}: {escape(shorten(row.text, 300))} — {mention(owner or row.owner)}, "
         f"{_due(row.due_on, tz)}"
     )
@@ -483,7 +493,7 @@ def owner_dm(
         ),
         actions(button("Done", DONE_ACTION, str(row.id), style="primary")),
     ]
-    fallback = f"You own a commitment to {name}: {escape(shorten(row.text, 300))}"
+    fallback = Mrkdwn(f"You own a commitment to {name}: {escape(shorten(row.text, 300))}")
     return fallback, blocks
 
 
@@ -498,18 +508,18 @@ def area_announcement(
         section(f":mega: *{area}* has a commitment to *{name}*:\n{_quote(row.text)}"),
         context(_facts(row, tz, owner), *([follow] if follow else [])),
     ]
-    fallback = f"{area} has a commitment to {name}: {escape(shorten(row.text, 300))}"
+    fallback = Mrkdwn(f"{area} has a commitment to {name}: {escape(shorten(row.text, 300))}")
     return fallback, blocks
 
 
-def transition_reply(done: bool, actor: str, settings: Settings) -> str:
+def transition_reply(done: bool, actor: str, settings: Settings) -> Mrkdwn:
     if done:
-        return f"{_reaction(settings.done_reaction)} Marked done by {mention(actor)}."
-    return f":leftwards_arrow_with_hook: Reopened by {mention(actor)}."
+        return Mrkdwn(f"{_reaction(settings.done_reaction)} Marked done by {mention(actor)}.")
+    return Mrkdwn(f":leftwards_arrow_with_hook: Reopened by {mention(actor)}.")
 
 
-def refusal_reply(user: str, account_name: str, settings: Settings) -> str:
-    return (
+def refusal_reply(user: str, account_name: str, settings: Settings) -> Mrkdwn:
+    return Mrkdwn(
         f"{mention(user)}, only the owner, the account team of *{escape(account_name)}* or a VoC "
         f"admin can mark this done, so your {_reaction(settings.done_reaction)} changes nothing."
     )
@@ -523,12 +533,12 @@ _POST_ERRORS = {
 }
 
 
-def post_failure_text(account_name: str, channel: str | None, count: int, error: str) -> str:
+def post_failure_text(account_name: str, channel: str | None, count: int, error: str) -> Mrkdwn:
     """To the person who logged them: saved, but not where the team will see them."""
     why = _POST_ERRORS.get(error, f"Slack said `{escape(error)}`")
     where = channel_link(channel) if channel else "the account channel"
     plural = "commitments" if count != 1 else "commitment"
-    return (
+    return Mrkdwn(
         f"I saved your {count} {plural} to *{escape(account_name)}*, but could not post "
         f"{'them' if count != 1 else 'it'} in {where}: {why}. "
         f"{'They are' if count != 1 else 'It is'} tracked all the same: "
@@ -536,8 +546,8 @@ def post_failure_text(account_name: str, channel: str | None, count: int, error:
     )
 
 
-def owner_missing_text(owner: str) -> str:
-    return f"I could not find {escape(owner)} in Slack, so they were not told by DM."
+def owner_missing_text(owner: str) -> Mrkdwn:
+    return mrkdwn("I could not find {} in Slack, so they were not told by DM.", owner)
 
 
 # --- lists of open commitments -----------------------------------------------------------------
@@ -581,7 +591,7 @@ def open_list_message(
     if hidden:
         blocks.append(context(f"Not shown: {hidden} more on accounts whose team you are not on."))
     count = len(items)
-    return f"{escape(title)}: {plural(count, 'open commitment')}", blocks
+    return mrkdwn("{}: {}", title, plural(count, "open commitment")), blocks
 
 
 def home_commitment_blocks(items: list[OpenItem], tz: tzinfo, today: date) -> list[Block]:
@@ -594,13 +604,13 @@ def home_commitment_blocks(items: list[OpenItem], tz: tzinfo, today: date) -> li
     ]
 
 
-def done_confirmation(row: Commitment, account_name: str) -> str:
-    return f"Marked done: {escape(shorten(row.text, 200))} ({escape(account_name)})."
+def done_confirmation(row: Commitment, account_name: str) -> Mrkdwn:
+    return mrkdwn("Marked done: {} ({}).", shorten(row.text, 200), account_name)
 
 
-def already_done_text(row: Commitment, account_name: str) -> str:
+def already_done_text(row: Commitment, account_name: str) -> Mrkdwn:
     who = mention(row.done_by) if row.done_by else "someone"
-    return f"Already done (by {who}): {escape(shorten(row.text, 200))} ({escape(account_name)})."
+    return mrkdwn("Already done (by {}): {} ({}).", who, shorten(row.text, 200), account_name)
 
 
 def today_in(tz: tzinfo, now: datetime) -> date:

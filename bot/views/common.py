@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
+from bot.core.slack import Mrkdwn
+
 Block = dict[str, Any]
 
 MAX_MESSAGE_BLOCKS = 50
@@ -19,19 +21,19 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def slack_date(moment: datetime, fmt: str, fallback_tz: tzinfo) -> str:
+def slack_date(moment: datetime, fmt: str, fallback_tz: tzinfo) -> Mrkdwn:
     """A `<!date>` token: Slack renders it in each reader's own timezone."""
     fallback = moment.astimezone(fallback_tz).strftime("%Y-%m-%d %H:%M %Z")
-    return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
+    return Mrkdwn(f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>")
 
 
 DATE_AND_TIME = "{date_short_pretty} at {time}"
 
 
-def slack_day(day: date, fallback_tz: tzinfo) -> str:
+def slack_day(day: date, fallback_tz: tzinfo) -> Mrkdwn:
     """A calendar date: noon in the fallback zone stays the same day for almost every reader."""
     noon = datetime.combine(day, time(12), tzinfo=fallback_tz)
-    return f"<!date^{int(noon.timestamp())}^{{date_short_pretty}}|{day.isoformat()}>"
+    return Mrkdwn(f"<!date^{int(noon.timestamp())}^{{date_short_pretty}}|{day.isoformat()}>")
 
 
 def header(text: str) -> Block:

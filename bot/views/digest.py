@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot import formatting
 from bot.core.clock import utc_now
-from bot.core.slack import channel_link, escape, mention
+from bot.core.slack import Mrkdwn, channel_link, escape, mention, mrkdwn
 from bot.core.text import plural
 from bot.digests.model import Digest, ReviewedCommitment
 from bot.reports.model import AccountReport, Figures
@@ -62,7 +62,7 @@ DRY_RUN_CHECKLIST = (
 )
 
 
-def digest_fallback_text(digest: Digest, tz: ZoneInfo) -> str:
+def digest_fallback_text(digest: Digest, tz: ZoneInfo) -> Mrkdwn:
     """One line for the notification: when, the headline figure, and what needs attention."""
     report = digest.report
     when = f" on {_short_day(digest.starts_at, tz)}" if digest.starts_at else ""
@@ -72,7 +72,7 @@ def digest_fallback_text(digest: Digest, tz: ZoneInfo) -> str:
     if report.current is not None:
         unhappy = sum(person.band == "dissatisfied" for person in report.people)
         parts.append(f"{plural(unhappy, 'person', 'people')} dissatisfied")
-    return f"Review with {escape(report.account)}{when}: " + ", ".join(parts)
+    return mrkdwn("Review with {}{}: {}", report.account, when, ", ".join(parts))
 
 
 def _short_day(moment: datetime, tz: ZoneInfo) -> str:

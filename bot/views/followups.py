@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from bot.core.slack import escape, mention
+from bot.core.slack import Mrkdwn, escape, mention, mrkdwn
 from bot.followups.values import FollowupItem
 from bot.views.common import (
     DATE_AND_TIME,
@@ -73,12 +73,12 @@ def followup_list_message(
     blocks: list[Block] = [header(title)]
     if not items:
         blocks.append(section("Nobody is waiting for a call back."))
-        return f"{escape(title)}: none", blocks
+        return mrkdwn("{}: none", title), blocks
     blocks += _item_blocks(items, tz, now, ITEMS_IN_LIST)
     late = sum(1 for item in items if item.past_sla(now))
     summary = f"{len(items)} open" + (f", {late} past the SLA" if late else "")
     blocks.append(context(f"{summary}. Not needed? `voc followup ID not-needed --note WHY`."))
-    return f"{escape(title)}: {summary}", blocks
+    return mrkdwn("{}: {}", title, summary), blocks
 
 
 def home_followup_blocks(items: list[FollowupItem], tz: tzinfo, now: datetime) -> list[Block]:
@@ -91,9 +91,14 @@ def home_followup_blocks(items: list[FollowupItem], tz: tzinfo, now: datetime) -
     ]
 
 
-def moved_text(item: FollowupItem, previous: str, changed: bool) -> str:
+def moved_text(item: FollowupItem, previous: str, changed: bool) -> Mrkdwn:
     """The presser's private confirmation."""
-    who = f"{escape(item.respondent)} ({escape(item.account)})"
+    who = mrkdwn("{} ({})", item.respondent, item.account)
     if not changed:
-        return f"The follow-up with {who} is already {item.status.replace('_', ' ')}."
-    return f"Follow-up with {who}: {previous.replace('_', ' ')} → {item.status.replace('_', ' ')}."
+        return mrkdwn("The follow-up with {} is already {}.", who, item.status.replace("_", " "))
+    return mrkdwn(
+        "Follow-up with {}: {} → {}.",
+        who,
+        previous.replace("_", " "),
+        item.status.replace("_", " "),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, tzinfo
 
-from bot.core.slack import channel_link, escape, mention
+from bot.core.slack import Mrkdwn, channel_link, escape, mention
 from bot.core.text import plural
 from bot.views.common import (
     DATE_AND_TIME,
@@ -43,12 +43,12 @@ def digest_status(meeting: Meeting, tz: tzinfo) -> str:
     return "no digest planned"
 
 
-def scheduled_text(meeting: Meeting, account: Account, tz: tzinfo, *, time_given: bool) -> str:
+def scheduled_text(meeting: Meeting, account: Account, tz: tzinfo, *, time_given: bool) -> Mrkdwn:
     """The requester's confirmation: what, when, where the digest goes, how to change it."""
     assumed = "" if time_given else " (no time given, so 10:00 your time)"
     due = meeting.digest_due_at
     digest_when = f", due {when(due, tz)}" if due else " before it"
-    return (
+    return Mrkdwn(
         f":calendar: Review with *{escape(account.name)}* scheduled for "
         f"{when(meeting.starts_at, tz)}{assumed}, meeting #{meeting.id}.\n"
         f"The pre-meeting digest goes to {channel_link(meeting.channel)}"
@@ -57,29 +57,29 @@ def scheduled_text(meeting: Meeting, account: Account, tz: tzinfo, *, time_given
     )
 
 
-def moved_text(meeting: Meeting, account: Account, tz: tzinfo) -> str:
-    return (
+def moved_text(meeting: Meeting, account: Account, tz: tzinfo) -> Mrkdwn:
+    return Mrkdwn(
         f":calendar: Review #{meeting.id} with *{escape(account.name)}* moved to "
         f"{when(meeting.starts_at, tz)}; {digest_status(meeting, tz)}."
     )
 
 
-def cancelled_text(meeting: Meeting, account: Account, tz: tzinfo) -> str:
+def cancelled_text(meeting: Meeting, account: Account, tz: tzinfo) -> Mrkdwn:
     posted = (
         " Its digest had already been posted."
         if meeting.digest_posted_at is not None
         else " Its digest will not be sent."
     )
-    return (
+    return Mrkdwn(
         f":x: Review #{meeting.id} with *{escape(account.name)}* on "
         f"{when(meeting.starts_at, tz)} is cancelled.{posted}"
     )
 
 
-def meetings_fallback_text(count: int) -> str:
+def meetings_fallback_text(count: int) -> Mrkdwn:
     if count == 0:
-        return "No upcoming review meetings."
-    return plural(count, "upcoming review meeting")
+        return Mrkdwn("No upcoming review meetings.")
+    return Mrkdwn(plural(count, "upcoming review meeting"))
 
 
 def meetings_list_blocks(rows: list[tuple[Meeting, Account]], tz: tzinfo) -> list[Block]:
@@ -173,7 +173,7 @@ def sponsor_text(
     *,
     shown: str | None = None,
     previous_shown: str | None = None,
-) -> str:
+) -> Mrkdwn:
     """`shown` and `previous_shown` name the two sponsors as Slack shows them (Slack IDs for
     emails Slack knows); without them the stored values are shown."""
     was = (
@@ -181,7 +181,7 @@ def sponsor_text(
         if previous and previous != account.exec_sponsor
         else ""
     )
-    return (
+    return Mrkdwn(
         f"{mention(shown or account.exec_sponsor)} is now the executive sponsor of "
         f"*{escape(account.name)}*{was}. They open its review meetings with the company "
         "overview, future plans and the Voice of the Customer programme."

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from bot.core.slack import escape, mention
+from bot.core.slack import Mrkdwn, escape, mention
 from bot.views.common import (
     DATE_AND_TIME,
     MAX_MESSAGE_BLOCKS,
@@ -137,14 +137,14 @@ def _done_here(lines: list[ReminderLine]) -> str:
     return "Done here works like reacting on the commitment's message."
 
 
-def reminder_fallback(lines: list[ReminderLine], held_back: int = 0) -> str:
+def reminder_fallback(lines: list[ReminderLine], held_back: int = 0) -> Mrkdwn:
     """The notification line: how many, and how many of them are late."""
     count = len(lines) + held_back
     late = sum(OVERDUE in line.kinds for line in lines)
     suffix = f", {late} overdue" if late else ""
     if count == 1:
-        return f"1 promise to a customer needs you today{suffix}"
-    return f"{count} promises to customers need you today{suffix}"
+        return Mrkdwn(f"1 promise to a customer needs you today{suffix}")
+    return Mrkdwn(f"{count} promises to customers need you today{suffix}")
 
 
 def item_blocks(line: ReminderLine, tz: ZoneInfo) -> list[Block]:
@@ -282,7 +282,7 @@ def escalation_message(
         if len(items) == 1
         else f"{len(items)} promises to customers are"
     )
-    fallback = f"{count} over {_days(after_days)} late: {names}{more}"
+    fallback = Mrkdwn(f"{count} over {_days(after_days)} late: {names}{more}")
     return fallback, blocks
 
 
@@ -320,7 +320,7 @@ def daily_message(
         return _escalation(escalation, tz, MAX_MESSAGE_BLOCKS)
     text, blocks = reminder_message(lines, tz, held_back=held_back)
     late_text, late_blocks = _escalation(escalation, tz, MAX_MESSAGE_BLOCKS - len(blocks) - 1)
-    return f"{text}; {late_text}", [*blocks, divider(), *late_blocks]
+    return Mrkdwn(f"{text}; {late_text}"), [*blocks, divider(), *late_blocks]
 
 
 def _escalation(section: EscalationSection, tz: ZoneInfo, room: int) -> tuple[str, list[Block]]:
@@ -353,7 +353,7 @@ def open_promises_message(
         blocks.append(context(f"…and {len(lines) - len(shown)} more: `/voc open {name}`."))
     blocks = blocks[: MAX_MESSAGE_BLOCKS - 1]
     blocks.append(context(f"Weekly summary ({week}), posted only while something is overdue."))
-    fallback = f"Open promises to {name}: {len(lines)} open, {len(late)} overdue"
+    fallback = Mrkdwn(f"Open promises to {name}: {len(lines)} open, {len(late)} overdue")
     return fallback, blocks
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot import formatting
-from bot.core.slack import escape, mention
+from bot.core.slack import Mrkdwn, escape, mention, mrkdwn
 from bot.core.text import plural
 from bot.reports.model import AccountReport, Person
 from bot.views.common import (
@@ -40,14 +40,17 @@ SHOW_PEOPLE_ACTION = "report_show_people"
 TREND_CHART_ACTION = "report_trend_chart"
 
 
-def report_fallback_text(report: AccountReport) -> str:
+def report_fallback_text(report: AccountReport) -> Mrkdwn:
     """What a notification or a screen reader shows: the headline, in one line."""
     if report.current is None:
-        return f"{report.account}: no feedback results yet."
-    return (
-        f"{report.account} ({report.cycle}): NPS {formatting.nps(report.current.nps)}, "
-        f"satisfaction {formatting.mean(report.current.satisfaction_mean)}/10, "
-        f"{plural(report.current.respondents, 'respondent')}"
+        return mrkdwn("{}: no feedback results yet.", report.account)
+    return mrkdwn(
+        "{} ({}): NPS {}, satisfaction {}/10, {}",
+        report.account,
+        report.cycle,
+        formatting.nps(report.current.nps),
+        formatting.mean(report.current.satisfaction_mean),
+        plural(report.current.respondents, "respondent"),
     )
 
 
@@ -282,17 +285,19 @@ def people_modal(report: AccountReport) -> Block:
     }
 
 
-def refusal_text(account_name: str, ask: list[str]) -> str:
-    who = " or ".join(mention(person) for person in ask) if ask else "a VoC admin"
-    return (
-        f"You are not on the account team of *{escape(account_name)}*, so its feedback is not "
-        f"shown to you. Ask {who} to add you to the team or its channel."
+def refusal_text(account_name: str, ask: list[str]) -> Mrkdwn:
+    who = Mrkdwn(" or ".join(mention(person) for person in ask) if ask else "a VoC admin")
+    return mrkdwn(
+        "You are not on the account team of *{}*, so its feedback is not "
+        "shown to you. Ask {} to add you to the team or its channel.",
+        account_name,
+        who,
     )
 
 
-def anonymous_refusal_text() -> str:
+def anonymous_refusal_text() -> Mrkdwn:
     """A refusal for a button or dialog: its ID could be anyone's, so it names no account."""
-    return (
+    return Mrkdwn(
         "You are not on the account team, so I cannot show or change that account. Ask its "
         "account manager or a VoC admin to add you to the team or its channel."
     )

@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 from .blockkit import message_errors, view_errors
+from .markup import markup_errors
 
 TEAM_ID = "T0VOCTEAM"
 TEAM_NAME = "VoC Test"
@@ -133,13 +134,26 @@ class SlackError(Exception):
 
 
 def default_payload_errors(method: str, params: Params) -> list[str]:
-    """The validation hook: Block Kit problems in a message or view payload."""
+    """The validation hook: Block Kit problems, and markup that came from data, in a payload."""
+    return _block_kit_errors(method, params) + _data_markup_errors(method, params)
+
+
+def _block_kit_errors(method: str, params: Params) -> list[str]:
     if method in _MESSAGE_METHODS and "blocks" in params:
         return message_errors(params)
     if method in _VIEW_METHODS and "view" in params:
         return view_errors(params["view"])
     if method == "response_url" and not params.get("delete_original"):
         return message_errors(params)
+    return []
+
+
+def _data_markup_errors(method: str, params: Params) -> list[str]:
+    """Every payload of the suite is an escaping test (tests/slack/markup.py)."""
+    if method in _VIEW_METHODS and isinstance(params.get("view"), dict):
+        return markup_errors(params["view"])
+    if method in _MESSAGE_METHODS or method == "response_url":
+        return markup_errors(params)
     return []
 
 
