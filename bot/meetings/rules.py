@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.core.clock import working_days_before
 from bot.core.cycles import MONTH_NUMBERS
+from bot.core.ids import parse_id
 from bot.errors import BadInput
 from bot.settings import Settings
 
@@ -38,7 +39,6 @@ _ISO_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _AMBIGUOUS_DATE = re.compile(r"^\d{1,2}[-/.]\d{1,2}([-/.]\d{2,4})?$")
 _DAY_NUMBER = re.compile(r"^(\d{1,2})(st|nd|rd|th)?$")
 _TIME = re.compile(r"^(\d{1,2})(?:(?::|\.|h)(\d{2})?)?\s*(am|pm)?$")
-_MEETING_NUMBER = re.compile(r"^#?(\d+)$")
 
 DATE_HELP = "Write the date as 2026-12-03 (or 3 Dec, tomorrow, thursday)."
 
@@ -241,5 +241,4 @@ def require_future(starts_at: datetime, now: datetime) -> None:
 
 def meeting_number(word: str) -> int | None:
     """`12` or `#12`, as people refer to a meeting the list showed them."""
-    match = _MEETING_NUMBER.match(word)
-    return int(match[1]) if match else None
+    return parse_id(word)
