@@ -77,10 +77,14 @@ def is_named(account: Account, user_id: str, directory: Directory) -> bool:
     return False
 
 
-def may_resolve_channel(settings: Settings, account: Account, reader: Reader) -> bool:
-    """Who may bind the roster's `#name` to a Slack channel: an admin or the named team, never
-    someone who is only in a channel of that name (they may have created it)."""
-    return settings.is_admin(reader.user_id) or is_named(account, reader.user_id, reader.directory)
+def may_resolve_channel(settings: Settings, reader: Reader) -> bool:
+    """Who may bind the roster's `#name` to a Slack channel in Slack: an admin only.
+
+    Whoever binds it vouches for the channel of that name; anyone may create one, and the
+    named team using the account does not look at which channel it is. (The operator binds
+    them at import.)
+    """
+    return settings.is_admin(reader.user_id)
 
 
 def can_see(settings: Settings, account: Account, reader: Reader) -> bool:

@@ -111,13 +111,13 @@ def account_of_channel(
 
 
 def claim_channel(runtime: Runtime, account: Account, reader: Reader) -> None:
-    """The first time an admin or the named team uses an account whose roster gives its
-    channel as `#name`, that name is resolved to its channel ID and kept; until then the
-    name grants nothing. Slack being busy leaves it for next time."""
+    """The first time an admin uses an account whose roster gives its channel as a `#name` not
+    resolved at import, the name is resolved to its channel ID and kept; until then the name
+    grants nothing. Slack being busy leaves it for next time."""
     if not rules.is_unresolved_name(account.channel, account.channel_id):
         return
     try:
-        if may_resolve_channel(runtime.settings, account, reader):
+        if may_resolve_channel(runtime.settings, reader):
             resolve_channel(runtime, account, reader.directory)
     except DirectoryUnavailable as error:
         log.info(
