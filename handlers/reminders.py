@@ -36,6 +36,10 @@ from handlers.subjects import changeable_items, commitment_from_button
 
 log = logging.getLogger(__name__)
 
+NOT_REFRESHED = (
+    "Saved. This reminder could not be updated; `/voc open` shows your items as they are."
+)
+
 
 def register(app: App) -> None:
     app.action(DONE_ACTION)(answering(done_from_reminder))
@@ -58,9 +62,7 @@ def done_from_reminder(
     outcome = complete_from_button(
         services.runtime.sessions, slack, commitment_id, user_id=context["user_id"], now=now
     )
-    refresh_reminder_dm(body, client, context, now)
-    if outcome.result == "refused":
-        _tell(respond, refusal_text(outcome.account_name or "this account", outcome.ask))
+    _answer(body, client, context, respond, now, outcome.result, outcome.ask)
 
 
 def snooze_a_day(
@@ -98,9 +100,24 @@ def _snooze(
         tz=context["tz"],
         now=now,
     )
-    refresh_reminder_dm(body, client, context, now)
-    if outcome.result == "refused":
-        _tell(respond, refusal_text(outcome.account_name or "this account", outcome.ask))
+    _answer(body, client, context, respond, now, outcome.result, outcome.ask)
+
+
+def _answer(
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    now: datetime,
+    result: str,
+    ask: list[str],
+) -> None:
+    """The refreshed DM is the answer; a refusal (the team changed since the check) leaves it
+    as it was, and a DM that could not be refreshed gets a line saying the change is saved."""
+    if result == "refused":
+        _tell(respond, refusal_text("this account", ask))
+    elif not refresh_reminder_dm(body, client, context, now):
+        _tell(respond, NOT_REFRESHED)
 
 
 def open_in_channel(ack: Ack) -> None:
@@ -110,7 +127,7 @@ def open_in_channel(ack: Ack) -> None:
 
 def refresh_reminder_dm(
     body: dict[str, Any], client: WebClient, context: BoltContext, now: datetime
-) -> None:
+) -> bool:
     """Re-render the pressed DM's items from the database; best effort, the change is saved.
 
     The blocks come with the request, so only when the presser may change every item they list.
@@ -120,12 +137,12 @@ def refresh_reminder_dm(
     channel, ts = container.get("channel_id"), container.get("message_ts")
     blocks = message.get("blocks") or []
     if not channel or not ts or not blocks:
-        return
+        return False
     refs = item_refs(blocks)
     ids = [ref.commitment_id for ref in refs]
     if not changeable_items(ids, context, slack_workspace(context, client)):
         log.info("reminder %s not refreshed: it lists items the presser may not change", ts)
-        return
+        return False
     services: Services = context["services"]
     fresh = refreshed_reminder(
         services.runtime.sessions,
@@ -140,6 +157,8 @@ def refresh_reminder_dm(
         )
     except SlackApiError as error:
         log.warning("reminder %s not refreshed: %s", ts, error.response.get("error"))
+        return False
+    return True
 
 
 def _tell(respond: Respond, text: str) -> None:

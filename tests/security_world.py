@@ -214,26 +214,3 @@ def posted_promise(bot: SlackBot, owner: str) -> Commitment:
     announce_commitment(bot.runtime.sessions, slack, commitment_id, now=now)
     with bot.runtime.sessions() as session:
         return session.get_one(Commitment, commitment_id)
-
-
-def reminder_blocks(commitment_id: int) -> list[dict[str, Any]]:
-    """A reminder item as the daily DM shows it (the block ids the DM is re-rendered from)."""
-    return [
-        {
-            "type": "section",
-            "block_id": f"reminder_item:{commitment_id}:due_soon:-",
-            "text": {"type": "mrkdwn", "text": "An item"},
-        },
-        {
-            "type": "actions",
-            "block_id": f"reminder_actions:{commitment_id}",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": "reminder_snooze_day",
-                    "text": {"type": "plain_text", "text": "Snooze 1 day"},
-                    "value": str(commitment_id),
-                }
-            ],
-        },
-    ]

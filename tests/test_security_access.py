@@ -25,6 +25,7 @@ from storage.models import Account, Commitment
 from tests.cli import voc, write_csv
 from tests.conftest import SIGNING_SECRET, SlackBot
 from tests.portfolio import ADMIN, AM, MEMBER, OUTSIDER, SPONSOR, load
+from tests.reminders_world import PARIS, reminders_to, tick
 from tests.security_world import (
     ACME_CHANNEL,
     BILL,
@@ -36,6 +37,7 @@ from tests.security_world import (
     PROMISE,
     RESPONSES,
     SECRETS,
+    YEAR,
     accounts,
     ask,
     commit_modal,
@@ -43,7 +45,6 @@ from tests.security_world import (
     posted_promise,
     press,
     refused,
-    reminder_blocks,
     scheduled_meeting,
     state,
     texts,
@@ -128,22 +129,61 @@ def test_an_outsider_changing_the_commitments_modal_sees_no_respondents(
 
 def test_snooze_by_someone_who_lost_access_changes_and_shows_nothing(world: SlackBot) -> None:
     promise = posted_promise(world, owner=MEMBER)
-    [dm] = [m for m in world.slack.messages_in(world.slack.dm_channel(MEMBER)) if PROMISE in str(m)]
+    tick(world.runtime, datetime(YEAR, 1, 13, 10, 0, tzinfo=PARIS))  # due soon: the daily DM
+    [reminder] = reminders_to(world.slack, MEMBER)
+    assert PROMISE in texts(reminder)
     with transaction(world.runtime.sessions) as session:  # handed over to the sponsor …
         session.get_one(Commitment, promise.id).owner = SPONSOR
     world.slack.add_channel(ACME_CHANNEL, name="acct-acme", members=[AM])  # … and off the team
-    reminder = {**dm, "blocks": reminder_blocks(promise.id)}
-    for user in (MEMBER, OUTSIDER):
-        probe = watch(world)
-        answer = press(
-            world,
-            "reminder_snooze_day",
-            str(promise.id),
-            user,
-            message=reminder,
-            channel_id=world.slack.dm_channel(MEMBER),
+    for user in (MEMBER, OUTSIDER):  # the DM's own reader, and someone it was forwarded to
+        for action in ("reminder_snooze_day", "reminder_snooze_week", "reminder_done"):
+            probe = watch(world)
+            answer = press(
+                world,
+                action,
+                str(promise.id),
+                user,
+                message=reminder,
+                channel_id=world.slack.dm_channel(MEMBER),
+            )
+            refused(probe, says="not on the account team", answer=answer)
+
+
+def test_a_reminder_with_forged_items_is_not_refreshed_with_them(world: SlackBot) -> None:
+    promise = posted_promise(world, owner=MEMBER)
+    tick(world.runtime, datetime(YEAR, 1, 13, 10, 0, tzinfo=PARIS))
+    [reminder] = reminders_to(world.slack, MEMBER)
+    with transaction(world.runtime.sessions) as session:  # someone else's promise, elsewhere
+        initech = session.scalars(select(Account).where(Account.name == "Initech")).one()
+        other = Commitment(
+            workspace_id="local",
+            account_id=initech.id,
+            text="Replace the stapler",
+            owner=BILL,
+            status="open",
+            created_by=BILL,
+            created_at=datetime.now(UTC),
         )
-        refused(probe, says="not on the account team", answer=answer)
+        session.add(other)
+        session.flush()
+        forged_ref = {
+            "type": "section",
+            "block_id": f"reminder_item:{other.id}:due_soon:-",
+            "text": {"type": "mrkdwn", "text": "An item"},
+        }
+    forged = {**reminder, "blocks": [*reminder["blocks"], forged_ref]}
+    probe = watch(world)
+    answer = press(
+        world,
+        "reminder_snooze_day",
+        str(promise.id),
+        MEMBER,
+        message=forged,
+        channel_id=world.slack.dm_channel(MEMBER),
+    )
+    assert "This reminder could not be updated" in answer  # the snooze itself is saved
+    assert "stapler" not in probe.sent()  # but the DM was not re-rendered from forged items
+    assert [call.method for call in world.slack.calls[probe.calls :]].count("chat.update") == 0
 
 
 @pytest.mark.parametrize(
@@ -224,6 +264,7 @@ def test_moving_a_meeting_to_the_year_9999_is_explained(world: SlackBot) -> None
         ("reminder_done", "That commitment no longer exists."),
         ("report_show_people", "That account no longer exists."),
         ("report_trend_chart", "That account no longer exists."),
+        ("followup_contacted", "That follow-up no longer exists."),
     ],
 )
 def test_a_button_value_that_is_no_id_says_the_item_is_gone(
