@@ -342,22 +342,17 @@ def test_a_commitments_modal_naming_nothing_changes_into_a_notice(
 ROSTER_HEADER = "account,segment,tier,account_manager,exec_sponsor,team,channel"
 
 
-def _import_roster(bot: SlackBot, tmp_path: Path, database_url: str) -> str:
+def _import_roster(
+    bot: SlackBot, tmp_path: Path, database_url: str, acme: str = "#acct-acme", slack: bool = True
+) -> str:
     roster = write_csv(
         tmp_path / "roster.csv",
         ROSTER_HEADER,
-        f"ACME Corp,Enterprise,strategic,{AM},{SPONSOR},,#acct-acme",
+        f"ACME Corp,Enterprise,strategic,{AM},{SPONSOR},,{acme}",
         f"Initech,Enterprise,standard,{BILL},,,#initech-team",
     )
-    ran = voc(
-        "import",
-        "accounts",
-        str(roster),
-        cwd=tmp_path,
-        DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_API_URL=bot.slack.api_url,
-    )
+    token = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": bot.slack.api_url} if slack else {}
+    ran = voc("import", "accounts", str(roster), cwd=tmp_path, DATABASE_URL=database_url, **token)
     assert ran.code == 0, ran.err
     return ran.out
 
@@ -395,6 +390,22 @@ def test_a_channel_someone_names_after_the_roster_grants_and_receives_nothing(
     assert "is in <#C0VOCCHAN>" in ask(world, "digest initech", BILL)
     assert world.slack.messages_in(EVIL_CHANNEL) == []
     assert _channel_ids(world)["Initech"] is None
+
+
+def test_a_changed_channel_counts_only_once_resolved_again(
+    world: SlackBot, tmp_path: Path, database_url: str
+) -> None:
+    _import_roster(world, tmp_path, database_url)
+    assert "Dana Whitfield" in ask(world, "account acme", MEMBER)
+    out = _import_roster(world, tmp_path, database_url, acme="#acct-acme-2026", slack=False)
+    assert (
+        "Channels not checked in Slack yet, so their members are not the team and nothing is "
+        "posted there: #acct-acme-2026, #initech-team"
+    ) in out
+    assert _channel_ids(world)["ACME Corp"] is None  # the old ID no longer counts
+    probe = watch(world)
+    answer = ask(world, "account acme", MEMBER)
+    refused(probe, says="not on the account team", answer=answer, typed="ACME Corp")
 
 
 def test_only_an_admin_binds_a_channel_name_in_slack(world: SlackBot) -> None:
