@@ -142,6 +142,7 @@ class Directory:
         self.workspace_id = workspace_id
         self.cache = cache
         self.fallback_tz = fallback_tz
+        self._members: dict[str, frozenset[str]] = {}
 
     def user(self, user_id: str) -> SlackUser | None:
         return self.cache.get_or_load(
@@ -226,13 +227,18 @@ class Directory:
         return str(url) if url else None
 
     def channel_members(self, channel: str) -> frozenset[str]:
-        """Who is in a channel (ID or `#name`); empty when Slack says there is no such channel."""
+        """Who is in a channel (ID or `#name`); empty when Slack says there is no such channel.
+
+        Membership grants access, so it is asked fresh for each request (each `Directory`) and
+        not kept in the shared cache: someone who left the channel is refused at their next
+        click, not minutes later.
+        """
         channel_id = self.channel_id(channel)
         if channel_id is None:
             return frozenset()
-        return self.cache.get_or_load(
-            (self.workspace_id, "members", channel_id), lambda: self._load_members(channel_id)
-        )
+        if channel_id not in self._members:
+            self._members[channel_id] = self._load_members(channel_id)
+        return self._members[channel_id]
 
     def _load_members(self, channel_id: str) -> frozenset[str]:
         members: set[str] = set()

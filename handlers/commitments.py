@@ -41,6 +41,7 @@ from bot.views.commitments import (
 from handlers.command import CommandRequest, CommandRouter, Subcommand
 from handlers.errors import answering
 from handlers.home import refresh_home
+from handlers.subjects import button_value, subject_id
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +85,7 @@ def mark_done(
     On the Home tab the refreshed list is the answer; elsewhere the presser is told privately.
     """
     ack()
-    try:
-        commitment_id = int(body["actions"][0]["value"])
-    except (KeyError, ValueError):
-        return
+    commitment_id = subject_id(button_value(body), COMMITMENT_GONE)
     outcome = complete_from_button(
         context["services"].runtime.sessions,
         slack_workspace(context, client),

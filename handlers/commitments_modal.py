@@ -52,7 +52,8 @@ from bot.views.commitments import (
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.commitments import slack_workspace
 from handlers.errors import ANSWERED, answering, reason_for
-from handlers.subjects import account_from_id, button_value
+from handlers.subjects import account_from_id, button_value, subject_id
+from handlers.subjects import modal_context as modal_context_of
 
 if TYPE_CHECKING:
     from storage.models import Account
@@ -119,7 +120,6 @@ def open_modal_from_message(
         services.runtime,
         context["workspace_id"],
         channel.get("id", ""),
-        channel.get("name"),
         context["reader"],
     )
     _open_modal(
@@ -159,11 +159,10 @@ def _digest_button(body: dict[str, Any]) -> tuple[int, int | None]:
     """The account and meeting the digest's button names; an old button's value may not parse."""
     try:
         data = json.loads(button_value(body) or "{}")
-        account_id = int(data["account_id"])
-        meeting_id = int(data["meeting_id"]) if data.get("meeting_id") is not None else None
+        account_id, meeting_id = data["account_id"], data.get("meeting_id")
     except (ValueError, KeyError, TypeError) as error:
         raise BadInput(STALE_BUTTON) from error
-    return account_id, meeting_id
+    return subject_id(account_id), None if meeting_id is None else subject_id(meeting_id)
 
 
 def _open_modal(
@@ -205,10 +204,10 @@ def add_row(
 ) -> None:
     ack()
     view = body["view"]
-    modal_context = ModalContext.from_metadata(view.get("private_metadata"))
-    if len(modal_context.rows) >= MAX_ROWS or not _still_allowed(
-        client, view, modal_context, context
-    ):
+    modal_context = _changed_modal(client, view)
+    if modal_context is None or len(modal_context.rows) >= MAX_ROWS:
+        return
+    if not _still_allowed(client, view, modal_context, context):
         return
     typed = [values for _, values in read_rows(view["state"]["values"], modal_context)]
     key = modal_context.next_row
@@ -223,15 +222,25 @@ def remove_row(
 ) -> None:
     ack()
     view = body["view"]
-    modal_context = ModalContext.from_metadata(view.get("private_metadata"))
-    if not _still_allowed(client, view, modal_context, context):
+    modal_context = _changed_modal(client, view)
+    if modal_context is None or not _still_allowed(client, view, modal_context, context):
         return
-    gone = int(button_value(body))
+    value = button_value(body)
+    gone = int(value) if value.isdigit() and len(value) <= 6 else None  # a row key, never large
     kept = [(key, values) for key, values in read_rows(view["state"]["values"], modal_context)]
     kept = [(key, values) for key, values in kept if key != gone] or kept[:1]
     shrunk = modal_context.with_rows(tuple(key for key, _ in kept))
     form = _capture_form(context["services"], context["workspace_id"], shrunk, tz)
     _update_modal(client, view, shrunk, [values for _, values in kept], form, tz)
+
+
+def _changed_modal(client: WebClient, view: dict[str, Any]) -> ModalContext | None:
+    """The modal's memory, or None (and a notice in its place) when it names nothing."""
+    try:
+        return modal_context_of(view)
+    except NotFound:
+        _replace_modal(client, view, notice_modal(NOT_SAVED, GONE_NOTHING_SAVED))
+        return None
 
 
 def _still_allowed(
@@ -317,7 +326,11 @@ def save_commitments(
     tz: tzinfo,
 ) -> None:
     """Validate every row, save all or nothing, close the modal, then post and tell people."""
-    modal_context = ModalContext.from_metadata(view.get("private_metadata"))
+    try:
+        modal_context = modal_context_of(view)
+    except NotFound:
+        ack(response_action="update", view=notice_modal(NOT_SAVED, GONE_NOTHING_SAVED))
+        return
     values = view["state"]["values"]
     rows = read_rows(values, modal_context)
     try:

@@ -57,8 +57,9 @@ def answering(listener: Listener) -> Listener:
             return listener(**kwargs)
         except ANSWERED as error:
             respond = kwargs.get("respond") or getattr(kwargs.get("context"), "respond", None)
-            if respond is None:
-                raise
+            if respond is None:  # a view's button has no response URL: nothing to answer on
+                log.info("%s not answered (no response URL): %s", listener.__name__, error)
+                return None
             respond(text=reason_for(error), response_type="ephemeral", replace_original=False)
             return None
 

@@ -18,6 +18,7 @@ from bot.views.followups import ACTION_STEPS, followup_list_message, moved_text
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.errors import answering
 from handlers.home import refresh_home
+from handlers.subjects import subject_id
 
 
 def register(app: App, router: CommandRouter) -> None:
@@ -55,10 +56,7 @@ def move_on(
     """Contacted or Closed, pressed in `/voc followups` or on the Home tab."""
     ack()
     action = body["actions"][0]
-    try:
-        followup_id = int(action["value"])
-    except (KeyError, ValueError):
-        return
+    followup_id = subject_id(action.get("value"), "That follow-up no longer exists.")
     moved = move_from_slack(
         context["services"].runtime,
         context["workspace_id"],

@@ -13,7 +13,6 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from bot.accounts.service import account_named, name_sponsor
 from bot.core.clock import utc_now
@@ -28,7 +27,7 @@ from bot.services import Services
 from bot.views import meetings as views
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.errors import ANSWERED, answering, reason_for
-from handlers.subjects import review_from_button, review_from_view, view_metadata
+from handlers.subjects import review_from_button, review_from_view
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +199,7 @@ def open_move_dialog(
 ) -> None:
     ack()
     review = review_from_button(body, context)
-    view = views.move_modal(review.meeting, review.account, tz, body.get("response_url"))
+    view = views.move_modal(review.meeting, review.account, tz)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -212,33 +211,32 @@ def move_from_dialog(
     user_id: str,
     tz: tzinfo,
 ) -> None:
-    """Validate before acking, so a past date shows under the field instead of vanishing."""
-    values = view["state"]["values"]
-    day = values[views.MOVE_DATE_BLOCK][views.MOVE_DATE_ACTION]["selected_date"]
-    at = values[views.MOVE_TIME_BLOCK][views.MOVE_TIME_ACTION]["selected_time"]
+    """Validate before acking, so a past date shows under the field instead of vanishing.
+
+    The answer replaces the dialog: nothing is sent anywhere the payload names.
+    """
     try:
         review = review_from_view(view, context)
+        day, at = _picked_slot(view)
         moved = service.move_review(
-            services.runtime,
-            review,
-            date.fromisoformat(day),
-            time.fromisoformat(at),
-            tz,
-            actor=user_id,
-            now=utc_now(),
+            services.runtime, review, day, at, tz, actor=user_id, now=utc_now()
         )
     except ANSWERED as error:
         reason = CANCELLED_MEANWHILE if isinstance(error, NotFound) else reason_for(error)
         ack(response_action="errors", errors={views.MOVE_DATE_BLOCK: reason})
         return
-    ack()
-    response_url = view_metadata(view).get("response_url")
-    if response_url:
-        WebhookClient(response_url).send(
-            text=views.moved_text(moved.meeting, moved.account, tz),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+    ack(response_action="update", view=views.moved_modal(moved.meeting, moved.account, tz))
+
+
+def _picked_slot(view: dict[str, Any]) -> tuple[date, time]:
+    """The date and time the dialog's pickers hold; a forged or empty state is bad input."""
+    try:
+        values = view["state"]["values"]
+        day = values[views.MOVE_DATE_BLOCK][views.MOVE_DATE_ACTION]["selected_date"]
+        at = values[views.MOVE_TIME_BLOCK][views.MOVE_TIME_ACTION]["selected_time"]
+        return date.fromisoformat(day), time.fromisoformat(at)
+    except (KeyError, TypeError, ValueError) as error:
+        raise BadInput("Pick a date and a time for the review.") from error
 
 
 # -- /voc digest -------------------------------------------------------------------------------

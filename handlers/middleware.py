@@ -1,5 +1,8 @@
 """Cross-cutting listener concerns, applied to every request before any listener runs.
 
+A request from a Slack team the bot is not installed in is dropped here, before anything reads
+or changes data (`foreign_team`): every request is scoped to the workspace it comes from.
+
 Each request's context carries `services`, `workspace_id`, the acting `user_id`, a `reader`
 (that person, for access checks) and `tz`, the reader's timezone, looked up from Slack the first
 time something is rendered with it and at most once per request. Listeners ask for them by name
@@ -93,10 +96,29 @@ def acting_user(body: dict[str, Any]) -> str | None:
     return None
 
 
+def foreign_team(context: BoltContext, services: Services) -> str | None:
+    """The Slack team a request comes from when the bot is not installed there, else None.
+
+    A single-workspace install holds one team's data under `VOC_WORKSPACE`: a request signed
+    for the app but sent from another team (the same app installed elsewhere) must not read
+    or change it. The token's own team is what `auth.test` answered (Bolt's authorization).
+    With OAuth, Bolt has already refused a team with no installation, and each installed team
+    is its own workspace (`Services.workspace_for`).
+    """
+    if services.settings.oauth_enabled:
+        return None
+    installed = context.authorize_result.team_id if context.authorize_result else None
+    team = context.team_id
+    return team if team and installed and team != installed else None
+
+
 def register(app: App, services: Services) -> None:
     def put_request_context(
         body: dict[str, Any], context: BoltContext, next: Callable[[], Any]
     ) -> Any:
+        if (team := foreign_team(context, services)) is not None:
+            log.info("ignoring a request from team %s, where this bot is not installed", team)
+            return BoltResponse(status=200, body="")
         workspace_id = services.workspace_for(context.team_id)
         context["services"] = services
         context["workspace_id"] = workspace_id

@@ -2,6 +2,8 @@
 
 Customer feedback names people and quotes them; it belongs to the account's team. The cheap
 checks (admin, named team member) run before the ones that ask Slack (email, channel members).
+The account channel counts only by the ID it was resolved to (`account_channel`): a channel
+someone created under the roster's `#name` is not the team.
 """
 
 from __future__ import annotations
@@ -51,16 +53,43 @@ def may_access(
     return AccessDecision(allowed=False, ask=ask)
 
 
+def account_channel(account: Account) -> str | None:
+    """The channel ID the bot trusts for the account: for access, and to post in."""
+    return rules.trusted_channel(account.channel, account.channel_id)
+
+
 def is_on_team(account: Account, user_id: str, directory: Directory) -> bool:
     """Named on the roster (by ID, or by the email Slack has for them), or in its channel."""
+    if is_named(account, user_id, directory):
+        return True
+    channel = account_channel(account)
+    return channel is not None and user_id in directory.channel_members(channel)
+
+
+def is_named(account: Account, user_id: str, directory: Directory) -> bool:
+    """Named on the roster, by Slack ID or by the email Slack has for them."""
     entries = team_entries(account)
     if rules.is_named_on_team(entries, user_id, None):
         return True
     if rules.names_an_email(entries):
         user = directory.user(user_id)
-        if user is not None and rules.is_named_on_team(entries, user_id, user.email):
-            return True
-    return bool(account.channel) and user_id in directory.channel_members(account.channel)
+        return user is not None and rules.is_named_on_team(entries, user_id, user.email)
+    return False
+
+
+def may_resolve_channel(settings: Settings, reader: Reader) -> bool:
+    """Who may bind the roster's `#name` to a Slack channel in Slack: an admin only.
+
+    Whoever binds it vouches for the channel of that name; anyone may create one, and the
+    named team using the account does not look at which channel it is. (The operator binds
+    them at import.)
+    """
+    return settings.is_admin(reader.user_id)
+
+
+def can_see(settings: Settings, account: Account, reader: Reader) -> bool:
+    """Whether an account may be named to the reader in a list or a suggestion."""
+    return may_access(settings, account, reader.user_id, reader.directory).allowed
 
 
 def whom_to_ask(account: Account, settings: Settings) -> list[str]:

@@ -8,10 +8,11 @@ them remember the exact spelling, and when it cannot be sure it should say what 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.accounts import rules
@@ -19,6 +20,11 @@ from bot.accounts.rules import MAX_LISTED
 from bot.core.names import loose_key, name_key
 from storage import audit
 from storage.models import Account
+
+Visible = Callable[[Account], bool]
+"""Whether the person asking may see an account; lists and suggestions name only those."""
+
+PARTIAL_READ = 3 * MAX_LISTED  # partial matches read to find the reader's own among them
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,14 @@ class AccountMatch:
         return self.account is not None
 
 
-def find_account(session: Session, workspace_id: str, query: str) -> AccountMatch:
-    """Exact name first, then a unique partial match, else the closest names."""
+def find_account(
+    session: Session, workspace_id: str, query: str, visible: Visible | None = None
+) -> AccountMatch:
+    """Exact name first, then a unique partial match, else the closest names.
+
+    With `visible`, several partial matches narrow to the ones the reader may see, and only
+    those are listed or suggested: a list of names is not a way to learn who the customers are.
+    """
     key = name_key(query)
     if not key:
         return AccountMatch()
@@ -43,28 +55,41 @@ def find_account(session: Session, workspace_id: str, query: str) -> AccountMatc
     exact = session.scalars(select(Account).where(in_workspace, Account.name_key == key)).first()
     if exact is not None:
         return AccountMatch(account=exact)
-    partial = session.scalars(
-        select(Account)
-        .where(in_workspace, Account.name_key.contains(key, autoescape=True))
-        .order_by(func.length(Account.name_key), Account.name_key)
-        .limit(MAX_LISTED + 1)
-    ).all()
+    partial = list(
+        session.scalars(
+            select(Account)
+            .where(in_workspace, Account.name_key.contains(key, autoescape=True))
+            .order_by(func.length(Account.name_key), Account.name_key)
+            .limit(PARTIAL_READ if visible else MAX_LISTED + 1)
+        )
+    )
     if len(partial) == 1:
         return AccountMatch(account=partial[0])
+    shown = [account for account in partial if visible(account)] if visible else partial
+    if len(shown) == 1 and visible:
+        return AccountMatch(account=shown[0])
+    if shown:
+        return AccountMatch(candidates=[account.name for account in shown[: MAX_LISTED + 1]])
     if partial:
-        return AccountMatch(candidates=[account.name for account in partial])
-    return AccountMatch(suggestions=_closest_names(session, workspace_id, query))
+        return AccountMatch()
+    return AccountMatch(suggestions=_closest_names(session, workspace_id, query, visible))
 
 
-def _closest_names(session: Session, workspace_id: str, query: str) -> list[str]:
+def _closest_names(
+    session: Session, workspace_id: str, query: str, visible: Visible | None
+) -> list[str]:
     """Only reached on a miss, so scanning the names (not the responses) is affordable."""
-    names = session.scalars(select(Account.name).where(Account.workspace_id == workspace_id)).all()
-    by_loose = {loose_key(name): name for name in names}
+    rows = session.execute(
+        select(Account.id, Account.name).where(Account.workspace_id == workspace_id)
+    ).all()
+    by_loose = {loose_key(row.name): row.id for row in rows}
     loose = loose_key(query)
-    if loose in by_loose:
-        return [by_loose[loose]]
-    close = difflib.get_close_matches(loose, list(by_loose), n=3, cutoff=0.5)
-    return [by_loose[key] for key in close]
+    close = [loose] if loose in by_loose else []
+    close = close or difflib.get_close_matches(loose, list(by_loose), n=MAX_LISTED, cutoff=0.5)
+    found = [account for key in close if (account := session.get(Account, by_loose[key]))]
+    if visible is not None:
+        found = [account for account in found if visible(account)]
+    return [account.name for account in found[: 1 if loose in by_loose else 3]]
 
 
 def describe_miss(query: str, match: AccountMatch) -> str:
@@ -88,16 +113,54 @@ def account_in_workspace(session: Session, workspace_id: str, account_id: int) -
     return account if account is not None and account.workspace_id == workspace_id else None
 
 
-def account_for_channel(
-    session: Session, workspace_id: str, channel_id: str, channel_name: str | None
-) -> Account | None:
-    """The account whose team channel this is (rosters name channels by ID or `#name`)."""
-    names = [channel_id] + ([f"#{channel_name.lower()}"] if channel_name else [])
+def account_for_channel(session: Session, workspace_id: str, channel_id: str) -> Account | None:
+    """The account whose team channel this is: by the ID a roster gave or a `#name` resolved
+    to, never by the channel's name (anyone may create a channel with that name)."""
+    if not channel_id:
+        return None
     return session.scalars(
         select(Account)
-        .where(Account.workspace_id == workspace_id, Account.channel.in_(names))
+        .where(
+            Account.workspace_id == workspace_id,
+            or_(
+                Account.channel_id == channel_id,
+                and_(Account.channel_id.is_(None), Account.channel == channel_id),
+            ),
+        )
         .order_by(Account.id)
     ).first()
+
+
+def trusted_channel_column() -> ColumnElement[str | None]:
+    """`rules.trusted_channel` in SQL, for queries that read the channel to post in."""
+    return func.coalesce(
+        Account.channel_id, case((Account.channel.not_like("#%"), Account.channel))
+    )
+
+
+def unresolved_channels(session: Session, workspace_id: str) -> list[Account]:
+    """The accounts whose roster names a channel as `#name` not yet resolved to an ID."""
+    return list(
+        session.scalars(
+            select(Account)
+            .where(
+                Account.workspace_id == workspace_id,
+                Account.channel.like("#%"),
+                Account.channel_id.is_(None),
+            )
+            .order_by(Account.name_key)
+        )
+    )
+
+
+def set_channel_id(session: Session, account_id: int, channel: str, channel_id: str) -> bool:
+    """Store what the roster's `#name` resolved to, unless the roster changed meanwhile."""
+    result = session.execute(
+        update(Account)
+        .where(Account.id == account_id, Account.channel == channel, Account.channel_id.is_(None))
+        .values(channel_id=channel_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def accounts_of_person(

@@ -30,6 +30,22 @@ def names_an_email(entries: Iterable[str]) -> bool:
     return any("@" in entry for entry in entries)
 
 
+def trusted_channel(channel: str | None, channel_id: str | None) -> str | None:
+    """The account channel the bot trusts, as a Slack channel ID; None while there is none.
+
+    A roster's `#name` is only a name: anyone may create a channel called that. Only the ID it
+    was resolved to (`accounts.channel_id`) counts, or a channel the roster gave by ID.
+    """
+    if channel_id:
+        return channel_id
+    return channel if channel and not channel.startswith("#") else None
+
+
+def is_unresolved_name(channel: str | None, channel_id: str | None) -> bool:
+    """A `#name` from the roster that has not been resolved to a channel ID yet."""
+    return bool(channel and channel.startswith("#") and not channel_id)
+
+
 def describe_miss(query: str, candidates: list[str], suggestions: list[str]) -> str:
     """One sentence a person can act on, in Slack or in the terminal."""
     if candidates:

@@ -7,24 +7,32 @@ Each function owns its session, so Slack listeners and the terminal call them th
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.orm import Session
 
-from bot.accounts.access import Reader, require_access
+from bot.accounts import rules
+from bot.accounts.access import Reader, can_see, may_resolve_channel, require_access
 from bot.accounts.queries import (
     account_for_channel,
     account_in_workspace,
     any_account,
     describe_miss,
     find_account,
+    set_channel_id,
     set_exec_sponsor,
+    unresolved_channels,
 )
+from bot.directory import Directory, DirectoryUnavailable
 from bot.errors import NotFound
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import Account
+
+log = logging.getLogger(__name__)
 
 GONE = "That account no longer exists."
 
@@ -49,11 +57,14 @@ def named_account(
     """The one account `query` names, if the reader may use it; else `NotFound`/`AccessRefused`.
 
     Takes the caller's session so a use case can read and change the account in one go.
+    Several matches and suggestions name only accounts the reader may see.
     """
-    match = find_account(session, workspace_id, query)
+    sees = partial(can_see, runtime.settings, reader=reader) if reader is not None else None
+    match = find_account(session, workspace_id, query, sees)
     if match.account is None:
         raise NotFound(describe_miss(query, match))
     if reader is not None:
+        claim_channel(runtime, match.account, reader)
         require_access(runtime.settings, match.account, reader)
     return match.account
 
@@ -73,6 +84,7 @@ def account_by_id(
     account = account_in_workspace(session, workspace_id, account_id)
     if account is None:
         raise NotFound(GONE)
+    claim_channel(runtime, account, reader)
     return require_access(runtime.settings, account, reader, named_by_reader=False)
 
 
@@ -85,17 +97,48 @@ def account_with_id(
 
 
 def account_of_channel(
-    runtime: Runtime, workspace_id: str, channel_id: str, channel_name: str | None, reader: Reader
+    runtime: Runtime, workspace_id: str, channel_id: str, reader: Reader
 ) -> Account | None:
-    """The account whose channel the reader acts in, if any, and if they may use it.
+    """The account whose channel (by ID) the reader acts in, if any, and if they may use it.
 
     A refusal names the account: the reader is in its channel, so the name is no secret.
     """
     with runtime.sessions() as session:
-        account = account_for_channel(session, workspace_id, channel_id, channel_name)
+        account = account_for_channel(session, workspace_id, channel_id)
     if account is None:
         return None
     return require_access(runtime.settings, account, reader)
+
+
+def claim_channel(runtime: Runtime, account: Account, reader: Reader) -> None:
+    """The first time an admin uses an account whose roster gives its channel as a `#name` not
+    resolved at import, the name is resolved to its channel ID and kept; until then the name
+    grants nothing. Slack being busy leaves it for next time."""
+    if not rules.is_unresolved_name(account.channel, account.channel_id):
+        return
+    try:
+        if may_resolve_channel(runtime.settings, reader):
+            resolve_channel(runtime, account, reader.directory)
+    except DirectoryUnavailable as error:
+        log.info(
+            "channel %s of account %s not resolved now: %s", account.channel, account.id, error
+        )
+
+
+def resolve_channel(runtime: Runtime, account: Account, directory: Directory) -> str | None:
+    """Look the account's `#name` up in Slack and keep the ID; None when no channel has it.
+
+    `DirectoryUnavailable` travels: a busy Slack is not "no such channel".
+    """
+    if not account.channel or not rules.is_unresolved_name(account.channel, account.channel_id):
+        return account.channel_id
+    found = directory.channel_id(account.channel)
+    if found is None:
+        return None
+    with transaction(runtime.sessions) as session:
+        set_channel_id(session, account.id, account.channel, found)
+    account.channel_id = found
+    return found
 
 
 def name_sponsor(
@@ -113,3 +156,35 @@ def name_sponsor(
         previous = set_exec_sponsor(session, account, sponsor, actor=reader.user_id, now=now)
     shown = reader.directory.shown
     return SponsorChange(account, previous, shown(account.exec_sponsor), shown(previous))
+
+
+@dataclass(frozen=True)
+class ChannelCheck:
+    """What resolving a roster's `#name` channels found: how many, and the names that did not."""
+
+    resolved: int
+    missing: list[str]
+    unanswered: bool = False  # Slack did not answer; the rest wait for the next chance
+
+
+def resolve_channels(runtime: Runtime, workspace_id: str, directory: Directory) -> ChannelCheck:
+    """After a roster import: every `#name` not yet resolved is looked up once, in Slack.
+
+    The operator importing the roster has the rights to bind its names; a name no channel has
+    is reported, and grants nothing until it is resolved (a later import, or an admin or the
+    named team using the account in Slack).
+    """
+    with runtime.sessions() as session:
+        waiting = unresolved_channels(session, workspace_id)
+    resolved, missing = 0, []
+    for account in waiting:
+        try:
+            found = resolve_channel(runtime, account, directory)
+        except DirectoryUnavailable:
+            pending = [a.channel or "" for a in waiting if not a.channel_id]
+            return ChannelCheck(resolved, sorted(set(pending)), unanswered=True)
+        if found is None:
+            missing.append(account.channel or "")
+        else:
+            resolved += 1
+    return ChannelCheck(resolved, sorted(set(missing)))

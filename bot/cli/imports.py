@@ -10,8 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from bot.accounts.queries import unresolved_channels
+from bot.accounts.service import resolve_channels
 from bot.cli import status
 from bot.core.text import plural
+from bot.directory import Directory, TtlCache
 from bot.followups.rules import FollowupPolicy
 from bot.intake.roster import DEFAULT_SEGMENT
 from bot.intake.service import (
@@ -23,6 +26,7 @@ from bot.intake.service import (
 )
 from bot.runtime import Runtime
 from bot.themes.lexicon import load_lexicon
+from bot.slack_client import client_for_workspace
 from storage.db import transaction
 
 LARGE_FILE_BYTES = 5 * 1024 * 1024
@@ -58,8 +62,25 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
     except ImportRejected as rejected:
         print(str(rejected), file=sys.stderr)
         return status.REJECTED
+    if args.kind == "accounts":
+        _check_channels(runtime, summary)
     _print_summary(summary)
     return status.OK
+
+
+def _check_channels(runtime: Runtime, summary: ImportSummary) -> None:
+    """Resolve the roster's `#name` channels to IDs now, when Slack is there to ask."""
+    workspace = runtime.settings.workspace
+    client = client_for_workspace(runtime, workspace)
+    if client is None:
+        with runtime.sessions() as session:
+            waiting = unresolved_channels(session, workspace)
+        summary.missing_channels = sorted({account.channel or "" for account in waiting})
+        summary.channels_checked = False
+        return
+    check = resolve_channels(runtime, workspace, Directory(client, workspace, TtlCache()))
+    summary.missing_channels = check.missing
+    summary.channels_checked = not check.unanswered
 
 
 def _print_summary(summary: ImportSummary, out: TextIO | None = None) -> None:
@@ -92,8 +113,22 @@ def summary_lines(summary: ImportSummary) -> list[str]:
     if summary.ignored_columns:
         quoted = ", ".join(f'"{name}"' for name in summary.ignored_columns)
         lines.append(f"Ignored columns (not part of the format): {quoted}")
+    if summary.missing_channels:
+        lines.append(_channels_line(summary))
     lines.extend(f"Warning: {warning}" for warning in summary.warnings)
     return lines
+
+
+def _channels_line(summary: ImportSummary) -> str:
+    """One line: channels the roster names that count for nothing until found in Slack."""
+    names = ", ".join(summary.missing_channels[:10])
+    extra = len(summary.missing_channels) - 10
+    more = f" and {extra:,} more" if extra > 0 else ""
+    why = "not found in Slack" if summary.channels_checked else "not checked in Slack yet"
+    return (
+        f"Channels {why}, so their members are not the team and nothing is posted there: "
+        f"{names}{more}"
+    )
 
 
 def _created_accounts_line(summary: ImportSummary) -> str:

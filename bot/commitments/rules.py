@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from bot.accounts.access import may_access
+from bot.accounts.access import account_channel, may_access
 from bot.commitments.values import AnswerChoice, CommitmentDraft
 from bot.core.identity import is_person
 from bot.core.names import squeeze
@@ -57,7 +57,7 @@ def due_before(next_cycle_start: date | None, today: date) -> date:
 
 def capture_channel(account: Account, fallback: str | None) -> str | None:
     """The account channel when there is one, else where the commitment was captured."""
-    return account.channel or fallback
+    return account_channel(account) or fallback
 
 
 # --- what a commitment answers ---------------------------------------------------------------

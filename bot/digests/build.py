@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.accounts.access import account_channel
 from bot.commitments.queries import (
     commitments_for_meeting,
     commitments_since,
@@ -52,7 +53,7 @@ def build_digest(
         report=build_account_report(session, account, now=now),
         meeting_id=meeting.id if meeting is not None else None,
         starts_at=meeting.starts_at if meeting is not None else None,
-        channel=(meeting.channel if meeting is not None else None) or account.channel,
+        channel=(meeting.channel if meeting is not None else None) or account_channel(account),
         previous_meeting_at=previous.starts_at if previous is not None else None,
         since_last=since_last,
         older_open=older_open,

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.accounts.queries import trusted_channel_column
 from storage.models import Account, Meeting
 
 
@@ -25,7 +26,7 @@ def meetings_owing_digest(
     the due time stored at scheduling: a changed `VOC_DIGEST_HOUR` moves digests already owed.
     """
     rows = session.execute(
-        select(Meeting, Account.name, Account.channel)
+        select(Meeting, Account.name, trusted_channel_column())
         .join(Account, Account.id == Meeting.account_id)
         .where(
             Meeting.status == "scheduled",

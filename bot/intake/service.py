@@ -88,6 +88,10 @@ class ImportSummary:
     benchmark_rows: int = 0
     seconds: float = 0.0
     followups_opened: int = 0
+    # Roster `#name` channels that resolve to no Slack channel yet (they grant nothing), and
+    # whether Slack was asked (no token, or Slack busy: not checked).
+    missing_channels: list[str] = field(default_factory=list)
+    channels_checked: bool = True
 
     def audit_details(self) -> dict[str, Any]:
         return {

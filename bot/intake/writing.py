@@ -82,6 +82,8 @@ def write_roster(session: Session, workspace_id: str, roster: RosterRows) -> Ros
             continue
         if "segment" in changes:
             segment_changed.append(current["id"])
+        if "channel" in changes:
+            changes["channel_id"] = None  # a new `#name` is trusted only once resolved again
         updates.append({"_id": current["id"], **changes, "updated_at": now})
     if new_rows:
         session.execute(sa.insert(Account.__table__), new_rows)

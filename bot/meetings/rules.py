@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.core.clock import working_days_before
 from bot.core.cycles import MONTH_NUMBERS
+from bot.core.ids import parse_id
 from bot.errors import BadInput
 from bot.settings import Settings
 
@@ -38,9 +39,12 @@ _ISO_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _AMBIGUOUS_DATE = re.compile(r"^\d{1,2}[-/.]\d{1,2}([-/.]\d{2,4})?$")
 _DAY_NUMBER = re.compile(r"^(\d{1,2})(st|nd|rd|th)?$")
 _TIME = re.compile(r"^(\d{1,2})(?:(?::|\.|h)(\d{2})?)?\s*(am|pm)?$")
-_MEETING_NUMBER = re.compile(r"^#?(\d+)$")
 
 DATE_HELP = "Write the date as 2026-12-03 (or 3 Dec, tomorrow, thursday)."
+
+
+MAX_YEARS_AHEAD = 10
+PAST = "That moment is in the past. Pick a later date (and time) for the review."
 
 
 class MeetingInputError(BadInput):
@@ -91,9 +95,21 @@ def parse_day(words: list[str], today: date) -> date | None:
     parts = text.split()
     if not parts:
         return None
-    if len(parts) == 1:
-        return _single_word_day(parts[0], today)
-    return _day_and_month(parts, today)
+    day = _single_word_day(parts[0], today) if len(parts) == 1 else _day_and_month(parts, today)
+    return _within_reach(day, today) if day is not None else None
+
+
+def _within_reach(day: date, today: date) -> date:
+    """A review from today to `MAX_YEARS_AHEAD` years on; checked on the day alone, so a day
+    such as 9999-12-31 is refused before any timezone arithmetic could overflow."""
+    if day < today:
+        raise MeetingInputError(PAST)
+    if day.year > today.year + MAX_YEARS_AHEAD:
+        raise MeetingInputError(
+            f"{day.isoformat()} is more than {MAX_YEARS_AHEAD} years ahead. "
+            "Pick a nearer date for the review."
+        )
+    return day
 
 
 def _single_word_day(word: str, today: date) -> date | None:
@@ -234,12 +250,9 @@ def digest_key(meeting_id: int, due_at: datetime) -> str:
 def require_future(starts_at: datetime, now: datetime) -> None:
     """A review is scheduled or moved only into the future."""
     if starts_at <= now:
-        raise MeetingInputError(
-            "That moment is in the past. Pick a later date (and time) for the review."
-        )
+        raise MeetingInputError(PAST)
 
 
 def meeting_number(word: str) -> int | None:
     """`12` or `#12`, as people refer to a meeting the list showed them."""
-    match = _MEETING_NUMBER.match(word)
-    return int(match[1]) if match else None
+    return parse_id(word)

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, tzinfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.accounts.access import Reader, require_access
+from bot.accounts.access import Reader, account_channel, require_access
 from bot.accounts.queries import accounts_of_person
 from bot.accounts.service import named_account
 from bot.core.clock import local_moment
@@ -88,7 +88,7 @@ def schedule_review(
             session,
             account,
             starts_at,
-            channel=channel or account.channel or fallback_channel,
+            channel=channel or account_channel(account) or fallback_channel,
             actor=actor or (reader.user_id if reader is not None else "cli"),
             now=now,
             settings=runtime.settings,
@@ -189,7 +189,7 @@ def schedule_meeting(
             workspace_id=account.workspace_id,
             account_id=account.id,
             starts_at=starts_at,
-            channel=channel or account.channel,
+            channel=channel or account_channel(account),
             status=SCHEDULED,
             created_by=actor,
             digest_due_at=digest_due_at(starts_at, settings),

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from bot.accounts.access import account_channel
 from bot.accounts.queries import account_in_workspace
 from bot.commitments.queries import open_commitments
 from bot.core.clock import iso_week, working_day_start
@@ -317,7 +318,7 @@ def deliver_summary(
 
     def still_overdue(session: Session) -> bool:
         account = account_in_workspace(session, due.workspace_id, due.account_id)
-        if account is None or not account.channel:
+        if account is None or not account_channel(account):
             return False
         listed = open_commitments(session, account.workspace_id, account_id=account.id)
         rows = [item.commitment for item in listed]

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import ARRAY, Row, String, any_, cast, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.accounts.queries import trusted_channel_column
 from bot.reports.queries import next_cycle_start
 from bot.views.common import truncate
 from storage.models import Account, Commitment, Cycle, Delivery
@@ -175,10 +176,15 @@ def accounts_with_overdue(session: Session, day: date) -> list[Row[Any]]:
     `name`, `channel`), each once: the channels owed an "open promises" summary."""
     return list(
         session.execute(
-            select(Account.id, Account.workspace_id, Account.name, Account.channel)
+            select(
+                Account.id,
+                Account.workspace_id,
+                Account.name,
+                trusted_channel_column().label("channel"),
+            )
             .join(Commitment, Commitment.account_id == Account.id)
             .where(
-                Account.channel.is_not(None),
+                trusted_channel_column().is_not(None),
                 Commitment.status == "open",
                 Commitment.due_on < day,
             )

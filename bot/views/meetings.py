@@ -64,6 +64,16 @@ def moved_text(meeting: Meeting, account: Account, tz: tzinfo) -> Mrkdwn:
     )
 
 
+def moved_modal(meeting: Meeting, account: Account, tz: tzinfo) -> Block:
+    """The dialog's answer once moved, in its place: the person sees it where they submitted."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Review moved"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [section(moved_text(meeting, account, tz))],
+    }
+
+
 def cancelled_text(meeting: Meeting, account: Account, tz: tzinfo) -> Mrkdwn:
     posted = (
         " Its digest had already been posted."
@@ -127,10 +137,13 @@ def _meeting_buttons(meeting: Meeting, account: Account) -> Block:
     )
 
 
-def move_modal(meeting: Meeting, account: Account, tz: tzinfo, response_url: str | None) -> Block:
-    """Date and time pickers prefilled with the current slot, in the reader's timezone."""
+def move_modal(meeting: Meeting, account: Account, tz: tzinfo) -> Block:
+    """Date and time pickers prefilled with the current slot, in the reader's timezone.
+
+    The metadata holds the meeting's number only: where to answer is never read from it.
+    """
     local = meeting.starts_at.astimezone(tz)
-    metadata = {"meeting_id": meeting.id, "response_url": response_url}
+    metadata = {"meeting_id": meeting.id}
     return {
         "type": "modal",
         "callback_id": MOVE_CALLBACK,

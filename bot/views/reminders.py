@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from bot.core.ids import parse_id
 from bot.core.slack import Mrkdwn, escape, mention
 from bot.views.common import (
     DATE_AND_TIME,
@@ -202,14 +203,15 @@ def item_block_id(line: ReminderLine) -> str:
 
 def parse_item_block_id(block_id: str | None) -> ItemRef | None:
     parts = (block_id or "").split(":")
-    if len(parts) != 4 or parts[0] != ITEM_BLOCK or not parts[1].isdigit():
+    number = parse_id(parts[1]) if len(parts) == 4 and parts[0] == ITEM_BLOCK else None
+    if number is None:
         return None
     kinds = tuple(kind for kind in parts[2].split(",") if kind in KIND_ORDER)
     try:
         cycle = date.fromisoformat(parts[3]) if parts[3] != "-" else None
     except ValueError:
         cycle = None
-    return ItemRef(int(parts[1]), kinds, cycle)
+    return ItemRef(number, kinds, cycle)
 
 
 def item_refs(blocks: list[Block]) -> list[ItemRef]:

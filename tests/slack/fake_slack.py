@@ -656,6 +656,7 @@ class Workspace:
             "conversations.open": self._conversations_open,
             "conversations.members": self._conversations_members,
             "conversations.info": self._conversations_info,
+            "conversations.list": self._conversations_list,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "views.open": self._views_open,
@@ -973,6 +974,25 @@ class Workspace:
         if channel is None:
             raise SlackError("channel_not_found")
         return {"channel": channel}
+
+    def _conversations_list(self, params: Params) -> Params:
+        """Channels, paged; private ones only where the bot is a member, as Slack lists them."""
+        types = set(str(params.get("types") or "public_channel").split(","))
+        listed = [
+            channel
+            for channel in self.channels.values()
+            if "name" in channel
+            and not channel.get("is_im")
+            and not channel.get("is_mpim")
+            and ("private_channel" if channel["is_private"] else "public_channel") in types
+            and (channel["is_member"] or not channel["is_private"])
+        ]
+        limit = _parse_limit(params.get("limit"))
+        start = _decode_cursor(params.get("cursor"))
+        page = listed[start : start + limit]
+        end = start + len(page)
+        next_cursor = _encode_cursor(end) if end < len(listed) else ""
+        return {"channels": page, "response_metadata": {"next_cursor": next_cursor}}
 
     # -- users -----------------------------------------------------------------------------
     def _users_info(self, params: Params) -> Params:
