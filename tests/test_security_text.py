@@ -138,7 +138,7 @@ def test_hostile_text_never_becomes_markup_in_any_payload(bot: SlackBot, capsys:
         "open @<!here>",
         f"digest {typed(EVIL)}",
         f"sponsor {typed(EVIL)} <@{SPONSOR}|seb>",
-        f"meeting {typed(EVIL)} 2099-12-03 14:00",
+        f"meeting {typed(EVIL)} 2030-12-03 14:00",
     ):
         _ask(bot, text)
 
@@ -175,7 +175,7 @@ def test_hostile_text_never_becomes_markup_in_any_payload(bot: SlackBot, capsys:
 
     # Scheduled: a digest, reminders and escalations for an overdue hostile promise.
     _overdue_promise(bot)
-    now = datetime(2099, 12, 2, 12, 0, tzinfo=UTC)
+    now = datetime(2030, 12, 2, 12, 0, tzinfo=UTC)
     run_due_work(bot.runtime, now)
 
     payloads = _all_payloads(bot.slack)
@@ -274,19 +274,18 @@ def test_the_other_interaction_kinds_escape_hostile_text_too(bot: SlackBot, caps
     _world(bot)
     bot.slack.add_user(OUTSIDER, name="Otto Outsider", tz="Europe/Paris")
     SlackReactions(bot.slack)
-    _ask(bot, f"meeting {typed(EVIL)} 2099-12-03 14:00")
+    _ask(bot, f"meeting {typed(EVIL)} 2030-12-03 14:00")
     listed = _ask(bot, f"meetings {typed(EVIL)}")
     opened = len(bot.slack.calls_to("views.open"))
     _press(bot, "meeting_move", listed)
     dialog = bot.slack.wait_for("views.open", count=opened + 1)[-1].params["view"]
     values = {
-        "meeting_date": {"date": datepicker_value("2099-12-04")},
+        "meeting_date": {"date": datepicker_value("2030-12-04")},
         "meeting_time": {"time": {"type": "timepicker", "selected_time": "11:00"}},
     }
-    answered = len(bot.slack.responses)
-    assert bot.requests.view_submission(dialog, user_id=AM, values=values).status == 200
-    bot.slack.wait_for_response_url(count=answered + 1)
-    moved = bot.slack.responses[-1]["text"]
+    answered = bot.requests.view_submission(dialog, user_id=AM, values=values)
+    assert answered.status == 200
+    moved = answered.json()["view"]["blocks"][0]["text"]["text"]  # replaces the dialog
     assert moved.startswith(f"{':calendar:'} Review #") and "*Evil &lt;!channel&gt;" in moved
 
     waiting = _ask(bot, f"followups {typed(EVIL)}")
@@ -315,7 +314,7 @@ def test_the_other_interaction_kinds_escape_hostile_text_too(bot: SlackBot, caps
     [told] = bot.slack.wait_for("chat.postMessage", count=posted + 1)[posted:]
     assert "*Evil &lt;!channel&gt;" in told.params["text"]
 
-    run_due_work(bot.runtime, datetime(2099, 12, 2, 12, 0, tzinfo=UTC))
+    run_due_work(bot.runtime, datetime(2030, 12, 2, 12, 0, tzinfo=UTC))
     [dm] = [m for m in bot.slack.messages_in(bot.slack.dm_channel(MEMBER)) if m.get("blocks")][-1:]
     commitment_id = _commitment_ids(bot)[0]
     updates = len(bot.slack.calls_to("chat.update"))

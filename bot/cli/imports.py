@@ -25,8 +25,8 @@ from bot.intake.service import (
     import_responses,
 )
 from bot.runtime import Runtime
-from bot.themes.lexicon import load_lexicon
 from bot.slack_client import client_for_workspace
+from bot.themes.lexicon import load_lexicon
 from storage.db import transaction
 
 LARGE_FILE_BYTES = 5 * 1024 * 1024
