@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
-from bot.reminders import bundle, escalations, planning
+from bot.reminders import bundle, escalations, followups, planning
 from bot.reminders.people import planning_without_slack
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace
@@ -86,6 +86,7 @@ def default_jobs() -> list[Job]:
         # A DM, so it goes as (or in) the person's one DM of the day: through the bundle.
         Job("escalation", escalations.find_due_escalations, bundle.deliver_escalation),
         Job("open_promises", escalations.find_due_summaries, escalations.deliver),
+        Job("followup_late", followups.find_due_flags, followups.deliver_flag),
     ]
 
 

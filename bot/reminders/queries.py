@@ -1,5 +1,6 @@
 """The reminders' and escalations' SQL: open commitments, cycles, what the ledger shows as sent,
-the late promises escalations raise, and the snooze button's conditional update.
+the late promises escalations raise, the snooze button's conditional update, and the open
+follow-ups the day's DM lists.
 
 Planning is set-based: one query for every open commitment, then a few `IN` (or, on
 PostgreSQL, array) queries for the ledger, never a query per item.
@@ -13,12 +14,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ARRAY, Row, String, any_, cast, or_, select, update
+from sqlalchemy import ARRAY, Row, String, any_, bindparam, cast, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.reports.queries import next_cycle_start
 from bot.views.common import truncate
-from storage.models import Account, Commitment, Cycle, Delivery
+from storage.models import Account, Commitment, Cycle, Delivery, Followup
 
 IN_CHUNK = 500
 ARRAY_CHUNK = 10_000
@@ -227,3 +228,88 @@ def commitment_as_stored(session: Session, commitment_id: int) -> Commitment:
     """The commitment re-read from the database: after an UPDATE that bypassed the session, what
     the audit entry records (its new version) must be the stored row, not a cached one."""
     return session.get_one(Commitment, commitment_id, populate_existing=True)
+
+
+# --- follow-ups in the day's DM ----------------------------------------------------------------
+
+OPEN_FOLLOWUP_COLUMNS = [
+    "id",
+    "workspace_id",
+    "account_id",
+    "owner",
+    "account_manager",
+    "exec_sponsor",
+    "tier",
+    "opened_at",
+    "due_at",
+    "account_name",
+    "channel",
+]
+
+
+def load_open_followups(session: Session) -> pd.DataFrame:
+    """Every open follow-up with who answers for its account, in one query.
+
+    `owner` is the follow-up's own, else the account manager's (nobody took it). Times are
+    UTC `datetime64` columns, so planning compares them as whole columns.
+    """
+    rows = session.execute(
+        select(
+            Followup.id,
+            Followup.workspace_id,
+            Followup.account_id,
+            func.coalesce(Followup.owner, Account.account_manager),
+            Account.account_manager,
+            Account.exec_sponsor,
+            Account.tier,
+            Followup.opened_at,
+            Followup.due_at,
+            Account.name,
+            Account.channel,
+        )
+        .join(Account, Account.id == Followup.account_id)
+        .where(Followup.status == "open")
+    ).all()
+    frame = pd.DataFrame(rows, columns=OPEN_FOLLOWUP_COLUMNS)
+    for column in ("opened_at", "due_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def open_followup_owners(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Each still-open follow-up's owner (or account manager), manager, sponsor and tier as they
+    are now: the re-check inside a DM's claim, since follow-ups are taken and closed."""
+    current: dict[int, Any] = {}
+    for chunk in chunks(list(ids), IN_CHUNK):
+        rows = session.execute(
+            select(
+                Followup.id,
+                func.coalesce(Followup.owner, Account.account_manager).label("owner"),
+                Account.account_manager,
+                Account.exec_sponsor,
+                Account.tier,
+            )
+            .join(Account, Account.id == Followup.account_id)
+            .where(Followup.id.in_(chunk), Followup.status == "open")
+        ).all()
+        current.update({row.id: row for row in rows})
+    return current
+
+
+def retime_followups(session: Session, due: dict[int, datetime]) -> None:
+    """Store each open follow-up's due time as counted in its owner's timezone (the tick that
+    planned the DM knew it; the import did not). One statement for them all; a row whose time
+    is already right, or that is no longer open, is left as it is."""
+    if not due:
+        return
+    table = Followup.__table__
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("followup_id"),
+            table.c.status == "open",
+            table.c.due_at != bindparam("new_due", type_=table.c.due_at.type),
+        )
+        .values(due_at=bindparam("new_due", type_=table.c.due_at.type))
+    )
+    session.execute(statement, [{"followup_id": i, "new_due": at} for i, at in sorted(due.items())])
