@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
@@ -150,13 +151,15 @@ def counted_in_zone(opened: pd.Series, zones: pd.Series, hours: float) -> pd.Ser
 
     One count per distinct (moment, zone): an import opens all its follow-ups at one moment.
     """
-    counted: dict[tuple[pd.Timestamp, str], pd.Timestamp] = {}
-    pairs = pd.DataFrame({"opened": opened, "zone": zones}).drop_duplicates()
-    for moment, name in zip(pairs["opened"], pairs["zone"], strict=True):
-        due = add_working_hours(moment.to_pydatetime(), hours, ZoneInfo(name))
-        counted[(moment, name)] = pd.Timestamp(due)
-    values = [counted[key] for key in zip(opened, zones, strict=True)]
-    return pd.Series(pd.DatetimeIndex(values).tz_convert("UTC"), index=opened.index)
+    pairs = pd.DataFrame({"opened": opened, "zone": zones})
+    codes = pairs.groupby(["opened", "zone"], sort=False).ngroup().to_numpy()
+    distinct = pairs.drop_duplicates()  # in order of first appearance, as `ngroup` numbers them
+    counted = [
+        add_working_hours(moment.to_pydatetime(), hours, ZoneInfo(name))
+        for moment, name in zip(distinct["opened"], distinct["zone"], strict=True)
+    ]
+    values = pd.DatetimeIndex(counted).tz_convert("UTC")
+    return pd.Series(values[codes], index=opened.index)
 
 
 def with_owner_zone(
@@ -206,36 +209,50 @@ def plan_followups(
         return []
     listed = listed.sort_values(["part", "due_1", "id"])
     # The same person may be named as owner, manager and sponsor, by ID or by email.
-    names_of = listed.groupby(["workspace_id", "to_user_id"])["name"].agg(
-        lambda found: tuple(sorted(set(found)))
-    )
+    names_of: dict[tuple[str, str], set[str]] = {}
+    named = listed[["workspace_id", "to_user_id", "name"]].drop_duplicates()
+    for workspace_id, user_id, name in named.itertuples(index=False):
+        names_of.setdefault((workspace_id, user_id), set()).add(str(name))
     listed = listed.drop_duplicates(["workspace_id", "to_user_id", "id"])
-    return _per_person(listed, names_of.to_dict())
+    return _per_person(listed, {key: tuple(sorted(names)) for key, names in names_of.items()})
 
 
 def _per_person(
     listed: pd.DataFrame, names_of: dict[tuple[str, str], tuple[str, ...]]
 ) -> list[PersonFollowups]:
-    """One `PersonFollowups` per (workspace, user), theirs first, each part soonest due first."""
+    """One `PersonFollowups` per (workspace, user), theirs first, each part soonest due first.
+
+    Whole columns sorted once and cut per person: a pandas operation, or even a Python step,
+    per follow-up would cost more than the rest of the planning put together.
+    """
+    codes = listed.groupby(["workspace_id", "to_user_id"], sort=True).ngroup().to_numpy()
+    order = np.argsort(codes, kind="stable")  # keeps the urgency order within a person
+    cuts = np.searchsorted(codes[order], np.arange(codes.max() + 2))
+    ids = listed["id"].to_numpy(np.int64)[order]
+    mine = (listed["part"].to_numpy() == 0)[order]
+    differs = (listed["due_1"] != listed["due_at"]).to_numpy()[order]
+    counted = np.empty(len(order), dtype=object)
+    counted[differs] = list(listed["due_1"].iloc[order[differs]].dt.to_pydatetime())
+    people = listed.iloc[order[cuts[:-1]]]
+    send_at = list(pd.to_datetime(people["to_send_at"], utc=True).dt.to_pydatetime())
+    columns = ("workspace_id", "to_user_id", "to_tz_name", "to_day")
     planned = []
-    for (workspace_id, user_id), group in listed.groupby(["workspace_id", "to_user_id"], sort=True):
-        first = group.iloc[0]
-        retimed = group[group["due_1"] != group["due_at"]].drop_duplicates("id")
+    for group, (workspace_id, user_id, tz_name, day) in enumerate(
+        people[list(columns)].itertuples(index=False)
+    ):
+        start, end = cuts[group], cuts[group + 1]
+        them, own, late = ids[start:end], mine[start:end], differs[start:end]
+        retimed = dict(zip(them[late].tolist(), counted[start:end][late], strict=True))
         planned.append(
             PersonFollowups(
                 workspace_id=str(workspace_id),
                 user_id=str(user_id),
                 names=names_of[(workspace_id, user_id)],
-                tz_name=str(first["to_tz_name"]),
-                day=first["to_day"],
-                send_at=pd.Timestamp(first["to_send_at"]).to_pydatetime(),
+                tz_name=str(tz_name),
+                day=day,
+                send_at=send_at[group],
                 due=DueFollowups(
-                    owned=tuple(int(i) for i in group.loc[group["part"] == 0, "id"]),
-                    waiting=tuple(int(i) for i in group.loc[group["part"] == 1, "id"]),
-                    retimed=tuple(
-                        (int(i), pd.Timestamp(at).to_pydatetime())
-                        for i, at in zip(retimed["id"], retimed["due_1"], strict=True)
-                    ),
+                    tuple(them[own].tolist()), tuple(them[~own].tolist()), tuple(retimed.items())
                 ),
             )
         )
