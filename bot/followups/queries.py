@@ -285,3 +285,13 @@ def followup_items_by_id(
         return {}
     statement = _items_statement(workspace_id).where(Followup.id.in_(list(ids)))
     return {item.id: item for item in (_item(row) for row in session.execute(statement).all())}
+
+
+def count_answers(session: Session, cycle_id: int, account_ids: Sequence[int]) -> int:
+    """How many answers `cycle_id` holds in these accounts (the (account, cycle) index alone)."""
+    statement = sa.select(sa.func.count()).where(
+        Response.cycle_id == sa.bindparam("cycle"),
+        Response.account_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+    rows = fetch_in(session, statement, "ids", sorted(account_ids), cycle=cycle_id)
+    return sum(int(count) for (count,) in rows)
