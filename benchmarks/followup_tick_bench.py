@@ -146,8 +146,9 @@ def main() -> None:
         planned = planning._followups_owed(runtime, NOW, people_for)
         dms = time.perf_counter() - started
         started = time.perf_counter()
-        with runtime.sessions() as session:
-            rows = load_open_followups(session)
+        soonest = NOW - timedelta(days=2 * runtime.settings.followup_sla_days)
+        with runtime.sessions() as session:  # as `followups.find_due_flags` reads them
+            rows = load_open_followups(session, to_flag_before=soonest)
         flags = plan_flags(rows, people_for, NOW, runtime.settings, sent)
         flagging = time.perf_counter() - started
         calls = sum(slack.calls.values())

@@ -368,8 +368,10 @@ def plan_flags(
 
 def find_due_flags(runtime: Runtime, now: datetime) -> list[DueItem]:
     """The flag job's read-only half: follow-ups owed their channel flag at `now`."""
+    # Twice the SLA in working hours is never sooner than twice it in days.
+    soonest = now - timedelta(days=2 * runtime.settings.followup_sla_days)
     with runtime.sessions() as session:
-        rows = load_open_followups(session)
+        rows = load_open_followups(session, to_flag_before=soonest)
 
     def sent(keys: pd.DataFrame) -> set[str]:
         with runtime.sessions() as session:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    literal,
     or_,
     select,
     type_coerce,
@@ -255,8 +256,14 @@ ACCOUNT_COLUMNS = [
 ]
 
 
-def load_open_followups(session: Session) -> pd.DataFrame:
+def load_open_followups(
+    session: Session, *, to_flag_before: datetime | None = None
+) -> pd.DataFrame:
     """Every open follow-up with who answers for its account: two queries, no join.
+
+    With `to_flag_before`: only those opened before it, on accounts with a channel, whose
+    channel flag (`followup-late:<id>`) is not sent yet (one unique-key look-up each), so a
+    tick does not re-check a hundred thousand flags it posted long ago.
 
     `owner` is the follow-up's own, else the account manager's (nobody took it). Times are UTC
     `datetime64` columns, so planning compares them as whole columns. The account's columns are
@@ -273,7 +280,7 @@ def load_open_followups(session: Session) -> pd.DataFrame:
             # column type would convert 100,000 values one by one.
             type_coerce(Followup.opened_at, String),
             type_coerce(Followup.due_at, String),
-        ).where(Followup.status == "open")
+        ).where(Followup.status == "open", *_to_flag(to_flag_before))
     )
     frame = _frame(rows.all(), OPEN_FOLLOWUP_COLUMNS)
     for column in ("opened_at", "due_at"):
@@ -291,6 +298,25 @@ def load_open_followups(session: Session) -> pd.DataFrame:
     frame = frame.merge(_frame(accounts.all(), ACCOUNT_COLUMNS), on="account_id", how="left")
     frame["owner"] = frame["owner"].fillna(frame["account_manager"])
     return frame
+
+
+def _to_flag(before: datetime | None) -> list[Any]:
+    if before is None:
+        return []
+    flag_key = literal("followup-late:") + cast(Followup.id, String)
+    flagged = (
+        select(Delivery.id)
+        .where(
+            Delivery.workspace_id == Followup.workspace_id,
+            Delivery.delivery_key == flag_key,
+            Delivery.status == "sent",
+        )
+        .exists()
+    )
+    with_channel = select(Account.id).where(
+        Account.id == Followup.account_id, Account.channel.is_not(None)
+    )
+    return [Followup.opened_at < before, with_channel.exists(), ~flagged]
 
 
 def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
