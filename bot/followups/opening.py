@@ -96,12 +96,12 @@ def _new_columns(
     columns: dict[str, list[Any]] = {name: [] for name in queries.FOLLOWUP_INSERT_COLUMNS}
     for (cycle_id, previous_id), account_ids in sorted(groups.items()):
         found = _reasons(session, cycle_id, previous_id, account_ids, asked, rank, held)
-        for respondent_id, account_id, reasons in found:
-            columns["account_id"].append(account_id)
-            columns["cycle_id"].append(cycle_id)
-            columns["respondent_id"].append(respondent_id)
-            columns["reasons"].append(reasons)
-            columns["owner"].append(managers.get(account_id))
+        accounts = found["account_id"].tolist()
+        columns["account_id"] += accounts
+        columns["cycle_id"] += [cycle_id] * len(found)
+        columns["respondent_id"] += found["respondent_id"].tolist()
+        columns["reasons"] += found["reasons"].tolist()
+        columns["owner"] += [managers.get(account_id) for account_id in accounts]
     return columns
 
 
@@ -136,26 +136,28 @@ def _reasons(
     asked: pd.DataFrame | None,
     rank: dict[int, int],
     held: HeldAnswers | None = None,
-) -> list[tuple[int, int, list[str]]]:
-    """(respondent_id, account_id, reasons) for one group of accounts sharing their cycles."""
+) -> pd.DataFrame:
+    """respondent_id, account_id, reasons for one group of accounts sharing their cycles."""
     current = _answers(session, cycle_id, account_ids, held)
     earlier = _previous_satisfaction(
         session, current, cycle_id, previous_id, account_ids, rank, held
     )
     parts = [answer_reasons(current, earlier)]
-    account_of = dict(zip(current["respondent_id"], current["account_id"], strict=True))
+    whose = [current[["respondent_id", "account_id"]]]
     if asked is not None:
         mine = asked[(asked["cycle_id"] == cycle_id) & asked["account_id"].isin(account_ids)]
         parts.append(flagged(mine["respondent_id"].unique(), "asked"))
     if previous_id != NO_CYCLE:
         silent = queries.silent_decision_makers(session, cycle_id, previous_id, account_ids)
-        account_of.update(dict(silent))
+        whose.append(pd.DataFrame(silent, columns=["respondent_id", "account_id"]))
         parts.append(flagged((respondent for respondent, _ in silent), "silent"))
     combined = combine_reasons(*parts)
-    return [
-        (int(r), int(account_of[int(r)]), reasons)
-        for r, reasons in zip(combined["respondent_id"], combined["reasons"], strict=True)
-    ]
+    account_of = pd.concat(whose).drop_duplicates("respondent_id").set_index("respondent_id")
+    combined["respondent_id"] = combined["respondent_id"].astype(np.int64)
+    combined["account_id"] = (
+        combined["respondent_id"].map(account_of["account_id"]).astype(np.int64)
+    )
+    return combined
 
 
 def _previous_satisfaction(
