@@ -50,6 +50,8 @@ from bot.views.reminders import FollowupSection
 log = logging.getLogger(__name__)
 
 STRATEGIC = "strategic"
+CANDIDATE_AHEAD = timedelta(days=3)
+ANSWERER_AHEAD = timedelta(days=2)
 FLAG_KIND = "followup_late"
 FLAG_EVENT = "voc_followup_late"
 
@@ -186,10 +188,22 @@ def plan_followups(
 ) -> list[PersonFollowups]:
     """Each person's follow-ups for their DM at `now`, from every open follow-up (`rows`, as
     `queries.load_open_followups` reads them). Read-only; the caller drops people whose DM of
-    the day went already."""
+    the day went already.
+
+    Only people something may be due for are looked up: a due time counted again in another
+    zone moves by less than a day and a half (where the weekend starts), and an owner's day
+    ends within a day, so a follow-up stored as due later than `CANDIDATE_AHEAD` cannot be
+    listed today, nor one not past `ANSWERER_AHEAD` for the manager. A follow-up opened after
+    `now` did not exist then (a replayed tick).
+    """
+    at = pd.Timestamp(now)
+    rows = rows[(rows["opened_at"] <= at) & (rows["due_at"] < at + CANDIDATE_AHEAD)]
     if rows.empty:
         return []
-    names = _names(rows, "owner", "account_manager", "exec_sponsor")
+    late = rows[rows["due_at"] < at + ANSWERER_AHEAD]
+    names = pd.concat(
+        [_names(rows, "owner"), _names(late, "account_manager", "exec_sponsor")]
+    ).drop_duplicates()
     people = resolve_people(names, people_for, now, settings)
     if people.empty:
         return []
