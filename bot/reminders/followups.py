@@ -22,7 +22,6 @@ import share their opening moment, so 100,000 follow-ups are a few hundred count
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,7 +39,7 @@ from bot.followups.queries import followup_items_by_id
 from bot.followups.rules import HOURS_PER_WORKING_DAY
 from bot.followups.values import FollowupItem
 from bot.reminders.people import PeopleFor, directory_for, people_for_workspace
-from bot.reminders.queries import load_open_followups, open_followup_owners, sent_keys
+from bot.reminders.queries import load_open_followups, open_followup_owners
 from bot.reminders.rules import reminder_day
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -343,54 +342,41 @@ class DueFlag:
 
 
 def plan_flags(
-    rows: pd.DataFrame,
-    people_for: PeopleFor,
-    now: datetime,
-    settings: Settings,
-    sent: Callable[[pd.DataFrame], set[str]],
+    rows: pd.DataFrame, people_for: PeopleFor, now: datetime, settings: Settings
 ) -> list[DueFlag]:
-    """Follow-ups open at twice the SLA on accounts with a channel, not flagged yet.
-
-    Twice the SLA in working hours is never sooner than twice it in days, so only those rows
-    ask the directory for their owner's zone.
-    """
-    rows = rows[rows["channel"].notna()]
-    days = timedelta(days=2 * settings.followup_sla_days)
-    rows = rows[rows["opened_at"] + days <= pd.Timestamp(now)]
+    """Follow-ups open at twice the SLA, from `rows` as `load_open_followups(session,
+    to_flag_before=…)` reads them: opened long enough ago, with a channel, not flagged yet.
+    Only their owners are asked for their zone."""
     if rows.empty:
         return []
     people = resolve_people(_names(rows, "owner"), people_for, now, settings)
     rows = with_owner_zone(rows, people, settings, 2)
     rows = rows[rows["due_2"] <= pd.Timestamp(now)]
-    keys = pd.DataFrame(
-        {"workspace_id": rows["workspace_id"], "key": [f"followup-late:{i}" for i in rows["id"]]}
-    )
-    done = sent(keys)
+    late_since = list(rows["due_2"].dt.to_pydatetime())
     return [
-        DueFlag(str(ws), int(i), str(name), str(channel), pd.Timestamp(at).to_pydatetime())
+        DueFlag(str(ws), int(i), str(name), str(channel), at)
         for ws, i, name, channel, at in zip(
-            rows["workspace_id"],
-            rows["id"],
-            rows["account_name"],
-            rows["channel"],
-            rows["due_2"],
+            rows["workspace_id"].tolist(),
+            rows["id"].tolist(),
+            rows["account_name"].tolist(),
+            rows["channel"].tolist(),
+            late_since,
             strict=True,
         )
-        if f"followup-late:{i}" not in done
     ]
+
+
+def flag_candidates(runtime: Runtime, now: datetime) -> pd.DataFrame:
+    """Twice the SLA in working hours is never sooner than twice it in days: only follow-ups
+    opened that long ago can be owed their flag."""
+    soonest = now - timedelta(days=2 * runtime.settings.followup_sla_days)
+    with runtime.sessions() as session:
+        return load_open_followups(session, to_flag_before=soonest)
 
 
 def find_due_flags(runtime: Runtime, now: datetime) -> list[DueItem]:
     """The flag job's read-only half: follow-ups owed their channel flag at `now`."""
-    # Twice the SLA in working hours is never sooner than twice it in days.
-    soonest = now - timedelta(days=2 * runtime.settings.followup_sla_days)
-    with runtime.sessions() as session:
-        rows = load_open_followups(session, to_flag_before=soonest)
-
-    def sent(keys: pd.DataFrame) -> set[str]:
-        with runtime.sessions() as session:
-            return sent_keys(session, keys)
-
+    rows = flag_candidates(runtime, now)
     lookups = lambda ws: people_for_workspace(runtime, ws)  # noqa: E731
     return [
         DueItem(
@@ -403,7 +389,7 @@ def find_due_flags(runtime: Runtime, now: datetime) -> list[DueItem]:
             ),
             payload=flag,
         )
-        for flag in plan_flags(rows, lookups, now, runtime.settings, sent)
+        for flag in plan_flags(rows, lookups, now, runtime.settings)
     ]
 
 

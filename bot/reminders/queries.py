@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.reports.queries import next_cycle_start
 from bot.views.common import truncate
+from storage.bulk import fetch_rows
 from storage.models import Account, Commitment, Cycle, Delivery, Followup
 
 IN_CHUNK = 500
@@ -270,7 +271,8 @@ def load_open_followups(
     read once per account and joined in pandas: 100,000 rows each carrying their account's
     names and channel cost twice the reading of the follow-ups themselves.
     """
-    rows = session.connection().execute(
+    rows = fetch_rows(
+        session,
         select(
             Followup.id,
             Followup.workspace_id,
@@ -280,9 +282,9 @@ def load_open_followups(
             # column type would convert 100,000 values one by one.
             type_coerce(Followup.opened_at, String),
             type_coerce(Followup.due_at, String),
-        ).where(Followup.status == "open", *_to_flag(to_flag_before))
+        ).where(Followup.status == "open", *_to_flag(to_flag_before)),
     )
-    frame = _frame(rows.all(), OPEN_FOLLOWUP_COLUMNS)
+    frame = pd.DataFrame.from_records(rows, columns=OPEN_FOLLOWUP_COLUMNS)
     for column in ("opened_at", "due_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     accounts = session.execute(
