@@ -13,6 +13,10 @@ people answering cycle after cycle) and a roster for its accounts, then in separ
    (same columns, constraints and indexes, same PRAGMAs as the bot's connections), timing only the
    insert and its commit.
 
+3. imports the same file again into a fresh database with follow-up opening switched off (an
+   opener that does nothing), and prints both times and the cost of opening, with the opener's
+   own share of the first run.
+
 Each phase runs in its own process so that one's memory (the generator's frame, the raw insert's
 list of tuples) never counts against another's. Peak memory is the import process's RSS high-water
 mark (`resource.getrusage(RUSAGE_SELF).ru_maxrss`, interpreter and libraries included); with
@@ -132,9 +136,14 @@ def _with_blanks(rng: np.random.Generator, values: np.ndarray, share: float) -> 
 # The import, as the CLI runs it
 
 
-def run_import(directory: Path, database_url: str, trace: bool) -> dict[str, Any]:
+def run_import(
+    directory: Path, database_url: str, trace: bool, followups: bool = True
+) -> dict[str, Any]:
+    from bot.intake import service
     from bot.intake.service import import_accounts, import_responses
     from storage.db import make_engine, session_factory, transaction, upgrade
+
+    opening = _time_opening(service, followups)
 
     engine = make_engine(database_url)
     upgrade(engine)
@@ -150,18 +159,48 @@ def run_import(directory: Path, database_url: str, trace: bool) -> dict[str, Any
         summary = import_responses(
             session, directory / "responses.csv", workspace_id="bench", actor="bench"
         )
+        committing = time.perf_counter()
     seconds = time.perf_counter() - started
+    commit_seconds = time.perf_counter() - committing
     result: dict[str, Any] = {
         "seconds": seconds,
         "rows": summary.rows,
         "added": summary.added,
         "benchmark_rows": summary.benchmark_rows,
+        "followups_opened": summary.followups_opened,
+        "opening_seconds": opening["seconds"],
+        "commit_seconds": commit_seconds,
         "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     if trace:
         result["traced_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
     engine.dispose()
     return result
+
+
+def _time_opening(service: Any, followups: bool) -> dict[str, float]:
+    """Time the opener's own work (per chunk and at the end); without follow-ups, an opener that
+    does nothing stands in, so the two runs differ by exactly the opening."""
+    spent = {"seconds": 0.0}
+    real = service.FollowupOpener
+
+    class TimedOpener(real):  # type: ignore[misc, valid-type]
+        def add(self, chunk: Any) -> None:
+            if followups:
+                started = time.perf_counter()
+                super().add(chunk)
+                spent["seconds"] += time.perf_counter() - started
+
+        def open(self, session: Any, workspace_id: str, now: Any) -> int:
+            if not followups:
+                return 0
+            started = time.perf_counter()
+            opened = super().open(session, workspace_id, now)
+            spent["seconds"] += time.perf_counter() - started
+            return opened
+
+    service.FollowupOpener = TimedOpener
+    return spent
 
 
 # --------------------------------------------------------------------------------------------
@@ -293,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracemalloc", action="store_true", help="also report traced peak")
     parser.add_argument("--phase", choices=["generate", "import", "raw"], help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
+    parser.add_argument("--without-followups", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
         return _run_phase(args)
@@ -311,10 +351,13 @@ def main(argv: list[str] | None = None) -> int:
         url = url or f"sqlite:///{Path(tmp) / 'voc.db'}"
         try:
             imported = _phase("--phase", "import", "--dir", tmp, "--database-url", url)
+            _forget(url, schema, args.database_url)
+            without = _phase(
+                "--phase", "import", "--dir", tmp, "--database-url", url, "--without-followups"
+            )
             traced = None
             if args.tracemalloc:
-                if schema is None and url.startswith("sqlite"):
-                    os.remove(url.removeprefix("sqlite:///"))
+                _forget(url, schema, args.database_url)
                 traced = _phase(
                     "--phase", "import", "--dir", tmp, "--database-url", url, "--tracemalloc"
                 )
@@ -323,7 +366,37 @@ def main(argv: list[str] | None = None) -> int:
                 _drop_schema(args.database_url, schema)
         raw = _phase("--phase", "raw", "--dir", tmp)
     _report(imported, raw, traced, url)
+    _report_followups(imported, without)
     return 0
+
+
+def _forget(url: str, schema: str | None, given: str | None) -> None:
+    """A fresh database for the next import phase: the SQLite file goes, a schema is emptied."""
+    if schema is None and url.startswith("sqlite"):
+        os.remove(url.removeprefix("sqlite:///"))
+    elif schema is not None and given is not None:
+        _drop_schema(given, schema)
+        from sqlalchemy import text
+
+        from storage.db import make_engine
+
+        with make_engine(given).begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+
+def _report_followups(imported: dict[str, Any], without: dict[str, Any]) -> None:
+    """The cost of opening follow-ups: the same file into a fresh database, with and without."""
+    cost = imported["seconds"] / without["seconds"] - 1
+    print(
+        f"with follow-up opening    {imported['seconds']:.2f} s "
+        f"({imported['followups_opened']:,} follow-ups opened; the opener's own work "
+        f"{imported['opening_seconds']:.2f} s; commit {imported['commit_seconds']:.2f} s)"
+    )
+    print(
+        f"without follow-up opening {without['seconds']:.2f} s "
+        f"(commit {without['commit_seconds']:.2f} s)"
+    )
+    print(f"opening costs             {cost:+.1%} over the import without it")
 
 
 def _run_phase(args: argparse.Namespace) -> int:
@@ -331,7 +404,9 @@ def _run_phase(args: argparse.Namespace) -> int:
     if args.phase == "generate":
         result = generate(args.rows, directory)
     elif args.phase == "import":
-        result = run_import(directory, args.database_url, args.tracemalloc)
+        result = run_import(
+            directory, args.database_url, args.tracemalloc, not args.without_followups
+        )
     else:
         result = run_raw(directory)
     print(json.dumps(result))

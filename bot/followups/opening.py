@@ -26,6 +26,7 @@ from bot.followups.rules import (
     flagged,
     previous_answers,
 )
+from storage.bulk import bulk_write_settings
 
 NO_CYCLE = -1
 
@@ -37,19 +38,32 @@ class FollowupOpener:
         self.policy = policy
         self._touched: list[pd.DataFrame] = []
         self._asked: list[pd.DataFrame] = []
+        self._scores: list[pd.DataFrame] = []
 
     def add(self, chunk: pd.DataFrame) -> None:
-        """Called with every written chunk (account_id, cycle_id, respondent_id, contact_me)."""
+        """Called with every written chunk (account_id, cycle_id, respondent_id, the scores and
+        contact_me). The scores are kept in compact columns (40 bytes a row): the reasons are
+        then read from memory rather than from the rows just written."""
         self._touched.append(chunk[["account_id", "cycle_id"]].drop_duplicates())
+        self._scores.append(_compact_scores(chunk))
         if "contact_me" in chunk:
             asked = chunk["contact_me"].to_numpy(dtype=bool, na_value=False)
             if asked.any():
                 self._asked.append(chunk.loc[asked, ["account_id", "cycle_id", "respondent_id"]])
 
     def open(self, session: Session, workspace_id: str, now: datetime) -> int:
-        """Open what the import calls for; returns how many follow-ups are new."""
+        """Open what the import calls for; returns how many follow-ups are new.
+
+        With the import's large SQLite page cache: the reads walk the responses the import
+        just wrote and each insert checks its respondent, which the default 2 MiB cache
+        re-reads from disk page by page.
+        """
         if not self._touched:
             return 0
+        with bulk_write_settings(session):
+            return self._open(session, workspace_id, now)
+
+    def _open(self, session: Session, workspace_id: str, now: datetime) -> int:
         touched = pd.concat(self._touched).drop_duplicates()
         rank = _cycle_rank(session, workspace_id)
         latest, previous = _latest_two(session, touched["account_id"].unique().tolist(), rank)
@@ -61,7 +75,8 @@ class FollowupOpener:
         asked = pd.concat(self._asked) if self._asked else None
         managers = queries.account_managers(session, sorted(latest))
         due_at = self.policy.due_at(now)
-        columns = _new_columns(session, groups, asked, rank, managers)
+        held = HeldAnswers(pd.concat(self._scores)) if self._scores else None
+        columns = _new_columns(session, groups, asked, rank, managers, held)
         count = len(columns["respondent_id"])
         constant = {"workspace_id": workspace_id, "status": "open", "opened_at": now}
         for name, value in {**constant, "due_at": due_at, "updated_at": now}.items():
@@ -75,17 +90,18 @@ def _new_columns(
     asked: pd.DataFrame | None,
     rank: dict[int, int],
     managers: dict[int, str | None],
+    held: HeldAnswers | None = None,
 ) -> dict[str, list[Any]]:
     """The per-person columns of the follow-ups to open, group by group of accounts."""
     columns: dict[str, list[Any]] = {name: [] for name in queries.FOLLOWUP_INSERT_COLUMNS}
     for (cycle_id, previous_id), account_ids in sorted(groups.items()):
-        found = _reasons(session, cycle_id, previous_id, account_ids, asked, rank)
-        for respondent_id, account_id, reasons in found:
-            columns["account_id"].append(account_id)
-            columns["cycle_id"].append(cycle_id)
-            columns["respondent_id"].append(respondent_id)
-            columns["reasons"].append(reasons)
-            columns["owner"].append(managers.get(account_id))
+        found = _reasons(session, cycle_id, previous_id, account_ids, asked, rank, held)
+        accounts = found["account_id"].tolist()
+        columns["account_id"] += accounts
+        columns["cycle_id"] += [cycle_id] * len(found)
+        columns["respondent_id"] += found["respondent_id"].tolist()
+        columns["reasons"] += found["reasons"].tolist()
+        columns["owner"] += [managers.get(account_id) for account_id in accounts]
     return columns
 
 
@@ -119,24 +135,29 @@ def _reasons(
     account_ids: list[int],
     asked: pd.DataFrame | None,
     rank: dict[int, int],
-) -> list[tuple[int, int, list[str]]]:
-    """(respondent_id, account_id, reasons) for one group of accounts sharing their cycles."""
-    current = queries.latest_answers(session, cycle_id, account_ids)
-    earlier = _previous_satisfaction(session, current, cycle_id, previous_id, account_ids, rank)
+    held: HeldAnswers | None = None,
+) -> pd.DataFrame:
+    """respondent_id, account_id, reasons for one group of accounts sharing their cycles."""
+    current = _answers(session, cycle_id, account_ids, held)
+    earlier = _previous_satisfaction(
+        session, current, cycle_id, previous_id, account_ids, rank, held
+    )
     parts = [answer_reasons(current, earlier)]
-    account_of = dict(zip(current["respondent_id"], current["account_id"], strict=True))
+    whose = [current[["respondent_id", "account_id"]]]
     if asked is not None:
         mine = asked[(asked["cycle_id"] == cycle_id) & asked["account_id"].isin(account_ids)]
         parts.append(flagged(mine["respondent_id"].unique(), "asked"))
     if previous_id != NO_CYCLE:
         silent = queries.silent_decision_makers(session, cycle_id, previous_id, account_ids)
-        account_of.update(dict(silent))
+        whose.append(pd.DataFrame(silent, columns=["respondent_id", "account_id"]))
         parts.append(flagged((respondent for respondent, _ in silent), "silent"))
     combined = combine_reasons(*parts)
-    return [
-        (int(r), int(account_of[int(r)]), reasons)
-        for r, reasons in zip(combined["respondent_id"], combined["reasons"], strict=True)
-    ]
+    account_of = pd.concat(whose).drop_duplicates("respondent_id").set_index("respondent_id")
+    combined["respondent_id"] = combined["respondent_id"].astype(np.int64)
+    combined["account_id"] = (
+        combined["respondent_id"].map(account_of["account_id"]).astype(np.int64)
+    )
+    return combined
 
 
 def _previous_satisfaction(
@@ -146,6 +167,7 @@ def _previous_satisfaction(
     previous_id: int,
     account_ids: list[int],
     rank: dict[int, int],
+    held: HeldAnswers | None = None,
 ) -> pd.DataFrame:
     """Each current respondent's previous satisfaction answer, reading as little as it can.
 
@@ -155,7 +177,7 @@ def _previous_satisfaction(
     """
     if previous_id == NO_CYCLE:
         return pd.DataFrame({"respondent_id": [], "satisfaction": []})
-    before = queries.latest_answers(session, previous_id, account_ids)
+    before = _answers(session, previous_id, account_ids, held)
     before = before[["respondent_id", "satisfaction"]]
     missing = np.setdiff1d(
         current["respondent_id"].to_numpy(dtype=np.int64),
@@ -165,3 +187,50 @@ def _previous_satisfaction(
         return before
     older = queries.older_answers(session, missing.tolist(), cycle_id, previous_id)
     return pd.concat([before, previous_answers(older, rank)], ignore_index=True)
+
+
+SCORE_COLUMNS = ["respondent_id", "account_id", "satisfaction", "recommend", "continue_score"]
+
+
+def _compact_scores(chunk: pd.DataFrame) -> pd.DataFrame:
+    """A chunk's identities and scores, compactly: what the reasons need, nothing more."""
+    return pd.DataFrame(
+        {
+            "respondent_id": chunk["respondent_id"].to_numpy(np.int64),
+            "account_id": chunk["account_id"].to_numpy(np.int32),
+            "cycle_id": chunk["cycle_id"].to_numpy(np.int32),
+            **{
+                name: chunk[name].to_numpy(np.float64, na_value=np.nan)
+                for name in ("satisfaction", "recommend", "continue_score")
+            },
+        }
+    )
+
+
+class HeldAnswers:
+    """The answers this import wrote, standing in for a read of the database where they are
+    provably all that is stored for a cycle and group of accounts (the counts agree)."""
+
+    def __init__(self, scores: pd.DataFrame) -> None:
+        # A person twice in one cycle of the file: the last row is what was stored.
+        self.scores = scores.drop_duplicates(["respondent_id", "cycle_id"], keep="last")
+        self.by_cycle = {int(c): part for c, part in self.scores.groupby("cycle_id")}
+
+    def answers(self, cycle_id: int, account_ids: list[int]) -> pd.DataFrame:
+        part = self.by_cycle.get(cycle_id)
+        if part is None:
+            return pd.DataFrame(columns=SCORE_COLUMNS)
+        mine = part[part["account_id"].isin(account_ids)]
+        return mine[SCORE_COLUMNS]
+
+
+def _answers(
+    session: Session, cycle_id: int, account_ids: list[int], held: HeldAnswers | None
+) -> pd.DataFrame:
+    """The stored answers of one cycle in these accounts: from memory when the import wrote
+    every one of them (an index-only count says so), else read back."""
+    if held is not None:
+        mine = held.answers(cycle_id, account_ids)
+        if len(mine) and queries.count_answers(session, cycle_id, account_ids) == len(mine):
+            return mine.reset_index(drop=True)
+    return queries.latest_answers(session, cycle_id, account_ids)

@@ -275,3 +275,23 @@ def loop_rows(
         .where(Followup.workspace_id == workspace_id)
     )
     return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def followup_items_by_id(
+    session: Session, workspace_id: str, ids: Sequence[int]
+) -> dict[int, FollowupItem]:
+    """These follow-ups as they are now, by id: what a DM planned earlier shows when it goes."""
+    if not ids:
+        return {}
+    statement = _items_statement(workspace_id).where(Followup.id.in_(list(ids)))
+    return {item.id: item for item in (_item(row) for row in session.execute(statement).all())}
+
+
+def count_answers(session: Session, cycle_id: int, account_ids: Sequence[int]) -> int:
+    """How many answers `cycle_id` holds in these accounts (the (account, cycle) index alone)."""
+    statement = sa.select(sa.func.count()).where(
+        Response.cycle_id == sa.bindparam("cycle"),
+        Response.account_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+    rows = fetch_in(session, statement, "ids", sorted(account_ids), cycle=cycle_id)
+    return sum(int(count) for (count,) in rows)

@@ -61,5 +61,8 @@ The package, one module per seam:
 - `snooze`: the DM's buttons' use cases;
 - `escalations`: the weekly escalation to account managers and sponsors (planned there,
   delivered by `bundle` as or in the person's one DM of the day), and the account channel's
-  open-promises summary (`bot.delivery.post_once`).
+  open-promises summary (`bot.delivery.post_once`);
+- `followups`: the follow-ups in the day's DM (the owner's due today or overdue; past the
+  first-contact target, the account manager's and the strategic sponsor's), their due time
+  re-counted in the owner's timezone, and the account channel's flag at twice the target.
 """

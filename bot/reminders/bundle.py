@@ -6,11 +6,13 @@ unsnoozed and the owner's; they become sent, failed or forgotten together. A ret
 for the DM tagged with its key (`bot.delivery.tagged`), whose metadata also says which
 commitments it carried: those are delivered, the rest are owed again.
 
-It is the one way a DM reaches a person on a day: the week's escalation, when it is owed to
-someone the same day as their reminders, is claimed in the same transaction (its own key,
-`escalation:<user>:<ISO week>`, held by the DM's key) and rides in the same DM; owed alone, it is
-a bundle with no reminder items. Either way the day's key, `reminder:<user>:<local date>`, is
-taken, so a person never gets a second DM that day.
+It is the one way a DM reaches a person on a day. Follow-ups (`followups`) ride in it: theirs
+due today or overdue, and those past the first-contact target on accounts they answer for; they
+have no ledger rows of their own, being the day's state, re-checked inside the claim. The week's
+escalation, when it is owed to someone the same day as their reminders, is claimed in the same
+transaction (its own key, `escalation:<user>:<ISO week>`, held by the DM's key) and rides in the
+same DM; owed alone, it is a bundle with no reminder items. Either way the day's key,
+`reminder:<user>:<local date>`, is taken, so a person never gets a second DM that day.
 """
 
 from __future__ import annotations
@@ -29,9 +31,15 @@ from bot.delivery.jobs import Delivered, DueItem
 from bot.delivery.tagged import SEND_ERRORS, Found, describe_error, dm_channel, find_tagged, tag
 from bot.reminders import escalations
 from bot.reminders.escalations import ESCALATION_EVENT, ESCALATION_KIND, DueEscalation
+from bot.reminders.followups import DueFollowups, followup_section, still_listed
 from bot.reminders.people import permalink, team_url
 from bot.reminders.planning import OwnerReminder, PlannedItem
-from bot.reminders.queries import commitments_with_accounts, current_states
+from bot.reminders.queries import (
+    commitments_with_accounts,
+    current_states,
+    open_followup_owners,
+    retime_followups,
+)
 from bot.reminders.rules import (
     DM_KIND,
     EVENT_TYPE,
@@ -55,6 +63,7 @@ class Bundle:
     claim: ledger.Claim
     items: tuple[PlannedItem, ...]
     escalation: DueEscalation | None = None  # claimed with the DM, to ride in it
+    followups: DueFollowups | None = None  # still open and still this person's at the claim
 
     @property
     def item_keys(self) -> list[str]:
@@ -153,9 +162,10 @@ def _claim(
                 return TAKEN
             items = _claim_items(session, plan, _still_owed(session, plan, now), now, lease)
             escalation = _claim_escalation(session, plan, now, lease)
-            if not items and escalation is None:
+            followups = _still_due_followups(session, plan)
+            if not items and escalation is None and followups is None:
                 raise NothingToSend
-            return Bundle(claim, items, escalation)
+            return Bundle(claim, items, escalation, followups)
     except NothingToSend:
         return NOTHING_LEFT
 
@@ -180,6 +190,18 @@ def _claim_escalation(
         worker_is_exclusive=True,
     )
     return due if due.key in won else None
+
+
+def _still_due_followups(session: Session, plan: OwnerReminder) -> DueFollowups | None:
+    """The planned follow-ups still open and still this person's to hear about; their due time
+    as counted in the owner's zone is stored in the same transaction as the claim."""
+    if plan.followups is None:
+        return None
+    current = open_followup_owners(session, plan.followups.ids)
+    kept = still_listed(plan.followups, set(plan.owners), current)
+    if kept is not None:
+        retime_followups(session, dict(kept.retimed))
+    return kept
 
 
 def _still_owed(session: Session, plan: OwnerReminder, now: datetime) -> list[PlannedItem]:
@@ -276,9 +298,12 @@ def _send_bundle(
     url = team_url(runtime, client, plan.workspace_id)
     lines = reminder_lines(runtime.sessions, bundle.items, url)
     section = _escalation_section(runtime, client, bundle.escalation)
-    if not lines and section is None:  # done meanwhile: the next tick's claim rolls back
+    followups = followup_section(runtime, client, plan.workspace_id, bundle.followups, now)
+    if not lines and section is None and followups is None:  # done meanwhile: retried
         return _failed(runtime, plan, bundle, "nothing left to say when sending")
-    text, blocks = views.daily_message(lines, plan.tz, held_back=plan.held_back, escalation=section)
+    text, blocks = views.daily_message(
+        lines, plan.tz, held_back=plan.held_back, escalation=section, followups=followups
+    )
     escalated = bundle.escalation.key if bundle.escalation and section else None
     try:
         reply = client.chat_postMessage(
@@ -286,10 +311,11 @@ def _send_bundle(
             text=text,
             blocks=blocks,
             metadata=tag(
-                EVENT_TYPE if lines or not escalated else ESCALATION_EVENT,
+                EVENT_TYPE if lines or followups or not escalated else ESCALATION_EVENT,
                 plan.key,
                 items=[line.commitment_id for line in lines],
                 escalation=escalated,
+                followups=[item.id for item in followups.items] if followups else [],
             ),
             unfurl_links=False,
             unfurl_media=False,

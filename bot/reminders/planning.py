@@ -23,10 +23,12 @@ from bot.core.text import plural
 from bot.delivery.jobs import DueItem
 from bot.directory import DirectoryUnavailable
 from bot.reminders.escalations import DueEscalation, plan_escalations
+from bot.reminders.followups import DueFollowups, PersonFollowups, plan_followups
 from bot.reminders.people import PeopleFor, people_for_workspace
 from bot.reminders.queries import (
     item_titles,
     load_open_commitments,
+    load_open_followups,
     sent_keys,
     upcoming_cycle_start,
 )
@@ -65,6 +67,7 @@ class OwnerReminder:
     items: tuple[PlannedItem, ...]
     held_back: int = 0
     escalation: DueEscalation | None = None  # the week's, when owed to this person today
+    followups: DueFollowups | None = None  # theirs due today or overdue, others' past the SLA
 
     @property
     def key(self) -> str:
@@ -265,8 +268,18 @@ def _reminder(
 def plan_reminders(
     runtime: Runtime, now: datetime, *, people_for: PeopleFor | None = None
 ) -> list[OwnerReminder]:
-    """Who gets which reminders at `now`: read-only, one query for the commitments, one Slack
-    lookup per owner (cached), a few set queries for the ledger."""
+    """Who gets which reminders, follow-ups and escalations at `now`: read-only, one query for
+    the commitments and one for the follow-ups, one Slack lookup per person (cached), a few set
+    queries for the ledger."""
+    lookups = people_for or (lambda ws: people_for_workspace(runtime, ws))
+    reminders = _commitment_reminders(runtime, now, lookups)
+    reminders = with_followups(reminders, _followups_owed(runtime, now, lookups))
+    return with_escalations(reminders, plan_escalations(runtime, now, people_for=lookups))
+
+
+def _commitment_reminders(
+    runtime: Runtime, now: datetime, lookups: PeopleFor
+) -> list[OwnerReminder]:
     settings = runtime.settings
     with runtime.sessions() as session:
         commitments = load_open_commitments(session)
@@ -277,7 +290,6 @@ def plan_reminders(
             ws: upcoming_cycle_start(session, ws, today)
             for ws in commitments["workspace_id"].unique()
         }
-    lookups = people_for or (lambda ws: people_for_workspace(runtime, ws))
     recipients = resolve_recipients(commitments, lookups, now, settings)
     if recipients.empty:
         return []
@@ -297,8 +309,55 @@ def plan_reminders(
         return []
     with runtime.sessions() as session:
         delivered = sent_keys(session, owed[["workspace_id", "key"]])
-    reminders = bundle_by_owner(owed[~owed["key"].isin(delivered)], recipients)
-    return with_escalations(reminders, plan_escalations(runtime, now, people_for=lookups))
+    return bundle_by_owner(owed[~owed["key"].isin(delivered)], recipients)
+
+
+def _followups_owed(runtime: Runtime, now: datetime, lookups: PeopleFor) -> list[PersonFollowups]:
+    """Each person's follow-ups for today's DM, leaving out people whose DM went already."""
+    with runtime.sessions() as session:
+        rows = load_open_followups(session)
+    planned = plan_followups(rows, lookups, now, runtime.settings)
+    if not planned:
+        return []
+    keys = pd.DataFrame(
+        {
+            "workspace_id": [p.workspace_id for p in planned],
+            "key": [dm_key(p.user_id, p.day) for p in planned],
+        }
+    )
+    with runtime.sessions() as session:
+        sent_dms = sent_keys(session, keys)
+    return [p for p in planned if dm_key(p.user_id, p.day) not in sent_dms]
+
+
+def with_followups(
+    reminders: list[OwnerReminder], followups: list[PersonFollowups]
+) -> list[OwnerReminder]:
+    """Follow-ups ride in the person's reminder DM of the day, or make one of their own: one DM
+    per person per day, whatever it carries."""
+    owed = {(p.workspace_id, p.user_id, p.day): p for p in followups}
+    merged = []
+    for plan in reminders:
+        mine = owed.pop((plan.workspace_id, plan.user_id, plan.day), None)
+        if mine is None:
+            merged.append(plan)
+            continue
+        owners = tuple(sorted({*plan.owners, *mine.names}))
+        merged.append(replace(plan, owners=owners, followups=mine.due))
+    merged += [
+        OwnerReminder(
+            workspace_id=p.workspace_id,
+            user_id=p.user_id,
+            owners=p.names,
+            tz_name=p.tz_name,
+            day=p.day,
+            send_at=p.send_at,
+            items=(),
+            followups=p.due,
+        )
+        for p in owed.values()
+    ]
+    return sorted(merged, key=lambda r: (r.send_at, r.workspace_id, r.user_id))
 
 
 def with_escalations(
@@ -389,6 +448,10 @@ def describe(plan: OwnerReminder, titles: dict[int, str]) -> str:
         lines.append(f"      #{item.commitment_id} {kinds}: {titles.get(item.commitment_id, '')}")
     if plan.held_back:
         lines.append(f"      …and {plan.held_back} more held back for the next reminder")
+    if plan.followups is not None:
+        mine = ", ".join(f"#{i}" for i in plan.followups.owned) or "none"
+        waiting = ", ".join(f"#{i}" for i in plan.followups.waiting) or "none"
+        lines.append(f"      follow-ups due: {mine}; waiting past the target: {waiting}")
     if plan.escalation is not None:
         late = ", ".join(f"#{i}" for i in plan.escalation.commitment_ids)
         lines.append(f"      with the escalation of {plan.escalation.week}: late {late}")

@@ -1,5 +1,6 @@
 """The reminders' and escalations' SQL: open commitments, cycles, what the ledger shows as sent,
-the late promises escalations raise, and the snooze button's conditional update.
+the late promises escalations raise, the snooze button's conditional update, and the open
+follow-ups the day's DM lists.
 
 Planning is set-based: one query for every open commitment, then a few `IN` (or, on
 PostgreSQL, array) queries for the ledger, never a query per item.
@@ -13,13 +14,27 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ARRAY, Row, String, any_, cast, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    Row,
+    String,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.queries import trusted_channel_column
 from bot.reports.queries import next_cycle_start
 from bot.views.common import truncate
-from storage.models import Account, Commitment, Cycle, Delivery
+from storage.bulk import fetch_rows
+from storage.models import Account, Commitment, Cycle, Delivery, Followup
 
 IN_CHUNK = 500
 ARRAY_CHUNK = 10_000
@@ -233,3 +248,124 @@ def commitment_as_stored(session: Session, commitment_id: int) -> Commitment:
     """The commitment re-read from the database: after an UPDATE that bypassed the session, what
     the audit entry records (its new version) must be the stored row, not a cached one."""
     return session.get_one(Commitment, commitment_id, populate_existing=True)
+
+
+# --- follow-ups in the day's DM ----------------------------------------------------------------
+
+OPEN_FOLLOWUP_COLUMNS = ["id", "workspace_id", "account_id", "owner", "opened_at", "due_at"]
+ACCOUNT_COLUMNS = [
+    "account_id",
+    "account_manager",
+    "exec_sponsor",
+    "tier",
+    "account_name",
+    "channel",
+]
+
+
+def load_open_followups(
+    session: Session, *, to_flag_before: datetime | None = None
+) -> pd.DataFrame:
+    """Every open follow-up with who answers for its account: two queries, no join.
+
+    With `to_flag_before`: only those opened before it, on accounts with a channel, whose
+    channel flag (`followup-late:<id>`) is not sent yet (one unique-key look-up each), so a
+    tick does not re-check a hundred thousand flags it posted long ago.
+
+    `owner` is the follow-up's own, else the account manager's (nobody took it). Times are UTC
+    `datetime64` columns, so planning compares them as whole columns. The account's columns are
+    read once per account and joined in pandas: 100,000 rows each carrying their account's
+    names and channel cost twice the reading of the follow-ups themselves.
+    """
+    rows = fetch_rows(
+        session,
+        select(
+            Followup.id,
+            Followup.workspace_id,
+            Followup.account_id,
+            Followup.owner,
+            # As the driver returns them: pandas reads a whole column at once, where the
+            # column type would convert 100,000 values one by one.
+            type_coerce(Followup.opened_at, String),
+            type_coerce(Followup.due_at, String),
+        ).where(Followup.status == "open", *_to_flag(to_flag_before)),
+    )
+    frame = pd.DataFrame.from_records(rows, columns=OPEN_FOLLOWUP_COLUMNS)
+    for column in ("opened_at", "due_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+    accounts = session.execute(
+        select(
+            Account.id,
+            Account.account_manager,
+            Account.exec_sponsor,
+            Account.tier,
+            Account.name,
+            Account.channel,
+        ).where(Account.id.in_(select(Followup.account_id).where(Followup.status == "open")))
+    )
+    frame = frame.merge(_frame(accounts.all(), ACCOUNT_COLUMNS), on="account_id", how="left")
+    frame["owner"] = frame["owner"].fillna(frame["account_manager"])
+    return frame
+
+
+def _to_flag(before: datetime | None) -> list[Any]:
+    if before is None:
+        return []
+    flag_key = literal("followup-late:") + cast(Followup.id, String)
+    flagged = (
+        select(Delivery.id)
+        .where(
+            Delivery.workspace_id == Followup.workspace_id,
+            Delivery.delivery_key == flag_key,
+            Delivery.status == "sent",
+        )
+        .exists()
+    )
+    with_channel = select(Account.id).where(
+        Account.id == Followup.account_id, Account.channel.is_not(None)
+    )
+    return [Followup.opened_at < before, with_channel.exists(), ~flagged]
+
+
+def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
+    """Rows as a frame, from plain tuples: pandas reads those in C, row objects one by one."""
+    return pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
+
+
+def open_followup_owners(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Each still-open follow-up's owner (or account manager), manager, sponsor and tier as they
+    are now: the re-check inside a DM's claim, since follow-ups are taken and closed."""
+    current: dict[int, Any] = {}
+    for chunk in chunks(list(ids), IN_CHUNK):
+        rows = session.execute(
+            select(
+                Followup.id,
+                func.coalesce(Followup.owner, Account.account_manager).label("owner"),
+                Account.account_manager,
+                Account.exec_sponsor,
+                Account.tier,
+            )
+            .join(Account, Account.id == Followup.account_id)
+            .where(Followup.id.in_(chunk), Followup.status == "open")
+        ).all()
+        current.update({row.id: row for row in rows})
+    return current
+
+
+def retime_followups(session: Session, due: dict[int, datetime]) -> None:
+    """Store each open follow-up's due time as counted in its owner's timezone (the tick that
+    planned the DM knew it; the import did not). One statement for them all; a row whose time
+    is already right, or that is no longer open, is left as it is."""
+    if not due:
+        return
+    table = Followup.__table__
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("followup_id"),
+            table.c.status == "open",
+            table.c.due_at != bindparam("new_due", type_=table.c.due_at.type),
+        )
+        .values(due_at=bindparam("new_due", type_=table.c.due_at.type))
+    )
+    session.execute(statement, [{"followup_id": i, "new_due": at} for i, at in sorted(due.items())])

@@ -2,7 +2,8 @@
 
 1. What was promised last time and whether it was done: the meeting opens with that.
 2. This cycle's results, against the segment and all customers, with the trend.
-3. The people: who needs a word, who moved, who went quiet.
+3. The people: who needs a word, who moved, who went quiet, and who is still waiting for a
+   first contact (open follow-ups, owners mentioned).
 4. Who says what: the executive sponsor and the account manager, both mentioned.
 5. The dry-run checklist and a button to log commitments for this meeting.
 
@@ -36,12 +37,14 @@ from bot.views.common import (
     slack_day,
     truncate,
 )
+from bot.views.followups import followup_line
 from bot.views.report import fix_first_line, person_line, theme_blocks
 
 LOG_COMMITMENTS_ACTION = "commitments_open_modal"
 COMMITMENTS_SHOWN = 12
 OLDER_OPEN_SHOWN = 5
 PEOPLE_SHOWN = 8
+FOLLOWUPS_SHOWN = 8
 NAMES_SHOWN = 15
 NPS_IN_LINE = 5.0  # points: closer than this to a benchmark reads as "in line"
 SATISFACTION_IN_LINE = 0.3
@@ -110,6 +113,7 @@ def digest_blocks(digest: Digest, tz: ZoneInfo) -> list[Block]:
     blocks += [divider(), *_results_blocks(digest)]
     blocks += [divider(), *_people_blocks(report)]
     blocks += theme_blocks(report)
+    blocks += _followup_blocks(digest, tz)
     blocks += [divider(), _roles_block(report)]
     blocks += [divider(), *_checklist_blocks(digest)]
     return _fit(blocks)
@@ -283,6 +287,24 @@ def _people_blocks(report: AccountReport) -> list[Block]:
     if report.not_answered:
         names = ", ".join(escape(name) for name in report.not_answered[:NAMES_SHOWN])
         lines.append(f"*Answered last time, not this time:* {names}{_more(report.not_answered)}")
+    return [section(text) for text in pack_lines(lines)]
+
+
+def _followup_blocks(digest: Digest, tz: ZoneInfo) -> list[Block]:
+    """Who is still waiting for a first contact: the meeting is where the team hears who owes
+    which call, and a customer should not learn of a follow-up before its owner does."""
+    items = digest.report.followups
+    if not items:
+        return []
+    now = digest.now or utc_now()
+    late = sum(item.past_sla(now) for item in items)
+    title = f"*Waiting for a first contact* — {plural(len(items), 'person', 'people')}"
+    if late:
+        title += f", {late} past the first-contact target"
+    lines = [title, *(followup_line(item, tz, now) for item in items[:FOLLOWUPS_SHOWN])]
+    if len(items) > FOLLOWUPS_SHOWN:
+        account = escape(digest.report.account)
+        lines.append(f"…and {len(items) - FOLLOWUPS_SHOWN} more: `/voc followups {account}`")
     return [section(text) for text in pack_lines(lines)]
 
 

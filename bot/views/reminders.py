@@ -8,6 +8,8 @@
 - The weekly escalation DM to an account manager or executive sponsor: promises more than N days
   overdue, grouped by account.
 - The weekly "open promises" summary in an account channel, posted only when one is overdue.
+- Follow-ups in the daily DM: the reader's due today or overdue, and others' past the
+  first-contact target on the accounts they answer for, each with the command to act on it.
 
 Everything that came from a person or a customer goes through `escape()`.
 """
@@ -20,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 from bot.core.ids import parse_id
 from bot.core.slack import Mrkdwn, escape, mention
+from bot.core.text import plural
+from bot.followups.values import FollowupItem
 from bot.views.common import (
     DATE_AND_TIME,
     MAX_MESSAGE_BLOCKS,
@@ -35,6 +39,7 @@ from bot.views.common import (
     slack_day,
     truncate,
 )
+from bot.views.followups import followup_line
 
 DONE_ACTION = "reminder_done"
 SNOOZE_DAY_ACTION = "reminder_snooze_day"
@@ -313,16 +318,94 @@ def daily_message(
     *,
     held_back: int = 0,
     escalation: EscalationSection | None = None,
+    followups: FollowupSection | None = None,
 ) -> tuple[str, list[Block]]:
-    """The one DM a person gets today, whatever it carries: their reminders, and below them the
-    week's escalation when it is owed the same day (an owner who also manages the account)."""
-    if escalation is None:
-        return reminder_message(lines, tz, held_back=held_back)
-    if not lines:
-        return _escalation(escalation, tz, MAX_MESSAGE_BLOCKS)
-    text, blocks = reminder_message(lines, tz, held_back=held_back)
-    late_text, late_blocks = _escalation(escalation, tz, MAX_MESSAGE_BLOCKS - len(blocks) - 1)
-    return Mrkdwn(f"{text}; {late_text}"), [*blocks, divider(), *late_blocks]
+    """The one DM a person gets today, whatever it carries: the people waiting to hear from
+    them first (a person outranks a task), then their reminders, then the week's escalation
+    when it is owed the same day (an owner who also manages the account)."""
+    texts: list[str] = []
+    blocks: list[Block] = []
+    if followups is not None:
+        texts.append(followup_fallback(followups))
+        blocks += followup_blocks(followups, tz, MAX_MESSAGE_BLOCKS - (6 if lines else 2))
+    if lines:
+        text, mine = reminder_message(lines, tz, held_back=held_back)
+        room = MAX_MESSAGE_BLOCKS - len(blocks) - (1 if blocks else 0)
+        blocks += [divider()] * bool(blocks) + _fitted(mine, room)
+        texts.append(text)
+    if escalation is not None:
+        room = MAX_MESSAGE_BLOCKS - len(blocks) - (1 if blocks else 0)
+        if room >= 3:
+            late_text, late_blocks = _escalation(escalation, tz, room)
+            blocks += [divider()] * bool(blocks) + late_blocks
+            texts.append(late_text)
+    return Mrkdwn("; ".join(texts)), blocks[:MAX_MESSAGE_BLOCKS]
+
+
+def _fitted(blocks: list[Block], room: int) -> list[Block]:
+    """The reminder's blocks within `room`, keeping its closing context line."""
+    if len(blocks) <= room:
+        return blocks
+    return [*blocks[: room - 1], blocks[-1]]
+
+
+# --- follow-ups in the day's DM -----------------------------------------------------------------
+
+FOLLOWUPS_SHOWN = 15
+
+
+@dataclass(frozen=True)
+class FollowupSection:
+    """The follow-ups riding in a person's DM of the day: theirs due today or overdue, and
+    others' past the first-contact target on accounts they answer for."""
+
+    owned: list[FollowupItem]
+    waiting: list[FollowupItem]
+    now: datetime
+
+    @property
+    def items(self) -> list[FollowupItem]:
+        return [*self.owned, *self.waiting]
+
+
+def followup_fallback(part: FollowupSection) -> str:
+    """The notification line: people, not tasks, so it says who is waiting."""
+    texts = []
+    if part.owned:
+        late = sum(item.past_sla(part.now) for item in part.owned)
+        suffix = f", {late} overdue" if late else ""
+        texts.append(f"{plural(len(part.owned), 'customer')} to contact today{suffix}")
+    if part.waiting:
+        texts.append(f"{len(part.waiting)} waiting past the first-contact target")
+    return "; ".join(texts)
+
+
+def followup_blocks(part: FollowupSection, tz: ZoneInfo, room: int) -> list[Block]:
+    """Who is waiting to hear back, each with how to act on it, within `room` blocks."""
+    blocks: list[Block] = []
+    for title, items in (
+        ("Customers waiting to hear from you", part.owned),
+        ("Waiting past the first-contact target", part.waiting),
+    ):
+        if not items:
+            continue
+        shown = items[:FOLLOWUPS_SHOWN]
+        lines = [f"{followup_line(item, tz, part.now)}\n{_act(item)}" for item in shown]
+        blocks += [header(title), *(section(chunk) for chunk in pack_lines(lines))]
+        if len(items) > len(shown):
+            blocks.append(context(f"…and {len(items) - len(shown)} more: `/voc followups`."))
+    blocks = blocks[: max(room - 1, 1)]
+    blocks.append(
+        context(
+            "Record the first contact with `/voc followups ACCOUNT` (Contacted). The "
+            "first-contact target is counted in working days in the owner's timezone."
+        )
+    )
+    return blocks
+
+
+def _act(item: FollowupItem) -> str:
+    return f"→ `/voc followups {escape(item.account)}`"
 
 
 def _escalation(section: EscalationSection, tz: ZoneInfo, room: int) -> tuple[str, list[Block]]:
@@ -367,3 +450,27 @@ def _promise_line(line: PromiseLine, tz: ZoneInfo) -> str:
     mark = ":warning:" if line.overdue else "•"
     late = " — *overdue*" if line.overdue else ""
     return f"{mark} {what} — {mention(line.owner)}, {due}{late}"
+
+
+def late_followup_message(
+    item: FollowupItem, tz: ZoneInfo, *, now: datetime, late_since: datetime
+) -> tuple[str, list[Block]]:
+    """The account channel's one flag for a person still waiting at twice the first-contact
+    target: the team sees it together, and anyone may pick it up."""
+    who = escape(item.respondent)
+    blocks: list[Block] = [
+        section(
+            f":rotating_light: *{who} is still waiting for a first contact*, twice the "
+            f"first-contact target (since {slack_date(late_since, DATE_AND_TIME, tz)})."
+        ),
+        section(followup_line(item, tz, now)),
+        context(
+            f"Record the first contact, or take it over: `/voc followups {escape(item.account)}`. "
+            "This is said once."
+        ),
+    ]
+    fallback = (
+        f"{who} ({escape(item.account)}) is still waiting for a first contact, twice the "
+        "first-contact target"
+    )
+    return fallback, blocks
