@@ -21,7 +21,7 @@ from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.core.ids import parse_id
-from bot.core.slack import Mrkdwn, escape, mention
+from bot.core.slack import Mrkdwn, escape, mention, mrkdwn
 from bot.core.text import plural
 from bot.followups.values import FollowupItem
 from bot.views.common import (
@@ -454,7 +454,7 @@ def _promise_line(line: PromiseLine, tz: ZoneInfo) -> str:
 
 def late_followup_message(
     item: FollowupItem, tz: ZoneInfo, *, now: datetime, late_since: datetime
-) -> tuple[str, list[Block]]:
+) -> tuple[Mrkdwn, list[Block]]:
     """The account channel's one flag for a person still waiting at twice the first-contact
     target: the team sees it together, and anyone may pick it up."""
     who = escape(item.respondent)
@@ -469,8 +469,9 @@ def late_followup_message(
             "This is said once."
         ),
     ]
-    fallback = (
-        f"{who} ({escape(item.account)}) is still waiting for a first contact, twice the "
-        "first-contact target"
+    fallback = mrkdwn(
+        "{} ({}) is still waiting for a first contact, twice the first-contact target",
+        item.respondent,
+        item.account,
     )
     return fallback, blocks
