@@ -300,6 +300,56 @@ def forget_in(session: Session, *, workspace_id: str, keys: Sequence[str], worke
         )
 
 
+def owe_in(
+    session: Session,
+    *,
+    workspace_id: str,
+    keys: Sequence[str],
+    kind: str,
+    recipient: str | None,
+    now: datetime,
+) -> set[str]:
+    """Record messages as owed inside the caller's transaction, to be claimed like a retry.
+
+    For work born in a transaction that must not wait on Slack (an import): the message is owed
+    exactly when that transaction commits. An owed row is `failed` with no attempt yet, so the
+    first claim is not `uncertain`; a key already known (sent, or owed) is left as it is.
+    """
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "delivery_key": key,
+            "kind": kind,
+            "recipient": recipient,
+            "status": "failed",
+            "attempts": 0,
+            "last_error": "not sent yet",
+            "created_at": now,
+        }
+        for key in keys
+    ]
+    return _insert_new(session, rows)
+
+
+def owed(session: Session, *, kind: str, since: datetime, now: datetime) -> list[Row[Any]]:
+    """(`workspace_id`, `delivery_key`, `recipient`) of this kind's keys, owed since `since`,
+    that a claim would win now: never sent, failed, or left claimed past their lease."""
+    return list(
+        session.execute(
+            select(Delivery.workspace_id, Delivery.delivery_key, Delivery.recipient)
+            .where(
+                Delivery.kind == kind,
+                Delivery.created_at >= since,
+                or_(
+                    Delivery.status == "failed",
+                    and_(Delivery.status == "claimed", Delivery.lease_until < now),
+                ),
+            )
+            .order_by(Delivery.id)
+        ).all()
+    )
+
+
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """INSERT … ON CONFLICT DO NOTHING on the ledger's unique key; the keys it inserted.
 

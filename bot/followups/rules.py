@@ -19,6 +19,8 @@ import pandas as pd
 from bot.core.clock import add_working_hours, working_hours_between
 from bot.insights import DETRACTOR_MAX, HIGH_RISK, loyalty_segments
 
+CONTACT_METHODS = ("call", "meeting", "email")
+LARGEST_ID = 2**31 - 1  # an INTEGER column: a larger number cannot name a row
 REASONS = ("dissatisfied", "detractor", "high_risk", "dropped", "asked", "silent")
 STATUSES = ("open", "contacted", "closed", "not_needed")
 DISSATISFIED_MAX = 6.0
@@ -37,6 +39,10 @@ class FollowupPolicy:
 
     sla_days: int = 2
     tz: tzinfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    # Whether the import owes the account channels a message (the real import paths), and
+    # whether an account whose import opened nothing still hears its headline.
+    announce: bool = False
+    announce_headlines: bool = False
 
     def due_at(self, opened_at: datetime) -> datetime:
         """`sla_days` working days later: weekends do not eat into the owner's time."""
@@ -190,3 +196,16 @@ def move_to(
     if target == "not_needed":
         return Move("not_needed", closed_at=now)
     raise ValueError(f"unknown follow-up status {target!r}")
+
+
+def followup_number(value: object) -> int | None:
+    """The follow-up a button or a dialog names, or None when it cannot name one.
+
+    The value came back from Slack and anyone can forge it: text, a negative number or one
+    too large for the column would otherwise reach the database.
+    """
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    if not text.isdigit() or len(text) > len(str(LARGEST_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= LARGEST_ID else None

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
+from bot.followups.announce import TouchedCycles, owe_announcements
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
@@ -84,6 +85,7 @@ class ImportSummary:
     benchmark_rows: int = 0
     seconds: float = 0.0
     followups_opened: int = 0
+    announcements: list[str] = field(default_factory=list)  # ledger keys of what Slack is owed
 
     def audit_details(self) -> dict[str, Any]:
         return {
@@ -170,8 +172,10 @@ def import_responses(
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
     fresh_figures = _FreshCycleFigures(validator.attributes)
     writer.on_fresh_rows = fresh_figures.add
-    opener = FollowupOpener(followups or FollowupPolicy())
-    writer.on_rows = opener.add
+    policy = followups or FollowupPolicy()
+    opener = FollowupOpener(policy)
+    touched = TouchedCycles(policy)
+    writer.on_rows = touched.watching(opener.add)
     try:
         with bulk_write_settings(session):
             _validate_and_write(table, validator, writer, progress)
@@ -184,7 +188,9 @@ def import_responses(
             session.rollback()
         raise
     benchmark_rows = _refresh_benchmarks(session, workspace_id, writer, fresh_figures)
-    opened = opener.open(session, workspace_id, clock.utc_now())
+    opened_at = clock.utc_now()
+    opened = opener.open(session, workspace_id, opened_at)
+    owed = owe_announcements(session, workspace_id, opened_at, policy, touched)
     counts = writer.counts
     summary = ImportSummary(
         kind="responses",
@@ -207,6 +213,7 @@ def import_responses(
         benchmark_rows=benchmark_rows,
         seconds=time.perf_counter() - started,
         followups_opened=opened,
+        announcements=owed,
     )
     _audit(session, workspace_id, actor, summary)
     return summary

@@ -22,6 +22,7 @@ from bot import formatting
 from bot.commitments.values import AnswerChoice, OpenItem
 from bot.core.slack import USER_MENTION, channel_link, escape, markup_to_plain, mention
 from bot.core.text import plural
+from bot.followups.rules import followup_number
 from bot.settings import AREAS, Settings
 from bot.views.common import (
     DATE_AND_TIME,
@@ -75,6 +76,7 @@ class ModalContext:
     channel: str | None = None
     rows: tuple[int, ...] = (0,)
     next_row: int = 1
+    followup_id: int | None = None  # opened from a follow-up: what is saved answers it
 
     def to_metadata(self) -> str:
         return json.dumps(
@@ -84,6 +86,7 @@ class ModalContext:
                 "channel": self.channel,
                 "rows": list(self.rows),
                 "next_row": self.next_row,
+                "followup_id": self.followup_id,
             },
             separators=(",", ":"),
         )
@@ -98,6 +101,7 @@ class ModalContext:
             channel=data.get("channel"),
             rows=rows,
             next_row=int(data.get("next_row") or max(rows) + 1),
+            followup_id=followup_number(data.get("followup_id")),
         )
 
     def with_rows(self, rows: tuple[int, ...], next_row: int | None = None) -> ModalContext:
@@ -107,6 +111,7 @@ class ModalContext:
             channel=self.channel,
             rows=rows,
             next_row=self.next_row if next_row is None else next_row,
+            followup_id=self.followup_id,
         )
 
 
