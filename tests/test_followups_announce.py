@@ -14,12 +14,14 @@ Q4, so he is a silent decision maker. Ann gives no reason. Two follow-ups, both 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.cli import main as voc_main
 from storage.models import AuditEntry, Commitment
 from tests.cli import Ran, clean_env, voc, write_csv
 from tests.conftest import SlackBot
@@ -47,15 +49,31 @@ DI = "ACME Corp,2026-Q4,Di Eve,di@acme.example,user,5,9,9,Slow support"
 
 
 class World:
-    def __init__(self, bot: SlackBot, tmp_path: Path) -> None:
+    """The bot's database and fake Slack, and `voc` run against them.
+
+    `voc` runs in a child process where the import itself is under test; elsewhere (setting
+    up, reading the follow-ups back) the same entry point runs in this process, which is the
+    same code without the cost of starting Python again.
+    """
+
+    def __init__(
+        self,
+        bot: SlackBot,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
         self.bot = bot
         self.slack = bot.slack
         self.tmp_path = tmp_path
+        self.capsys = capsys
         self.env = clean_env(
             DATABASE_URL=bot.runtime.engine.url.render_as_string(hide_password=False),
             SLACK_BOT_TOKEN="xoxb-test",
             SLACK_API_URL=self.slack.api_url,
         )
+        self.monkeypatch = monkeypatch
+        monkeypatch.chdir(tmp_path)
         for user in (AM, MEMBER, SPONSOR, OUTSIDER):
             self.slack.add_user(user)
         self.slack.add_channel(CHANNEL, name="acct-acme", members=[AM, MEMBER])
@@ -65,12 +83,23 @@ class World:
         history = self.voc("import", "responses", str(q3))
         assert history.code == 0 and "Announced" not in history.out  # nobody to call back
 
-    def voc(self, *argv: str, **variables: str) -> Ran:
-        return voc(*argv, cwd=self.tmp_path, env={**self.env, **variables})
+    def voc(self, *argv: str, process: bool = False, **variables: str) -> Ran:
+        environment = {**self.env, **variables}
+        if process:
+            return voc(*argv, cwd=self.tmp_path, env=environment)
+        with self.monkeypatch.context() as patch:
+            for name in [n for n in os.environ if n.startswith(("SLACK_", "VOC_"))]:
+                patch.delenv(name)
+            for name, value in environment.items():
+                patch.setenv(name, value)
+            self.capsys.readouterr()
+            code = voc_main(list(argv))
+            out, err = self.capsys.readouterr()
+        return Ran(code, out, err)
 
-    def import_rows(self, name: str, *rows: str, **variables: str) -> Ran:
+    def import_rows(self, name: str, *rows: str, process: bool = False, **variables: str) -> Ran:
         path = write_csv(self.tmp_path / name, HEADER, *rows)
-        ran = self.voc("import", "responses", str(path), **variables)
+        ran = self.voc("import", "responses", str(path), process=process, **variables)
         assert ran.code == 0, ran.err
         return ran
 
@@ -89,14 +118,19 @@ class World:
 
 
 @pytest.fixture
-def world(bot: SlackBot, tmp_path: Path) -> World:
-    return World(bot, tmp_path)
+def world(
+    bot: SlackBot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> World:
+    return World(bot, tmp_path, monkeypatch, capsys)
 
 
 @pytest.fixture
 def announced(world: World) -> dict[str, Any]:
     """Q4 imported from the terminal: the one message it posted in the account channel."""
-    ran = world.import_rows("q4.csv", *Q4)
+    ran = world.import_rows("q4.csv", *Q4, process=True)
     assert f"Announced in {CHANNEL}: ACME Corp" in ran.out
     [message] = world.messages()
     return message
@@ -176,10 +210,10 @@ def test_the_import_posts_one_message_with_the_headline_and_each_person(
 def test_a_reimport_of_the_same_file_posts_nothing_more(
     world: World, announced: dict[str, Any]
 ) -> None:
-    again = world.import_rows("q4-again.csv", *Q4)
+    again = world.import_rows("q4-again.csv", *Q4, process=True)
     assert "Announced" not in again.out and "Follow-ups opened" not in again.out
     assert world.messages() == [announced]
-    ticked = world.voc("tick")
+    ticked = world.voc("tick", process=True)
     assert ticked.code == 0 and "followups:" not in ticked.out
     assert len(world.messages()) == 1
 
@@ -187,7 +221,7 @@ def test_a_reimport_of_the_same_file_posts_nothing_more(
 def test_a_later_import_that_opens_someone_new_announces_only_them(
     world: World, announced: dict[str, Any]
 ) -> None:
-    ran = world.import_rows("q4-more.csv", *Q4, DI)
+    ran = world.import_rows("q4-more.csv", *Q4, DI, process=True)
     assert "Follow-ups opened: 1" in ran.out and f"Announced in {CHANNEL}" in ran.out
     first, second = world.messages()
     assert first == announced
@@ -219,10 +253,10 @@ def test_an_import_that_opens_nothing_posts_nothing_unless_headlines_are_wanted(
 
 
 def test_without_a_token_the_announcement_waits_for_the_scheduler(world: World) -> None:
-    ran = world.import_rows("q4.csv", *Q4, SLACK_BOT_TOKEN="")
+    ran = world.import_rows("q4.csv", *Q4, process=True, SLACK_BOT_TOKEN="")
     assert "Not announced yet: no Slack token. 1 account channel will hear of it" in ran.out
     assert world.messages() == []
-    ticked = world.voc("tick")
+    ticked = world.voc("tick", process=True)
     assert ticked.code == 0, ticked.err
     [message] = world.messages()
     assert "*2 people to get back to*" in _text_of(message)
@@ -235,10 +269,10 @@ def test_a_busy_slack_at_import_is_retried_by_the_tick_and_posts_once(
     world: World, status: int
 ) -> None:
     world.slack.fail_next("chat.postMessage", status=status, retry_after=0)
-    ran = world.import_rows("q4.csv", *Q4)
+    ran = world.import_rows("q4.csv", *Q4, process=True)
     assert f"Not announced in {CHANNEL}" in ran.err and "next tick" in ran.err
     assert world.messages() == []
-    ticked = world.voc("tick")
+    ticked = world.voc("tick", process=True)
     assert ticked.code == 0 and "sent: follow-ups announcement" in ticked.out
     assert len(world.messages()) == 1
     again = world.voc("tick")
@@ -363,28 +397,28 @@ def test_not_needed_requires_a_reason_and_then_shows_it(
     assert f":no_entry_sign: Not needed by <@{AM}>: Left the company" in line
 
 
-@pytest.mark.parametrize(
-    "metadata",
-    [
-        "",
-        "not json",
-        '{"followup_id": "abc"}',
-        '{"followup_id": 99999999999999999999}',
-        '{"followup_id": -1}',
-        "[1]",
-    ],
-)
-def test_a_dialog_naming_no_real_follow_up_says_so(
-    world: World, announced: dict[str, Any], metadata: str
-) -> None:
+BAD_METADATA = [
+    "",
+    "not json",
+    "[1]",
+    '{"followup_id": "abc"}',
+    '{"followup_id": -1}',
+    '{"followup_id": 99999999999999999999}',
+    '{"followup_id": 1e400}',
+]
+
+
+def test_a_dialog_naming_no_real_follow_up_says_so(world: World, announced: dict[str, Any]) -> None:
     seen = len(world.slack.calls_to("views.open"))
     _press(world, "followup_not_needed", AM, announced, "Bo Chen")
-    view = {**_opened(world, seen), "private_metadata": metadata}
+    opened = _opened(world, seen)
     why = {"followup_reason": {"reason": {"type": "plain_text_input", "value": "Left"}}}
-    reply = world.bot.requests.view_submission(view, user_id=AM, values=why)
-    answer = reply.json()
-    assert answer["response_action"] == "update"
-    assert "That follow-up no longer exists." in json.dumps(answer["view"])
+    for metadata in BAD_METADATA:
+        view = {**opened, "private_metadata": metadata}
+        reply = world.bot.requests.view_submission(view, user_id=AM, values=why)
+        answer = reply.json()
+        assert answer["response_action"] == "update", metadata
+        assert "That follow-up no longer exists." in json.dumps(answer["view"]), metadata
     assert world.followups()["Bo Chen"]["status"] == "open"
 
 
@@ -415,25 +449,30 @@ def test_log_commitment_opens_the_modal_for_the_person_and_links_what_is_saved(
 # --- outsiders -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "action_id",
-    ["followup_take", "followup_contact", "followup_log_commitment", "followup_not_needed"],
-)
+CONTROLS = ["followup_take", "followup_contact", "followup_log_commitment", "followup_not_needed"]
+
+
 def test_an_outsiders_press_changes_nothing_and_is_told_privately(
-    world: World, announced: dict[str, Any], action_id: str
+    world: World, announced: dict[str, Any]
 ) -> None:
-    url = world.slack.response_url()
-    expected = len(world.slack.responses) + 1
-    opened = len(world.slack.calls_to("views.open"))
     value = str(world.followups()["Bo Chen"]["id"])
-    world.bot.requests.block_action(
-        action_id, value, user_id=OUTSIDER, message=announced, channel_id=CHANNEL, response_url=url
-    )
-    world.slack.wait_for_response_url(count=expected)
-    [answer] = world.slack.responses_to(url)
-    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
-    assert "not on the account team" in answer["text"] and "ACME" not in answer["text"]
-    assert len(world.slack.calls_to("views.open")) == opened
+    for action_id in CONTROLS:
+        url = world.slack.response_url()
+        expected = len(world.slack.responses) + 1
+        world.bot.requests.block_action(
+            action_id,
+            value,
+            user_id=OUTSIDER,
+            message=announced,
+            channel_id=CHANNEL,
+            response_url=url,
+        )
+        world.slack.wait_for_response_url(count=expected)
+        [answer] = world.slack.responses_to(url)
+        assert answer["response_type"] == "ephemeral", action_id
+        assert answer["replace_original"] is False
+        assert "not on the account team" in answer["text"] and "ACME" not in answer["text"]
+    assert world.slack.calls_to("views.open") == []
     assert world.slack.calls_to("chat.update") == []
     bo = world.followups()["Bo Chen"]
     assert (bo["status"], bo["owner"]) == ("open", AM)
@@ -554,3 +593,32 @@ def test_the_follow_up_closes_when_its_last_commitment_is_done_with_voc_done(
     # Reopening the promise leaves the loop closed: someone decided it was answered.
     assert world.voc("reopen", str(commitment.id), "--by", AM).code == 0
     assert world.followups()[HOSTILE_NAME]["status"] == "closed"
+
+
+# --- on either database ----------------------------------------------------------------------
+
+
+def test_the_announcement_is_owed_and_posted_once_on_either_database(
+    any_runtime: Any, slack: Any, tmp_path: Path
+) -> None:
+    """The ledger rows an import owes and the moment that finds its people, on PostgreSQL too."""
+    env = clean_env(
+        DATABASE_URL=any_runtime.engine.url.render_as_string(hide_password=False),
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_API_URL=slack.api_url,
+    )
+    slack.add_channel(CHANNEL, name="acct-acme", members=[AM])
+    roster = write_csv(tmp_path / "roster.csv", ROSTER_HEADER, ROSTER_ROW)
+    q3 = write_csv(tmp_path / "q3.csv", HEADER, *Q3)
+    q4 = write_csv(tmp_path / "q4.csv", HEADER, *Q4)
+    for path in (roster, q3):
+        kind = "accounts" if path == roster else "responses"
+        assert voc("import", kind, str(path), cwd=tmp_path, env=env).code == 0
+    first = voc("import", "responses", str(q4), cwd=tmp_path, env=env)
+    assert f"Announced in {CHANNEL}: ACME Corp" in first.out, first.err
+    again = voc("import", "responses", str(q4), cwd=tmp_path, env=env)
+    assert "Announced" not in again.out
+    ticked = voc("tick", cwd=tmp_path, env=env)
+    assert ticked.code == 0 and "follow-ups announcement" not in ticked.out
+    [message] = slack.messages_in(CHANNEL)
+    assert "*2 people to get back to*" in _text_of(message)
