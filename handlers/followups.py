@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 
 from bot.core import clock
 from bot.followups.announce import refresh_announcement
+from bot.followups.moving import SETTLED
 from bot.followups.rules import followup_number
 from bot.followups.service import (
     NO_REASON,
@@ -27,6 +28,7 @@ from bot.followups.service import (
     move_from_slack,
     take_from_slack,
 )
+from bot.followups.values import FollowupItem
 from bot.views.commitments import notice_modal
 from bot.views.followups import (
     ACTION_STEPS,
@@ -132,7 +134,7 @@ def take_it(
     moved = take_from_slack(
         runtime, context["workspace_id"], followup_id, reader=context["reader"], now=now
     )
-    if not moved.changed and moved.item.status in ("closed", "not_needed"):
+    if not moved.changed and moved.item.status in SETTLED:
         respond(
             text=moved_text(moved.item, moved.previous, False),
             response_type="ephemeral",
@@ -142,21 +144,35 @@ def take_it(
 
 
 def open_contact_modal(
-    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
 ) -> None:
     """*Contacted…*: checked now, then a dialog asks how (call, meeting, email) and a note."""
     ack()
     found = _pressed(body, context)
+    if _already_settled(found.item, respond):
+        return
     client.views_open(trigger_id=body.get("trigger_id"), view=contact_modal(found.item))
 
 
 def open_not_needed_modal(
-    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
 ) -> None:
     """*Not needed…*: checked now, then a dialog asks why (required)."""
     ack()
     found = _pressed(body, context)
+    if _already_settled(found.item, respond):
+        return
     client.views_open(trigger_id=body.get("trigger_id"), view=not_needed_modal(found.item))
+
+
+def _already_settled(item: FollowupItem, respond: Respond) -> bool:
+    """A press on an older message about someone settled since: say so, change nothing."""
+    if item.status not in SETTLED:
+        return False
+    respond(
+        text=moved_text(item, item.status, False), response_type="ephemeral", replace_original=False
+    )
+    return True
 
 
 def log_commitment(
@@ -226,9 +242,16 @@ def _save(
             now=now,
             note=note,
             contact_method=contact_method,
+            reopen=False,
         )
     except ANSWERED as error:
         ack(response_action="update", view=notice_modal(NOT_SAVED, reason_for(error)))
+        return
+    if moved.item.status in SETTLED and not moved.changed:
+        ack(
+            response_action="update",
+            view=notice_modal(NOT_SAVED, moved_text(moved.item, "", False)),
+        )
         return
     ack()
     refresh_announcement(runtime, client, context["workspace_id"], moved.item.id, now)

@@ -593,6 +593,20 @@ def test_the_follow_up_closes_when_its_last_commitment_is_done_with_voc_done(
     # Reopening the promise leaves the loop closed: someone decided it was answered.
     assert world.voc("reopen", str(commitment.id), "--by", AM).code == 0
     assert world.followups()[HOSTILE_NAME]["status"] == "closed"
+    # The message from before still has Cy's buttons; a press there reopens nothing.
+    url = world.slack.response_url()
+    opened = len(world.slack.calls_to("views.open"))
+    value = str(world.followups()[HOSTILE_NAME]["id"])
+    expected = len(world.slack.responses) + 1
+    world.bot.requests.block_action(
+        "followup_contact", value, user_id=AM, message=announced, channel_id=CHANNEL,
+        response_url=url,
+    )  # fmt: skip
+    world.slack.wait_for_response_url(count=expected)
+    [answer] = world.slack.responses_to(url)
+    assert "is already closed" in answer["text"] and "&lt;!channel&gt;" in answer["text"]
+    assert len(world.slack.calls_to("views.open")) == opened
+    assert world.followups()[HOSTILE_NAME]["status"] == "closed"
 
 
 # --- on either database ----------------------------------------------------------------------

@@ -156,11 +156,14 @@ def move_from_slack(
     now: datetime,
     note: str | None = None,
     contact_method: str | None = None,
+    reopen: bool = True,
 ) -> Moved:
     """A button press or a dialog: the follow-up and its account are read again and access
     checked now. A button carries only an id anyone could forge, so a refusal names no account.
 
-    Not needed without a reason is refused before anything is read.
+    Not needed without a reason is refused before anything is read. With `reopen` False (the
+    announcement's controls, pressed on a message that may be older than the last change) a
+    settled follow-up stays as it is: only the open and contacted move on.
     """
     status = TARGETS[target]
     if status == "not_needed" and not (note or "").strip():
@@ -169,6 +172,10 @@ def move_from_slack(
         raise BadInput(f"How was contact made? One of {', '.join(CONTACT_METHODS)}.")
     with transaction(runtime.sessions) as session:
         row = _checked_row(session, runtime, workspace_id, followup_id, reader)
+        if not reopen and row.status in SETTLED:
+            item = queries.followup_item(session, workspace_id, row.id)
+            assert item is not None  # locked by `_checked_row` until this transaction ends
+            return Moved(item=item, changed=False, previous=row.status)
         return change_followup_in(
             session,
             workspace_id,
