@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -304,16 +304,18 @@ def owe_in(
     session: Session,
     *,
     workspace_id: str,
-    keys: Sequence[str],
+    recipients: Mapping[str, str | None],
     kind: str,
-    recipient: str | None,
     now: datetime,
-) -> set[str]:
+) -> None:
     """Record messages as owed inside the caller's transaction, to be claimed like a retry.
 
     For work born in a transaction that must not wait on Slack (an import): the message is owed
     exactly when that transaction commits. An owed row is `failed` with no attempt yet, so the
     first claim is not `uncertain`; a key already known (sent, or owed) is left as it is.
+    `recipients` maps each key to where its message goes. One executemany, not one statement
+    of many VALUES: an import may owe hundreds, and compiling such a statement costs more
+    than running it.
     """
     rows = [
         {
@@ -326,9 +328,15 @@ def owe_in(
             "last_error": "not sent yet",
             "created_at": now,
         }
-        for key in keys
+        for key, recipient in recipients.items()
     ]
-    return _insert_new(session, rows)
+    if not rows:
+        return
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(Delivery).on_conflict_do_nothing(
+        index_elements=["workspace_id", "delivery_key"]
+    )
+    session.execute(statement, rows)
 
 
 def owed(session: Session, *, kind: str, since: datetime, now: datetime) -> list[Row[Any]]:

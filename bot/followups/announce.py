@@ -137,20 +137,15 @@ def owe_announcements(
         if _is_current_cycle(session, workspace_id, account_id, cycle_id):
             keys[account_id] = AnnouncementKey(account_id, cycle_id, None)
     channels = queries.account_channels(session, list(keys))
-    owed = []
-    for account_id, key in sorted(keys.items()):
-        channel = channels.get(account_id)
-        if channel:
-            ledger.owe_in(
-                session,
-                workspace_id=workspace_id,
-                keys=[str(key)],
-                kind=KIND,
-                recipient=channel,
-                now=opened_at,
-            )
-            owed.append(str(key))
-    return owed
+    recipients = {
+        str(key): channels[account_id]
+        for account_id, key in sorted(keys.items())
+        if channels.get(account_id)
+    }
+    ledger.owe_in(
+        session, workspace_id=workspace_id, recipients=recipients, kind=KIND, now=opened_at
+    )
+    return list(recipients)
 
 
 def _is_current_cycle(session: Session, workspace_id: str, account_id: int, cycle_id: int) -> bool:
@@ -208,6 +203,8 @@ def announce(
     with runtime.sessions() as session:
         announced = _announced(session, runtime, workspace_id, parsed, now, directory)
     if announced is None or announced.channel is None:
+        # Nowhere to post any more: withdrawn, so later ticks stop asking.
+        ledger.cancel(runtime.sessions, workspace_id=workspace_id, key=key, now=now)
         return Outcome(key, "skipped", "the account or its channel is gone")
     channel = announced.channel
 

@@ -301,7 +301,12 @@ def opened_together(
     """(account_id, cycle_id) of the follow-ups one import opened: they share its moment."""
     rows = session.execute(
         sa.select(Followup.account_id, Followup.cycle_id)
-        .where(Followup.workspace_id == workspace_id, *_opened_at(opened_at))
+        .where(
+            # New ones are open: the (workspace, status) index narrows the look to those.
+            Followup.workspace_id == workspace_id,
+            Followup.status == "open",
+            *_opened_at(opened_at),
+        )
         .distinct()
     )
     return sorted((int(a), int(c)) for a, c in rows)
