@@ -562,7 +562,8 @@ def _react_done(world: World, user: str, message: dict[str, Any]) -> None:
         "item_user": "UBOT",
     }
     assert world.bot.requests.event(event).status == 200
-    _wait(world, "chat.update", seen)
+    # The commitment's own message, then the announcement of the follow-up it answers.
+    world.slack.wait_for("chat.update", count=seen + 2)
 
 
 def test_the_follow_up_closes_when_its_last_commitment_is_done_by_reaction(
@@ -575,6 +576,13 @@ def test_the_follow_up_closes_when_its_last_commitment_is_done_by_reaction(
     _react_done(world, MEMBER, second)
     bo = world.followups()["Bo Chen"]
     assert bo["status"] == "closed" and bo["closed_at"] is not None
+    line = _person_block(world.current(announced), "Bo Chen")
+    assert f":white_check_mark: Closed by <@{MEMBER}>" in line
+    assert not [
+        b
+        for b in world.current(announced)["blocks"]
+        if b.get("block_id") == f"announced_{bo['id']}"
+    ]
     with world.bot.runtime.sessions() as session:
         closed = session.execute(
             select(AuditEntry.actor).where(AuditEntry.action == "followup_closed")

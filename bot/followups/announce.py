@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.queries import account_in_workspace
 from bot.delivery import ledger
@@ -41,6 +41,7 @@ from bot.reports.assemble import build_account_report
 from bot.reports.queries import cycles_with_data
 from bot.reports.rules import pick_cycles
 from bot.runtime import Runtime
+from bot.settings import Settings
 from bot.views.followups import announcement_message
 from storage.models import Account
 
@@ -201,7 +202,7 @@ def announce(
         return Outcome(key, "skipped", "not an announcement key")
     directory = Directory(client, workspace_id, TtlCache())
     with runtime.sessions() as session:
-        announced = _announced(session, runtime, workspace_id, parsed, now, directory)
+        announced = _announced(session, runtime.settings, workspace_id, parsed, now, directory)
     if announced is None or announced.channel is None:
         # Nowhere to post any more: withdrawn, so later ticks stop asking.
         ledger.cancel(runtime.sessions, workspace_id=workspace_id, key=key, now=now)
@@ -234,7 +235,7 @@ def owed_announcements(
 
 def _announced(
     session: Session,
-    runtime: Runtime,
+    settings: Settings,
     workspace_id: str,
     key: AnnouncementKey,
     now: datetime,
@@ -252,9 +253,7 @@ def _announced(
         )
     )
     label = _cycle_label(session, account, key.cycle_id)
-    report = build_account_report(
-        session, account, cycle_label=label, now=now, tz=runtime.settings.tz
-    )
+    report = build_account_report(session, account, cycle_label=label, now=now, tz=settings.tz)
     actors = queries.latest_actors(session, workspace_id, [a.item.id for a in items])
     return Announced(
         account_id=account.id,
@@ -289,8 +288,23 @@ def refresh_announcement(
     Not keyed: a redraw only ever shows the current state, so two of them cannot disagree
     for long, and the last one reads the database last.
     """
+    return redraw_announcement(
+        runtime.sessions, runtime.settings, client, workspace_id, followup_id, now
+    )
+
+
+def redraw_announcement(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    client: WebClient,
+    workspace_id: str,
+    followup_id: int,
+    now: datetime,
+) -> bool:
+    """`refresh_announcement` for a caller holding sessions and settings rather than a
+    runtime (completing a commitment closed the follow-up it answers)."""
     directory = Directory(client, workspace_id, TtlCache())
-    with runtime.sessions() as session:
+    with sessions() as session:
         found = queries.answered_item(session, workspace_id, followup_id)
         if found is None:
             return False
@@ -298,10 +312,10 @@ def refresh_announcement(
         where = queries.sent_message(session, workspace_id, str(key))
         if where is None:
             return False
-        announced = _announced(session, runtime, workspace_id, key, now, directory)
+        announced = _announced(session, settings, workspace_id, key, now, directory)
     if announced is None:
         return False
-    text, blocks = announcement_message(announced, runtime.settings.tz, now)
+    text, blocks = announcement_message(announced, settings.tz, now)
     try:
         client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
     except SlackApiError as error:
