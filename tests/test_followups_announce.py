@@ -250,6 +250,10 @@ def test_an_import_that_opens_nothing_posts_nothing_unless_headlines_are_wanted(
         message
     )
     assert "to get back to" not in _text_of(message)
+    # A cycle's headline is news once: the same file again says and posts nothing.
+    again = world.import_rows("q4-happy-3.csv", happy, bo, VOC_ANNOUNCE_HEADLINES="true")
+    assert "Announced" not in again.out and "Not announced" not in again.out + again.err
+    assert world.messages() == [message]
 
 
 def test_without_a_token_the_announcement_waits_for_the_scheduler(world: World) -> None:

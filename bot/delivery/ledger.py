@@ -307,15 +307,16 @@ def owe_in(
     recipients: Mapping[str, str | None],
     kind: str,
     now: datetime,
-) -> None:
+) -> set[str]:
     """Record messages as owed inside the caller's transaction, to be claimed like a retry.
 
     For work born in a transaction that must not wait on Slack (an import): the message is owed
     exactly when that transaction commits. An owed row is `failed` with no attempt yet, so the
     first claim is not `uncertain`; a key already known (sent, or owed) is left as it is.
-    `recipients` maps each key to where its message goes. One executemany, not one statement
-    of many VALUES: an import may owe hundreds, and compiling such a statement costs more
-    than running it.
+    `recipients` maps each key to where its message goes; returns the keys recorded now (a
+    racing transaction's insert of the same key is still absorbed by ON CONFLICT). One
+    executemany, not one statement of many VALUES: an import may owe hundreds, and compiling
+    such a statement costs more than running it.
     """
     rows = [
         {
@@ -331,12 +332,29 @@ def owe_in(
         for key, recipient in recipients.items()
     ]
     if not rows:
-        return
+        return set()
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = module.insert(Delivery).on_conflict_do_nothing(
         index_elements=["workspace_id", "delivery_key"]
     )
-    session.execute(statement, rows)
+    known = _known_keys(session, workspace_id, [row["delivery_key"] for row in rows])
+    fresh = [row for row in rows if row["delivery_key"] not in known]
+    if fresh:
+        session.execute(statement, fresh)
+    return {row["delivery_key"] for row in fresh}
+
+
+def _known_keys(session: Session, workspace_id: str, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(keys):
+        found.update(
+            session.scalars(
+                select(Delivery.delivery_key).where(
+                    Delivery.workspace_id == workspace_id, Delivery.delivery_key.in_(chunk)
+                )
+            )
+        )
+    return found
 
 
 def owed(session: Session, *, kind: str, since: datetime, now: datetime) -> list[Row[Any]]:

@@ -143,10 +143,10 @@ def owe_announcements(
         for account_id, key in sorted(keys.items())
         if channels.get(account_id)
     }
-    ledger.owe_in(
+    recorded = ledger.owe_in(
         session, workspace_id=workspace_id, recipients=recipients, kind=KIND, now=opened_at
     )
-    return list(recipients)
+    return [key for key in recipients if key in recorded]  # a cycle's headline goes once
 
 
 def _is_current_cycle(session: Session, workspace_id: str, account_id: int, cycle_id: int) -> bool:
