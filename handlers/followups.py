@@ -28,7 +28,7 @@ from bot.followups.service import (
     move_from_slack,
     take_from_slack,
 )
-from bot.followups.values import FollowupItem
+from bot.followups.values import AnsweredItem, FollowupItem
 from bot.views.commitments import notice_modal
 from bot.views.followups import (
     ACTION_STEPS,
@@ -187,7 +187,7 @@ def log_commitment(
     )
 
 
-def _pressed(body: dict[str, Any], context: BoltContext) -> Any:
+def _pressed(body: dict[str, Any], context: BoltContext) -> AnsweredItem:
     return followup_from_slack(
         context["services"].runtime,
         context["workspace_id"],
