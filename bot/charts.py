@@ -1,4 +1,4 @@
-"""The trend chart: people would rather look at a trend than read it.
+"""The trend chart and the drivers' priority matrix: people would rather look than read.
 
 Drawn on a `matplotlib.figure.Figure` of its own (no pyplot state), so threads of one worker
 never draw on each other's chart. The figure is built first and rendered second, which lets the
@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.drivers.rules import DriverAnalysis
 from bot.reports.model import AccountReport
 
 ACCOUNT_COLOUR = "#1264a3"
@@ -119,3 +120,81 @@ def _plot(
 
 def _nan(values: Sequence[float | None]) -> list[float]:
     return [float("nan") if value is None else value for value in values]
+
+
+# --- the priority matrix of `/voc drivers` ---------------------------------------------------
+
+MATRIX_INCHES = (8.0, 6.0)
+MATRIX_PIXELS = (round(MATRIX_INCHES[0] * DPI), round(MATRIX_INCHES[1] * DPI))
+QUADRANT_LABELS = {  # (right of the importance line, above the performance line) -> label
+    (True, False): "FIX FIRST",
+    (True, True): "Strength",
+    (False, False): "Monitor",
+    (False, True): "Maintain",
+}
+
+
+def priority_matrix_figure(analysis: DriverAnalysis) -> Figure:
+    """Importance (x) against performance (y), split at their means into the four quadrants,
+    each attribute a labelled point; fix-first points stand out in the account colour."""
+    figure = Figure(figsize=MATRIX_INCHES, dpi=DPI, layout="constrained")
+    axis = figure.subplots()
+    drivers = analysis.ranked
+    x = [d.importance or 0.0 for d in drivers]
+    y = [d.performance or 0.0 for d in drivers]
+    mean_x, mean_y = sum(x) / len(x), sum(y) / len(y)
+    colours = [ACCOUNT_COLOUR if d.quadrant == "fix_first" else SEGMENT_COLOUR for d in drivers]
+    axis.scatter(x, y, s=60, c=colours, zorder=3)
+    for driver, px, py in zip(drivers, x, y, strict=True):
+        right = px > mean_x  # labels point inwards, so none runs off the frame
+        axis.annotate(
+            driver.attribute,
+            (px, py),
+            xytext=(-6 if right else 6, 4),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            fontsize=9,
+        )
+    axis.axvline(mean_x, color="#cccccc", linewidth=1, zorder=1)
+    axis.axhline(mean_y, color="#cccccc", linewidth=1, zorder=1)
+    _quadrant_names(axis, _padded(x, mean_x), _padded(y, mean_y))
+    axis.set_xlabel("Importance (% of explained variance)", fontsize=9)
+    axis.set_ylabel("Performance (mean rating, 0–10)", fontsize=9)
+    scope = f"segment {analysis.segment}" if analysis.segment else "all customers"
+    settled = " · tentative ranking" if analysis.tentative else ""
+    axis.set_title(
+        f"What to fix first · {scope} · {analysis.cycle} · n={analysis.n}{settled}", fontsize=10
+    )
+    return figure
+
+
+def priority_matrix_png(analysis: DriverAnalysis) -> bytes:
+    """The matrix as a PNG of exactly `MATRIX_PIXELS`, for Slack uploads."""
+    figure = priority_matrix_figure(analysis)
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _padded(values: Sequence[float], centre: float) -> tuple[float, float]:
+    """Limits symmetric enough around the mean line that every quadrant has room for a label."""
+    spread = max([abs(v - centre) for v in values] + [1e-6]) * 1.35
+    return centre - spread, centre + spread
+
+
+def _quadrant_names(axis: Axes, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
+    axis.set_xlim(*xlim)
+    axis.set_ylim(*ylim)
+    for (right, top), label in QUADRANT_LABELS.items():
+        axis.text(
+            0.98 if right else 0.02,
+            0.97 if top else 0.03,
+            label,
+            transform=axis.transAxes,
+            ha="right" if right else "left",
+            va="top" if top else "bottom",
+            fontsize=9,
+            color="#b3261e" if label == "FIX FIRST" else "#666666",
+            fontweight="bold" if label == "FIX FIRST" else "normal",
+        )

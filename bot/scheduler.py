@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
+from bot.commitments import reactions
 from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
@@ -88,6 +89,7 @@ def default_jobs() -> list[Job]:
         # A DM, so it goes as (or in) the person's one DM of the day: through the bundle.
         Job("escalation", escalations.find_due_escalations, bundle.deliver_escalation),
         Job("open_promises", escalations.find_due_summaries, escalations.deliver),
+        Job(reactions.RECHECK_JOB, reactions.find_due_rechecks, reactions.recheck),
     ]
 
 

@@ -60,6 +60,7 @@ class Settings:
     digest_hour: int = 9
     workday_start_hour: int = 9
     followup_sla_days: int = 2
+    themes_file: str | None = None  # VOC_THEMES_FILE: the operator's extra theme keywords
     announce_headlines: bool = False
 
     @property
@@ -131,6 +132,7 @@ def load_settings(
         digest_hour=reader.integer("VOC_DIGEST_HOUR", 9, 0, 23),
         workday_start_hour=reader.integer("VOC_WORKDAY_START_HOUR", 9, 0, 23),
         followup_sla_days=reader.integer("VOC_FOLLOWUP_SLA_DAYS", 2, 1, 30),
+        themes_file=reader.optional("VOC_THEMES_FILE", _check_themes_file),
         announce_headlines=reader.text("VOC_ANNOUNCE_HEADLINES", "false", _one_of("true", "false"))
         == "true",
     )
@@ -219,6 +221,17 @@ def _one_of(*choices: str):
         return None if value in choices else f'"{value}" is not one of {", ".join(choices)}'
 
     return check
+
+
+def _check_themes_file(value: str) -> str | None:
+    """Read now, so a broken file stops the bot at start instead of at the next import."""
+    from bot.themes.lexicon import ThemesFileError, read_themes_file
+
+    try:
+        read_themes_file(value)
+    except ThemesFileError as error:
+        return str(error)
+    return None
 
 
 def _check_database_url(value: str) -> str | None:

@@ -9,23 +9,27 @@ from handlers import (
     account,
     commitments,
     commitments_modal,
+    drivers,
     followups,
     home,
     meetings,
     middleware,
     reminders,
+    submissions,
 )
 from handlers.command import CommandRouter
 
 
 def register_all(app: App, services: Services) -> None:
     middleware.register(app, services)
+    submissions.register(app, services)
     router = CommandRouter()
     account.register(app, router)
     commitments_modal.register(app, router)
     commitments.register(app, router)
     meetings.register(app, router)
     followups.register(app, router)
+    drivers.register(router)
     home.register(app)
     reminders.register(app)
     router.register(app)

@@ -23,7 +23,7 @@ from bot.commitments.service import (
     list_open_visible,
     shown_owners,
 )
-from bot.commitments.values import ButtonOutcome, ReactionEvent
+from bot.commitments.values import ButtonOutcome, ReactionEvent, slack_moment
 from bot.commitments.workspace import SlackWorkspace
 from bot.core.clock import utc_now
 from bot.core.identity import person_ref
@@ -145,6 +145,7 @@ def _on_reaction(
             user=event["user"],
             reaction=event["reaction"],
             added=added,
+            at=slack_moment(event.get("event_ts")),
         ),
         now=utc_now(),
     )

@@ -146,6 +146,9 @@ class Response(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(20), default="survey")
     responded_on: Mapped[date | None] = mapped_column(Date)
+    # The comment's themes ("Support|Onboarding", or "other") and tone, tagged at import.
+    themes: Mapped[str | None] = mapped_column(Text)
+    tone: Mapped[str | None] = mapped_column(String(10))
 
 
 class Benchmark(Base):
@@ -170,6 +173,31 @@ class Benchmark(Base):
     satisfaction_mean: Mapped[float | None] = mapped_column(Float)
     nps: Mapped[float | None] = mapped_column(Float)
     attribute_means: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class DriverStatistic(Base):
+    """Sufficient statistics for the key drivers of one (cycle, scope, segment), per answer pattern.
+
+    `pattern` is the set of attributes a group of respondents answered (names joined by "|");
+    over those respondents `n`, the `sums` and the `cross_products` of (satisfaction, *attributes)
+    are kept. Which attributes a driver analysis uses depends on the scope, and any choice is the
+    sum of the patterns that contain it, so drivers never rescan responses.
+    """
+
+    __tablename__ = "driver_statistics"
+    __table_args__ = (UniqueConstraint("workspace_id", "cycle_id", "scope", "segment", "pattern"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(10))  # "segment" or "all"
+    segment: Mapped[str] = mapped_column(String(100), default="")
+    pattern: Mapped[str] = mapped_column(String(1000))
+    attributes: Mapped[list[str]] = mapped_column(default=list)
+    n: Mapped[int] = mapped_column(Integer)
+    sums: Mapped[list[float]] = mapped_column(JSON, default=list)
+    cross_products: Mapped[list[list[float]]] = mapped_column(JSON, default=list)
     computed_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _tick_command(sub)
     _add_without_slack_commands(sub)
     _followup_commands(sub)
+    _drivers_command(sub)
     return parser
 
 
@@ -58,7 +59,7 @@ def _slack_commands(sub: Any) -> None:
         "--workers",
         type=at_least_one,
         default=2,
-        help="gunicorn worker processes, each with 8 threads (at least 1)",
+        help="gunicorn worker processes, each with 32 threads (at least 1)",
     )
     serve.add_argument(
         "--no-scheduler",
@@ -166,6 +167,12 @@ def _followup_commands(sub: Any) -> None:
     from bot.cli.followups import add_commands
 
     add_commands(sub, _cmd_followups)
+
+
+def _drivers_command(sub: Any) -> None:
+    from bot.cli.drivers import add_command
+
+    add_command(sub, _cmd_drivers)
 
 
 def _add_without_slack_commands(sub: Any) -> None:
@@ -304,6 +311,12 @@ def _cmd_followups(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.followups import run
 
     return run(args, _runtime(settings))
+
+
+def _cmd_drivers(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.drivers import run
+
+    return run(args, _reading_runtime(settings))
 
 
 def _cmd_tick(args: argparse.Namespace, settings: Settings) -> int:

@@ -25,6 +25,7 @@ from bot.intake.service import (
 )
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace
+from bot.themes.lexicon import load_lexicon
 from storage.db import transaction
 
 LARGE_FILE_BYTES = 5 * 1024 * 1024
@@ -53,6 +54,7 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
                         actor=_actor(),
                         progress=progress,
                         followups=policy_of(runtime.settings),
+                        themes=load_lexicon(runtime.settings.themes_file),
                     )
     except ImportRejected as rejected:
         print(str(rejected), file=sys.stderr)

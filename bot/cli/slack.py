@@ -38,6 +38,8 @@ def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
     """gunicorn with several workers; each worker builds its own app and database pool."""
     from gunicorn.app.base import BaseApplication
 
+    from bot.cli.worker import THREADS
+
     settings = runtime.settings
     runtime.engine.dispose()  # connections must not cross the fork into workers
 
@@ -45,8 +47,8 @@ def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 8)
+            self.cfg.set("worker_class", "bot.cli.worker.VocWorker")
+            self.cfg.set("threads", THREADS)
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", "-")
 

@@ -7,7 +7,7 @@ and never the services (that is what kept the two from importing each other).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from storage.models import Account, Commitment
@@ -133,6 +133,15 @@ class ReactionEvent:
     user: str
     reaction: str
     added: bool
+    at: datetime | None = None  # when the person reacted (Slack's event_ts), to spot late ones
+
+
+def slack_moment(ts: object) -> datetime | None:
+    """The moment a Slack timestamp (`"1712345678.000100"`) names; None for anything else."""
+    try:
+        return datetime.fromtimestamp(float(str(ts)), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 @dataclass(frozen=True)

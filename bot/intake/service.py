@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
+from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh_statistics
 from bot.followups.announce import TouchedCycles, owe_announcements
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
@@ -48,6 +49,8 @@ from bot.intake.reading import Source, Table, open_table
 from bot.intake.responses import ResponseValidator
 from bot.intake.roster import DEFAULT_SEGMENT, validate_roster
 from bot.intake.writing import ResponseWriter, write_roster
+from bot.themes.lexicon import ThemeLexicon
+from bot.themes.tagging import CommentTagger
 from storage import audit
 from storage.bulk import bulk_write_settings
 from storage.db import advisory_xact_lock
@@ -157,6 +160,7 @@ def import_responses(
     filename: str | None = None,
     progress: Progress | None = None,
     followups: FollowupPolicy | None = None,
+    themes: ThemeLexicon | None = None,
 ) -> ImportSummary:
     """Load feedback responses; re-importing the same file changes nothing.
 
@@ -164,6 +168,7 @@ def import_responses(
     With `create_accounts`, accounts missing from the roster are created in segment Unsegmented;
     otherwise they make the file rejected, listed by name. Follow-ups are opened for the
     latest cycle's unhappy voices in the same transaction (`followups` says when they are due).
+    Comments are tagged with themes (`themes`: default the built-in lexicon) and a tone.
     """
     started = time.perf_counter()
     table = open_table(source, filename=filename, repetitive=repetitive_response_columns)
@@ -171,11 +176,18 @@ def import_responses(
     _one_import_at_a_time(session, workspace_id)
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
     fresh_figures = _FreshCycleFigures(validator.attributes)
-    writer.on_fresh_rows = fresh_figures.add
+    driver_moments = fresh_accumulator(writer.segments)
+
+    def on_fresh_rows(rows: pd.DataFrame) -> None:
+        fresh_figures.add(rows)
+        driver_moments.add(rows)  # the key drivers' statistics, summed the same way
+
+    writer.on_fresh_rows = on_fresh_rows
     policy = followups or FollowupPolicy()
     opener = FollowupOpener(policy)
     touched = TouchedCycles(policy)
     writer.on_rows = touched.watching(opener.add)
+    writer.tag_comments = CommentTagger(themes)
     try:
         with bulk_write_settings(session):
             _validate_and_write(table, validator, writer, progress)
@@ -188,6 +200,9 @@ def import_responses(
             session.rollback()
         raise
     benchmark_rows = _refresh_benchmarks(session, workspace_id, writer, fresh_figures)
+    refresh_statistics(
+        session, workspace_id, writer.changed_cycles, writer.fresh_cycles, driver_moments
+    )
     opened_at = clock.utc_now()
     opened = opener.open(session, workspace_id, opened_at)
     owed = owe_announcements(session, workspace_id, opened_at, policy, touched)
@@ -348,6 +363,7 @@ def recompute_benchmarks(
     if not cycle_ids:
         return 0
     figures = _figures_from_database(session, workspace_id, cycle_ids, attributes)
+    recompute_statistics(session, workspace_id, cycle_ids)  # key drivers, same cycles
     return _store_benchmarks(session, workspace_id, cycle_ids, figures)
 
 

@@ -26,6 +26,7 @@ from bot.core.cycles import cycle_start
 from bot.intake.cells import object_frame, per_code, text_array
 from bot.intake.people import People, WriteCounts
 from bot.intake.roster import DEFAULT_SEGMENT, RosterRows
+from bot.themes.tagging import CommentTagger
 from storage.bulk import (
     copy_insert,
     dialect_insert,
@@ -135,6 +136,8 @@ RESPONSE_WRITE_COLUMNS = (
     "comment",
     "source",
     "responded_on",
+    "themes",  # derived from the comment at import (bot.themes): a re-import re-tags
+    "tone",
 )
 # What a re-import compares: everything but the identity (account, cycle, respondent).
 COMPARED_COLUMNS = RESPONSE_WRITE_COLUMNS[3:]
@@ -171,6 +174,8 @@ class ResponseWriter:
         self.on_fresh_rows: Callable[[pd.DataFrame], None] | None = None
         # Every valid row once its ids are known, written or not (follow-ups look at them all).
         self.on_rows: Callable[[pd.DataFrame], None] | None = None
+        # Adds the comment's `themes` and `tone` columns (bot.themes.tagging.CommentTagger).
+        self.tag_comments: Callable[[pd.DataFrame], pd.DataFrame] = CommentTagger()
         self.earliest: dict[int, date] = {}
         self.people = People(session, self.counts)
         key = ("respondent_id", "cycle_id")
@@ -318,7 +323,7 @@ class ResponseWriter:
         chunk["cycle_id"] = self.resolve_cycles(chunk)
         respondent_ids, before = self.people.resolve(chunk)
         chunk["respondent_id"] = respondent_ids
-        chunk = chunk.rename(columns={"continue": "continue_score"})
+        chunk = self.tag_comments(chunk.rename(columns={"continue": "continue_score"}))
         self._note_cycles(chunk)
         exists, same = self._compare_with_stored(chunk, before)
         self.counts.added += int((~exists).sum())

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from bot import insights
+from bot.drivers.service import fix_first
 from bot.followups.queries import followup_items
 from bot.meetings.queries import last_review, next_meeting
 from bot.reports.model import AccountReport, Figures, OpenCommitment, Person, TrendPoint
@@ -26,6 +27,7 @@ from bot.reports.queries import (
     responses_frame,
 )
 from bot.reports.rules import account_flags, pick_cycles
+from bot.themes.tagging import tags_of
 from storage.models import Account, Benchmark, Cycle
 
 
@@ -89,6 +91,11 @@ def build_account_report(
             session, account.workspace_id, account_ids=[account.id], statuses=["open"]
         ),
         as_of=now,
+        fix_first=fix_first(
+            session, account.workspace_id, account.segment, current_cycle.id, account_attributes
+        )
+        if current_cycle
+        else [],
     )
 
 
@@ -162,9 +169,19 @@ def _people(rows: pd.DataFrame) -> list[Person]:
             loyalty=record["loyalty"],
             comment=_text_or_none(record["comment"]),
             source=record["source"] or "survey",
+            **_tags(record),
         )
         for record in table.to_dict("records")
     ]
+
+
+def _tags(record: dict[str, Any]) -> dict[str, Any]:
+    tags = tags_of(
+        _text_or_none(record["comment"]),
+        _text_or_none(record["themes"]),
+        _text_or_none(record["tone"]),
+    )
+    return {"themes": tags.themes, "tone": tags.tone} if tags else {}
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -41,6 +41,26 @@ class Person:
     loyalty: str
     comment: str | None
     source: str
+    themes: list[str] = field(default_factory=list)  # of the comment (bot.themes), if any
+    tone: str | None = None
+
+
+@dataclass(frozen=True)
+class ThemeGroup:
+    """The comments on one theme, with how they sound: what customers talk about."""
+
+    theme: str
+    comments: list[Person]
+
+    @property
+    def tones(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for person in self.comments:
+            counts[person.tone or "neutral"] = counts.get(person.tone or "neutral", 0) + 1
+        return {tone: counts[tone] for tone in TONE_ORDER if tone in counts}
+
+
+TONE_ORDER = ("negative", "neutral", "positive")
 
 
 @dataclass(frozen=True)
@@ -100,10 +120,28 @@ class AccountReport:
     flags: list[str] = field(default_factory=list)
     followups: list[FollowupItem] = field(default_factory=list)
     as_of: datetime | None = None  # the moment it was assembled: what "past the SLA" is against
+    # Key drivers of the segment where the account is below the segment (bot.drivers.fix_first).
+    fix_first: list[insights.AttributeGap] = field(default_factory=list)
 
     @property
     def has_results(self) -> bool:
         return self.current is not None
+
+    @property
+    def comments_by_theme(self) -> list[ThemeGroup]:
+        """Comments grouped by theme, most talked-about first ("other" last); within a theme the
+        negative ones first, since those are what the review must answer."""
+        groups: dict[str, list[Person]] = {}
+        for person in self.people:
+            if person.comment:
+                for theme in person.themes or ["other"]:
+                    groups.setdefault(theme, []).append(person)
+        rank = {tone: i for i, tone in enumerate(TONE_ORDER)}
+        ordered = sorted(groups.items(), key=lambda g: (g[0] == "other", -len(g[1]), g[0]))
+        return [
+            ThemeGroup(theme, sorted(people, key=lambda p: rank.get(p.tone or "neutral", 1)))
+            for theme, people in ordered
+        ]
 
     def with_people(self, show: Show) -> AccountReport:
         """The same report with every person named as the reader's surface shows people: a
@@ -163,7 +201,17 @@ class AccountReport:
             "next_meeting_at": self.next_meeting_at.isoformat() if self.next_meeting_at else None,
             "flags": self.flags,
             "followups": [followup_json(item) for item in self.followups],
+            "fix_first": [_gap_json(gap) for gap in self.fix_first],
         }
+
+
+def _gap_json(gap: insights.AttributeGap) -> dict[str, Any]:
+    return {
+        "attribute": gap.attribute,
+        "account": _round(gap.account_mean),
+        "segment": _round(gap.segment_mean),
+        "gap": _round(gap.gap),
+    }
 
 
 def _round(value: float | None) -> float | None:
@@ -196,6 +244,8 @@ def _person_json(person: Person) -> dict[str, Any]:
         "loyalty": person.loyalty,
         "comment": person.comment,
         "source": person.source,
+        "themes": person.themes,
+        "tone": person.tone,
     }
 
 

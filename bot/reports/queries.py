@@ -36,6 +36,8 @@ RESPONSE_COLUMNS = [
     "comment",
     "ratings",
     "source",
+    "themes",
+    "tone",
 ]
 
 
@@ -53,6 +55,8 @@ def responses_frame(session: Session, account_id: int, cycle_ids: list[int]) -> 
             Response.comment,
             Response.ratings,
             Response.source,
+            Response.themes,
+            Response.tone,
         )
         .join(Respondent, Respondent.id == Response.respondent_id)
         .where(Response.account_id == account_id, Response.cycle_id.in_(cycle_ids))

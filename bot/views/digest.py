@@ -36,7 +36,7 @@ from bot.views.common import (
     slack_day,
     truncate,
 )
-from bot.views.report import person_line
+from bot.views.report import fix_first_line, person_line, theme_blocks
 
 LOG_COMMITMENTS_ACTION = "commitments_open_modal"
 COMMITMENTS_SHOWN = 12
@@ -109,6 +109,7 @@ def digest_blocks(digest: Digest, tz: ZoneInfo) -> list[Block]:
     blocks += [divider(), *_since_last_blocks(digest, tz)]
     blocks += [divider(), *_results_blocks(digest)]
     blocks += [divider(), *_people_blocks(report)]
+    blocks += theme_blocks(report)
     blocks += [divider(), _roles_block(report)]
     blocks += [divider(), *_checklist_blocks(digest)]
     return _fit(blocks)
@@ -230,6 +231,9 @@ def _benchmark_text(report: AccountReport) -> str:
             f"• {escape(gap.attribute)}: {formatting.mean(gap.account_mean)} vs "
             f"{formatting.mean(gap.segment_mean)} in {segment} ({gap.gap:+.1f})"
         )
+    fix = fix_first_line(report)
+    if fix:
+        lines.append(fix)
     return "\n".join(lines)
 
 

@@ -34,6 +34,8 @@ PEOPLE_IN_MESSAGE = 12
 COMMITMENTS_IN_MESSAGE = 8
 FOLLOWUPS_IN_MESSAGE = 6
 COMMENT_LIMIT = 400
+THEMES_IN_MESSAGE = 6  # one section: what the comments are about, most talked-about first
+QUOTE_LIMIT = 140
 SHOW_PEOPLE_ACTION = "report_show_people"
 TREND_CHART_ACTION = "report_trend_chart"
 
@@ -57,6 +59,7 @@ def report_blocks(report: AccountReport, tz: tzinfo) -> list[Block]:
     else:
         blocks += _headline_blocks(report)
         blocks += _people_blocks(report)
+        blocks += theme_blocks(report)
         blocks += _followup_blocks(report, tz)
         blocks += _attribute_blocks(report)
     blocks += _commitment_blocks(report, tz)
@@ -179,14 +182,43 @@ def _people_blocks(report: AccountReport) -> list[Block]:
     return blocks
 
 
+def theme_blocks(report: AccountReport) -> list[Block]:
+    """The comments grouped by theme with their tone, and the sharpest quote of each."""
+    lines = []
+    for group in report.comments_by_theme[:THEMES_IN_MESSAGE]:
+        tones = ", ".join(f"{count} {tone}" for tone, count in group.tones.items())
+        quote = truncate(group.comments[0].comment or "", QUOTE_LIMIT)
+        lines.append(
+            f"• *{escape(group.theme)}* — {plural(len(group.comments), 'comment')} ({tones}): "
+            f"“{escape(quote)}”"
+        )
+    return [section("*What they talk about*\n" + "\n".join(lines))] if lines else []
+
+
+def fix_first_line(report: AccountReport) -> str | None:
+    """The segment's key drivers where this account trails the segment: what to fix first."""
+    if not report.fix_first:
+        return None
+    segment = escape(report.segment_name)
+    parts = [
+        f"{escape(gap.attribute)} ({formatting.mean(gap.account_mean)} vs "
+        f"{formatting.mean(gap.segment_mean)})"
+        for gap in report.fix_first
+    ]
+    return f"*Fix first* (drivers of satisfaction in {segment}, below it here): " + ", ".join(parts)
+
+
 def _attribute_blocks(report: AccountReport) -> list[Block]:
+    fix = fix_first_line(report)
     if not report.weakest:
-        return []
+        return [section(fix)] if fix else []
     lines = [
         f"• {escape(gap.attribute)}: {formatting.mean(gap.account_mean)} vs "
         f"{formatting.mean(gap.segment_mean)} in {escape(report.segment_name)} ({gap.gap:+.1f})"
         for gap in report.weakest
     ]
+    if fix:
+        lines.append(fix)
     return [section("*Weakest against the segment*\n" + "\n".join(lines))]
 
 

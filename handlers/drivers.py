@@ -1,0 +1,58 @@
+"""`/voc drivers [SEGMENT]`: the key drivers privately, and the priority matrix in the DM.
+
+The answer is an ephemeral message; a response URL cannot carry a file, so the picture goes to
+the requester's DM, like the account report's trend chart.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.charts import priority_matrix_png
+from bot.core.slack import escape
+from bot.drivers.service import key_drivers
+from bot.errors import NotFound
+from bot.views.drivers import MATRIX_SENT, drivers_message, scope_name
+from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
+
+log = logging.getLogger(__name__)
+
+
+def register(router: CommandRouter) -> None:
+    router.add(
+        Subcommand(
+            name="drivers",
+            usage="drivers [SEGMENT]",
+            summary="what moves overall satisfaction, and where to act first; only to you",
+            example="/voc drivers Enterprise",
+            run=show_drivers,
+        )
+    )
+
+
+def show_drivers(request: CommandRequest) -> None:
+    segment = typed_account(request.raw_args) or None
+    try:
+        analysis = key_drivers(request.runtime, request.workspace_id, segment=segment)
+    except NotFound as unknown:  # names the segments there are: text from files, escaped
+        request.reply(escape(str(unknown)))
+        return
+    text, blocks = drivers_message(analysis)
+    request.reply(text, blocks)
+    if not analysis.enough_data:
+        return
+    try:
+        dm = request.client.conversations_open(users=request.user_id)["channel"]["id"]
+        request.client.files_upload_v2(
+            channel=dm,
+            content=priority_matrix_png(analysis),
+            filename=f"drivers-{analysis.cycle}.png",
+            title=f"Priority matrix · {scope_name(analysis)} · {analysis.cycle}",
+        )
+    except SlackApiError as error:
+        log.warning("priority matrix upload failed: %s", error)
+        request.reply("Sorry, the priority matrix could not be sent. Try again in a minute.")
+        return
+    request.reply(MATRIX_SENT)
