@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
 from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh_statistics
+from bot.followups.announce import TouchedCycles, owe_announcements
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
@@ -92,6 +93,7 @@ class ImportSummary:
     # whether Slack was asked (no token, or Slack busy: not checked).
     missing_channels: list[str] = field(default_factory=list)
     channels_checked: bool = True
+    announcements: list[str] = field(default_factory=list)  # ledger keys of what Slack is owed
 
     def audit_details(self) -> dict[str, Any]:
         return {
@@ -186,8 +188,10 @@ def import_responses(
         driver_moments.add(rows)  # the key drivers' statistics, summed the same way
 
     writer.on_fresh_rows = on_fresh_rows
-    opener = FollowupOpener(followups or FollowupPolicy())
-    writer.on_rows = opener.add
+    policy = followups or FollowupPolicy()
+    opener = FollowupOpener(policy)
+    touched = TouchedCycles(policy)
+    writer.on_rows = touched.watching(opener.add)
     writer.tag_comments = CommentTagger(themes)
     try:
         with bulk_write_settings(session):
@@ -205,7 +209,9 @@ def import_responses(
     refresh_statistics(
         session, workspace_id, writer.changed_cycles, writer.fresh_cycles, driver_moments
     )
-    opened = opener.open(session, workspace_id, clock.utc_now())
+    opened_at = clock.utc_now()
+    opened = opener.open(session, workspace_id, opened_at)
+    owed = owe_announcements(session, workspace_id, opened_at, policy, touched)
     counts = writer.counts
     summary = ImportSummary(
         kind="responses",
@@ -228,6 +234,7 @@ def import_responses(
         benchmark_rows=benchmark_rows,
         seconds=time.perf_counter() - started,
         followups_opened=opened,
+        announcements=owed,
     )
     _audit(session, workspace_id, actor, summary)
     return summary
