@@ -52,7 +52,7 @@ from bot.views.commitments import (
 )
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.commitments import slack_workspace
-from handlers.errors import ANSWERED, answering, reason_for
+from handlers.errors import ANSWERED, answering, field_reason, reason_for
 from handlers.subjects import account_from_id, button_value, subject_id
 from handlers.subjects import modal_context as modal_context_of
 
@@ -411,7 +411,7 @@ def _shown_refusal(
         return {"response_action": "errors", "errors": {ACCOUNT_BLOCK: _typed_reason(error)}}
     if isinstance(error, DirectoryUnavailable) and rows:
         first_field = row_block_id(rows[0][0], "text")
-        return {"response_action": "errors", "errors": {first_field: reason_for(error)}}
+        return {"response_action": "errors", "errors": {first_field: field_reason(error)}}
     reason = GONE_NOTHING_SAVED if isinstance(error, NotFound) else reason_for(error)
     return {"response_action": "update", "view": notice_modal(NOT_SAVED, reason)}
 
@@ -423,7 +423,7 @@ def _typed_reason(error: Exception) -> str:
             f"You are not on the account team of {error.account_name}, so you cannot log its "
             "commitments."
         )
-    return reason_for(error)
+    return field_reason(error)
 
 
 def _draft(row: RowValues) -> CommitmentDraft:
