@@ -126,7 +126,7 @@ def owner_shown(owner: str | None, area: str, name_of: NameOf) -> str:
     name = name_of(owner) if owner else None
     if not name or is_user_id(name) or is_email(name) or name.startswith("<"):
         return (
-            f"our {formatting.area(area).lower()}"
+            f"our {formatting.area(area).lower()} team"
             if area != "account_team"
             else "your account team"
         )
@@ -175,6 +175,7 @@ def _distinct(texts: Iterable[str]) -> list[str]:
 MENTION = re.compile(r"<[@#!][^>]*>")
 EMAIL_IN_TEXT = re.compile(r"[^@\s<>()]+@[^@\s<>()]+\.[A-Za-z]{2,}")
 SLACK_ID = re.compile(r"\b[UW][A-Z0-9]{8,}\b")
+ARTICLES = frozenset({"the", "a", "an"})
 SHORTEST_PERSON_PART = 3  # "Ann" of "Ann Lee"
 SHORTEST_ACCOUNT_PART = 4  # "ACME" of "ACME Corp", but not "The" of "The Home Depot"
 
@@ -215,14 +216,28 @@ def _name_patterns(
         if not words:
             continue
         wholes.add(" ".join(words))
-        candidates = words[:1] if first_word else words
+        candidates = [w for w in words if w.casefold() not in ARTICLES][:1] if first_word else words
         parts.update(w for w in candidates if len(w.strip(".,'’")) >= shortest)
     flags = re.IGNORECASE if ignore_case else 0
     ordered = sorted(wholes, key=len, reverse=True) + sorted(parts - wholes, key=len, reverse=True)
     return [
-        re.compile(rf"(?<![\w]){re.escape(name)}(?P<s>['’]s)?(?![\w])", flags) for name in ordered
+        re.compile(
+            rf"(?<![\w])(?:(?P<the>[Tt]he)\s+)?{re.escape(name)}(?P<s>['’]s)?(?![\w])", flags
+        )
+        for name in ordered
     ]
 
 
 def _possessive(replacement: str) -> Callable[[re.Match[str]], str]:
-    return lambda match: f"{replacement}'s" if match.group("s") else replacement
+    """ "ACME's" → "the customer's", "the Initech roadmap" → "the customer roadmap"; an article
+    before the name is the replacement's own ("The" stays capitalised)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        text = replacement
+        if match.group("the") and text.startswith("the "):
+            text = match.group("the") + text[3:]
+        elif match.group("the"):
+            text = f"{match.group('the')} {text}"
+        return f"{text}'s" if match.group("s") else text
+
+    return substitute

@@ -13,6 +13,7 @@ from bot.accounts.access import Reader
 from bot.accounts.service import named_account
 from bot.charts import trend_chart_png
 from bot.commitments.queries import commitments_since
+from bot.core.cycles import cycle_start
 from bot.digests.model import ReviewedCommitment
 from bot.errors import NotFound
 from bot.meetings.queries import last_review
@@ -92,9 +93,10 @@ def customer_update(
             raise NotFound(_unknown_cycle(error)) from error
         customers, people = queries.answered_counts(session, cycle.id) if cycle else (0, 0)
         comments = queries.comments_of_cycle(session, cycle.id) if cycle else []
+        starts_on = (cycle.starts_on or cycle_start(cycle.label)) if cycle is not None else None
         since = (
-            datetime.combine(cycle.starts_on, datetime.min.time(), tzinfo=settings.tz)
-            if cycle is not None and cycle.starts_on is not None
+            datetime.combine(starts_on, datetime.min.time(), tzinfo=settings.tz)
+            if starts_on is not None
             else None
         )
         kept = queries.commitments_kept_since(session, workspace_id, since)
