@@ -75,3 +75,9 @@ def names_to_hide(session: Session, workspace_id: str) -> tuple[list[str], list[
         .where(Account.workspace_id == workspace_id)
     )
     return [name for name in accounts if name], [name for name in people if name]
+
+
+def respondent_names(session: Session, account_id: int) -> list[str]:
+    """Everyone who ever answered for the account: an anonymous pack names none of them."""
+    names = session.scalars(select(Respondent.name).where(Respondent.account_id == account_id))
+    return [name for name in names if name]

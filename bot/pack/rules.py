@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date, datetime
 
 from bot import formatting
@@ -50,8 +51,12 @@ def review_pack(
     name_of: NameOf,
     named: bool,
     prepared_on: date,
+    redact: Callable[[str], str],
 ) -> ReviewPack:
-    """The customer's view of their own report: figures, themes, what was done, what is next."""
+    """The customer's view of their own report: figures, themes, what was done, what is next.
+
+    `redact` rewrites commitment texts: an anonymous pack names none of the customer's people
+    even where a promise was written about one of them."""
     return ReviewPack(
         company=brand.company,
         logo_uri=brand.logo_uri,
@@ -67,11 +72,14 @@ def review_pack(
         themes=themes(report, named=named),
         last_review_on=last_review_on,
         done=[
-            Done(item.text, item.done_at.date(), formatting.area(item.area))
+            Done(redact(item.text), item.done_at.date(), formatting.area(item.area))
             for item in done
             if item.done_at is not None
         ],
-        in_progress=[in_progress(item, name_of) for item in report.open_commitments],
+        in_progress=[
+            in_progress(replace(item, text=redact(item.text)), name_of)
+            for item in report.open_commitments
+        ],
         questions=THREE_QUESTIONS,
         next_review_at=next_review_at,
         named=named,

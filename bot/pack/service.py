@@ -49,6 +49,7 @@ def review_pack(
             report = build_account_report(session, account, cycle_label=cycle_label, now=now, tz=tz)
         except UnknownCycle as error:
             raise NotFound(describe_unknown_cycle(account.name, error)) from error
+        people = [] if named else queries.respondent_names(session, account.id)
         last = last_review(session, account.id, now)
         since = last.starts_at if last is not None else EPOCH
         done = [
@@ -71,6 +72,7 @@ def review_pack(
         name_of=name_of,
         named=named,
         prepared_on=now.astimezone(tz).date(),
+        redact=rules.impersonal([], people),
     )
 
 
