@@ -44,7 +44,8 @@ def test_the_markdown_update_counts_themes_and_work_by_function(
         "- Send the customer's CIO a contact the new invoice layout\n"
     ) in text
     assert (
-        "### Support — 1 commitment completed\n\n- Call a contact about the customer's lost ticket\n"
+        "### Support — 1 commitment completed\n\n"
+        "- Call a contact about the customer's lost ticket\n"
     ) in text
     assert "Fix the invoice format" not in text  # kept before the cycle began
     assert "### Account team — 2 commitments in progress" in text
