@@ -258,3 +258,25 @@ def _tiny_png() -> bytes:
     return base64.b64decode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
     )
+
+
+def test_the_pdf_prints_names_beyond_latin_1(runtime: Runtime, tmp_path: Path) -> None:
+    """The PDF embeds DejaVu from matplotlib: without it reportlab's Helvetica prints boxes."""
+    load(
+        runtime,
+        [account_row("Zażółć Gęślą ΩΣ")],
+        [response_row("Zażółć Gęślą ΩΣ", "2026-Q4", "Łukasz Żółw", 9, 9, 9, comment="Szybko → ✓")],
+    )
+    ran = voc(
+        "pack",
+        "Zażółć",
+        "--out",
+        "z.pdf",
+        "--named",
+        cwd=tmp_path,
+        DATABASE_URL=str(runtime.engine.url),
+    )
+    assert ran.code == 0, ran.err
+    reader = pypdf.PdfReader(io.BytesIO((tmp_path / "z.pdf").read_bytes()))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Zażółć Gęślą ΩΣ" in text and "Łukasz Żółw" in text and "Szybko → ✓" in text

@@ -25,6 +25,14 @@ from bot.templating import render_document
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
+FACES = (
+    ("normal", "normal", ""),
+    ("bold", "normal", "-Bold"),
+    ("normal", "italic", "-Oblique"),
+    ("bold", "italic", "-BoldOblique"),
+)
+
+
 class PdfFailed(RuntimeError):
     """The PDF library could not lay the document out."""
 
@@ -72,20 +80,25 @@ def update_markdown(update: CustomerUpdate) -> str:
     return render_document("customer_update.md.j2", update=update, **HELPERS)
 
 
-def _fonts(for_pdf: bool) -> dict[str, str | None]:
-    regular, bold = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
-    if for_pdf and regular.is_file() and bold.is_file():
-        return {"font_file": regular.as_posix(), "bold_font_file": bold.as_posix()}
-    return {"font_file": None, "bold_font_file": None}
+def _fonts(for_pdf: bool) -> dict[str, list[tuple[str, str, str]]]:
+    """All four faces of one family: reportlab maps bold and italic only within a complete set."""
+    faces = [(weight, style, FONTS / f"DejaVuSans{suffix}.ttf") for weight, style, suffix in FACES]
+    if for_pdf and all(path.is_file() for _, _, path in faces):
+        return {"font_file": [(weight, style, path.as_posix()) for weight, style, path in faces]}
+    return {"font_file": []}
 
 
 def pdf_of(html: str) -> bytes:
     """The HTML laid out on A4 pages by xhtml2pdf."""
     from xhtml2pdf import pisa
+    from xhtml2pdf.config.resources import ResourceAccessPolicy
 
     logging.getLogger("xhtml2pdf").setLevel(logging.ERROR)
     out = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
+    # Everything but the fonts is inside the document (data: URIs): nothing is fetched from the
+    # network, and nothing is read from disk outside the font directory.
+    policy = ResourceAccessPolicy(allow_remote=False, base_dir=FONTS)
+    result = pisa.CreatePDF(html, dest=out, encoding="utf-8", resource_policy=policy)
     if result.err:
         raise PdfFailed(f"the PDF could not be laid out ({result.err} errors)")
     return out.getvalue()
