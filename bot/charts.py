@@ -52,8 +52,10 @@ SATISFACTION_PANEL = Panel(
 )
 
 
-def trend_figure(report: AccountReport) -> Figure:
-    """NPS and mean satisfaction per cycle, the account solid, its segment dashed."""
+def trend_figure(report: AccountReport, *, segment: bool = True) -> Figure:
+    """NPS and mean satisfaction per cycle, the account solid, its segment dashed.
+
+    `segment=False` draws the account alone: the customer's own pack shows nobody else."""
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
     nps_axis, sat_axis = figure.subplots(1, 2)
     trend = report.trend
@@ -67,17 +69,23 @@ def trend_figure(report: AccountReport) -> Figure:
         ),
     )
     labels = cycle_labels([p.cycle for p in trend], [p.respondents for p in trend])
-    for axis, panel, account, segment in series:
-        _plot(axis, panel, account, segment, names=(report.account, report.segment_name))
+    for axis, panel, account, others in series:
+        _plot(
+            axis,
+            panel,
+            account,
+            others if segment else None,
+            names=(report.account, report.segment_name),
+        )
         axis.set_xticks(range(len(labels)), labels, fontsize=8)
     nps_axis.axhline(0, color="#cccccc", linewidth=0.8, zorder=0)
     figure.suptitle(f"{report.account}: trend by cycle", fontsize=11)
     return figure
 
 
-def trend_chart_png(report: AccountReport) -> bytes:
-    """The chart as a PNG of exactly `SIZE_PIXELS`, for Slack uploads."""
-    figure = trend_figure(report)
+def trend_chart_png(report: AccountReport, *, segment: bool = True) -> bytes:
+    """The chart as a PNG of exactly `SIZE_PIXELS`, for Slack uploads and the review pack."""
+    figure = trend_figure(report, segment=segment)
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -93,14 +101,15 @@ def _plot(
     axis: Axes,
     panel: Panel,
     account: Sequence[float | None],
-    segment: Sequence[float | None],
+    segment: Sequence[float | None] | None,
     *,
     names: tuple[str, str],
 ) -> None:
     """One panel with its own legend, below the plot so it never covers a low point."""
     positions = range(len(account))
     axis.plot(positions, _nan(account), marker="o", color=ACCOUNT_COLOUR, linewidth=2)
-    axis.plot(positions, _nan(segment), linestyle="--", color=SEGMENT_COLOUR)
+    if segment is not None:
+        axis.plot(positions, _nan(segment), linestyle="--", color=SEGMENT_COLOUR)
     axis.set_title(panel.title, fontsize=10)
     axis.set_ylabel(panel.ylabel, fontsize=9)
     axis.set_ylim(*panel.limits)
@@ -109,7 +118,7 @@ def _plot(
     axis.grid(axis="y", alpha=0.3)
     account_name, segment_name = names
     axis.legend(
-        [account_name, f"{segment_name} (segment)"],
+        [account_name] if segment is None else [account_name, f"{segment_name} (segment)"],
         fontsize=8,
         loc="upper center",
         bbox_to_anchor=(0.5, -0.17),

@@ -20,6 +20,7 @@ from bot.core.slack import is_user_id
 
 DEFAULT_DATABASE_URL = "sqlite:///voc.db"
 LOCAL_WORKSPACE = "local"
+DEFAULT_COMPANY_NAME = "Our company"
 AREAS = ("account_team", "product", "support", "marketing", "services", "executive")
 
 
@@ -62,6 +63,8 @@ class Settings:
     followup_sla_days: int = 2
     themes_file: str | None = None  # VOC_THEMES_FILE: the operator's extra theme keywords
     announce_headlines: bool = False
+    company_name: str = DEFAULT_COMPANY_NAME  # VOC_COMPANY_NAME: who speaks in the review pack
+    logo_file: str | None = None  # VOC_LOGO_FILE: a PNG or JPEG on the pack's cover
 
     @property
     def oauth_enabled(self) -> bool:
@@ -135,6 +138,8 @@ def load_settings(
         themes_file=reader.optional("VOC_THEMES_FILE", _check_themes_file),
         announce_headlines=reader.text("VOC_ANNOUNCE_HEADLINES", "false", _one_of("true", "false"))
         == "true",
+        company_name=reader.text("VOC_COMPANY_NAME", DEFAULT_COMPANY_NAME),
+        logo_file=reader.optional("VOC_LOGO_FILE", _check_logo_file),
     )
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         problems.append("SLACK_CLIENT_SECRET: set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
@@ -230,6 +235,17 @@ def _check_themes_file(value: str) -> str | None:
     try:
         read_themes_file(value)
     except ThemesFileError as error:
+        return str(error)
+    return None
+
+
+def _check_logo_file(value: str) -> str | None:
+    """Read now: a pack asked for in a meeting's last minutes must not fail on its logo."""
+    from bot.pack.branding import LogoError, read_logo
+
+    try:
+        read_logo(value)
+    except LogoError as error:
         return str(error)
     return None
 

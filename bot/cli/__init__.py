@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _followup_commands(sub)
     _forget_command(sub)
     _drivers_command(sub)
+    _pack_commands(sub)
     return parser
 
 
@@ -188,6 +189,29 @@ def _drivers_command(sub: Any) -> None:
     from bot.cli.drivers import add_command
 
     add_command(sub, _cmd_drivers)
+
+
+def _pack_commands(sub: Any) -> None:
+    """`pack` and `update`: documents for customers, their `--out` checked before the database."""
+    from bot.cli.pack import add_commands
+
+    add_commands(sub, _cmd_pack, _cmd_update)
+
+
+def _cmd_pack(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.pack import PACK_FORMATS, bad_out, run_pack
+
+    if (refused := bad_out("pack", args.out, PACK_FORMATS)) is not None:
+        return refused
+    return run_pack(args, _reading_runtime(settings))
+
+
+def _cmd_update(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.pack import UPDATE_FORMATS, bad_out, run_update
+
+    if (refused := bad_out("update", args.out, UPDATE_FORMATS)) is not None:
+        return refused
+    return run_update(args, _reading_runtime(settings))
 
 
 def _add_without_slack_commands(sub: Any) -> None:

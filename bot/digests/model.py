@@ -11,6 +11,12 @@ from datetime import date, datetime
 
 from bot.reports.model import AccountReport, Show
 
+THREE_QUESTIONS = (  # asked in every review; the digest briefs them, the review pack prints them
+    "What can I do to improve your satisfaction and loyalty?",
+    "What can the company do to improve?",
+    "What would make you totally satisfied?",
+)
+
 
 @dataclass(frozen=True)
 class ReviewedCommitment:

@@ -21,7 +21,7 @@ from bot import formatting
 from bot.core.clock import utc_now
 from bot.core.slack import Mrkdwn, channel_link, escape, mention, mrkdwn
 from bot.core.text import plural
-from bot.digests.model import Digest, ReviewedCommitment
+from bot.digests.model import THREE_QUESTIONS, Digest, ReviewedCommitment
 from bot.reports.model import AccountReport, Figures
 from bot.views.common import (
     MAX_MESSAGE_BLOCKS,
@@ -50,11 +50,6 @@ NPS_IN_LINE = 5.0  # points: closer than this to a benchmark reads as "in line"
 SATISFACTION_IN_LINE = 0.3
 DATE_LONG = "{date_long_pretty} at {time}"
 
-THREE_QUESTIONS = (
-    "What can I do to improve your satisfaction and loyalty?",
-    "What can the company do to improve?",
-    "What would make you totally satisfied?",
-)
 DRY_RUN_CHECKLIST = (
     "Walk through the agenda together: who presents what, and in which order",
     "For every commitment from last time, know what was done, or why not and by when",
