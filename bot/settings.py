@@ -61,6 +61,7 @@ class Settings:
     workday_start_hour: int = 9
     followup_sla_days: int = 2
     themes_file: str | None = None  # VOC_THEMES_FILE: the operator's extra theme keywords
+    sponsor_max_accounts: int = 3  # VOC_SPONSOR_MAX_ACCOUNTS: more is a coverage gap
 
     @property
     def oauth_enabled(self) -> bool:
@@ -132,6 +133,7 @@ def load_settings(
         workday_start_hour=reader.integer("VOC_WORKDAY_START_HOUR", 9, 0, 23),
         followup_sla_days=reader.integer("VOC_FOLLOWUP_SLA_DAYS", 2, 1, 30),
         themes_file=reader.optional("VOC_THEMES_FILE", _check_themes_file),
+        sponsor_max_accounts=reader.integer("VOC_SPONSOR_MAX_ACCOUNTS", 3, 1, 100),
     )
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         problems.append("SLACK_CLIENT_SECRET: set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")

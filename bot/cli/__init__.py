@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _followup_commands(sub)
     _forget_command(sub)
     _drivers_command(sub)
+    _portfolio_command(sub)
     return parser
 
 
@@ -188,6 +189,12 @@ def _drivers_command(sub: Any) -> None:
     from bot.cli.drivers import add_command
 
     add_command(sub, _cmd_drivers)
+
+
+def _portfolio_command(sub: Any) -> None:
+    from bot.cli.portfolio import add_command
+
+    add_command(sub, _cmd_portfolio)
 
 
 def _add_without_slack_commands(sub: Any) -> None:
@@ -337,6 +344,12 @@ def _cmd_followups(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_drivers(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.drivers import run
+
+    return run(args, _reading_runtime(settings))
+
+
+def _cmd_portfolio(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.portfolio import run
 
     return run(args, _reading_runtime(settings))
 
