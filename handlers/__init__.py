@@ -14,6 +14,7 @@ from handlers import (
     home,
     meetings,
     middleware,
+    portfolio,
     reminders,
     submissions,
 )
@@ -30,6 +31,7 @@ def register_all(app: App, services: Services) -> None:
     meetings.register(app, router)
     followups.register(app, router)
     drivers.register(router)
+    portfolio.register(router)
     home.register(app)
     reminders.register(app)
     router.register(app)

@@ -1,0 +1,130 @@
+"""`/voc portfolio` as Slack shows it: revenue at risk, the accounts most at stake first, the gaps.
+
+Account, segment and respondent names come from files, so every value goes through `mrkdwn`;
+sponsors and account managers are mentions; review times are `<!date>` tokens, shown in each
+reader's own timezone. A long portfolio is cut at `MAX_LINES` accounts with a count of the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from bot.core.slack import Mrkdwn, mention, mrkdwn
+from bot.portfolio.rules import AccountLine, Portfolio
+from bot.views.common import Block, context, header, pack_lines, section, slack_date
+
+MAX_LINES = 40
+REASON_WORDS = {
+    "decision_maker_high_risk": "a decision maker is high risk",
+    "decision_maker_trapped": "a decision maker is trapped",
+    "low_satisfaction": "satisfaction below 7",
+    "significant_drop": "NPS fell significantly",
+}
+CHANGE_WORDS = {"left_or_silent": "left or went silent", "title_changed": "changed title"}
+
+
+def money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def portfolio_message(view: Portfolio, tz: tzinfo) -> tuple[Mrkdwn, list[Block]]:
+    """(fallback text, blocks) of the private answer."""
+    whose = "Your accounts" if view.sponsor else "Strategic and key accounts"
+    if not view.accounts:
+        text = mrkdwn("{}: none yet.", whose)
+        return text, [section(text)]
+    summary = mrkdwn(
+        "*Revenue at risk: {}* · {} of {} accounts at risk",
+        money(view.revenue_at_risk),
+        len(view.at_risk),
+        len(view.accounts),
+    )
+    blocks: list[Block] = [header(f"Portfolio · {whose}"), section(summary)]
+    segments = [
+        mrkdwn(
+            "• {}: {} of {} at risk, {}", t.segment, t.at_risk, t.accounts, money(t.revenue_at_risk)
+        )
+        for t in view.segments
+    ]
+    blocks.append(context(Mrkdwn("\n".join(segments))))
+    lines = [account_line(line, tz) for line in view.accounts[:MAX_LINES]]
+    blocks += [section(chunk) for chunk in pack_lines(lines)]
+    if len(view.accounts) > MAX_LINES:
+        blocks.append(
+            context(
+                mrkdwn(
+                    "…and {} more; `voc portfolio` lists them all.", len(view.accounts) - MAX_LINES
+                )
+            )
+        )
+    blocks += _gaps(view)
+    fallback = mrkdwn("Portfolio: revenue at risk {}", money(view.revenue_at_risk))
+    return fallback, blocks
+
+
+def account_line(line: AccountLine, tz: tzinfo) -> Mrkdwn:
+    s = line.survey
+    risk = (
+        mrkdwn(":red_circle: *at risk*: {}", ", ".join(REASON_WORDS[r] for r in s.risk_reasons))
+        if line.at_risk
+        else Mrkdwn("not at risk")
+    )
+    return mrkdwn(
+        "*{}* · {} · {} · sponsor {} · AM {}\n{} · {}\n{} · {} overdue commitments · "
+        "{} follow-ups past SLA · last review {} · next {}{}",
+        line.account,
+        line.tier,
+        money(line.annual_revenue or 0),
+        mention(line.sponsor),
+        mention(line.account_manager),
+        _nps(line),
+        s.cycle or "no feedback yet",
+        risk,
+        line.overdue_commitments,
+        line.followups_past_sla,
+        _when(line.last_review, tz),
+        _when(line.next_review, tz),
+        Mrkdwn(" · :warning: review overdue") if line.review_overdue else Mrkdwn(""),
+    )
+
+
+def _nps(line: AccountLine) -> Mrkdwn:
+    s = line.survey
+    if s.nps is None:
+        return Mrkdwn("no NPS")
+    text = mrkdwn("NPS {}", f"{s.nps:+.0f}")
+    if s.nps_change is None:
+        return text
+    verdict = "significant" if s.nps_change_significant else "not significant"
+    return mrkdwn("{} ({} since the previous cycle, {})", text, f"{s.nps_change:+.0f}", verdict)
+
+
+def _when(moment: datetime | None, tz: tzinfo) -> Mrkdwn:
+    return slack_date(moment, "{date_short_pretty}", tz) if moment else Mrkdwn("none")
+
+
+def _gaps(view: Portfolio) -> list[Block]:
+    gaps = view.coverage
+    lines: list[Mrkdwn] = []
+    if gaps.strategic_without_sponsor:
+        names = ", ".join(gaps.strategic_without_sponsor)
+        lines.append(mrkdwn("*Strategic accounts without a sponsor:* {}", names))
+    for who, count in gaps.sponsors_over_capacity:
+        lines.append(
+            mrkdwn(
+                "*Sponsor over capacity:* {} has {} accounts (at most {})",
+                mention(who),
+                count,
+                gaps.max_accounts,
+            )
+        )
+    for change in view.champion_changes:
+        lines.append(
+            mrkdwn(
+                "*Champion change:* {} at {} {}",
+                change.respondent,
+                change.account,
+                CHANGE_WORDS[change.change],
+            )
+        )
+    return [section(chunk) for chunk in pack_lines(lines)]
