@@ -73,7 +73,7 @@ def test_an_admin_sees_every_strategic_and_key_account_at_risk_first(world: Slac
     assert f"sponsor <@{SPONSOR}>" in text and "AM <@U0AM00001>" in text
     assert "*Strategic accounts without a sponsor:* Golf" in text
     assert f"*Sponsor over capacity:* <@{SPONSOR}> has 5 accounts (at most 3)" in text
-    assert "*Champion change:* Erin Old at Echo left or went silent" in text
+    assert "*Champion change · Echo:* Erin Old (CFO) left or went silent" in text
     assert "<!date^" in text  # reviews in each reader's own timezone
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from bot import insights
+from bot.champions import ChampionChange, champion_changes
 
 DECISION_MAKER = "decision_maker"
 LOW_SATISFACTION_BELOW = 7.0
@@ -23,27 +24,7 @@ RISK_REASONS = (
     "low_satisfaction",
     "significant_drop",
 )
-LEFT_OR_SILENT = "left_or_silent"
-TITLE_CHANGED = "title_changed"
 ADMIN_TIERS = ("strategic", "key")
-
-
-@dataclass(frozen=True)
-class ChampionChange:
-    account: str
-    respondent: str
-    change: str  # left_or_silent | title_changed
-    previous_title: str | None = None
-    title: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "account": self.account,
-            "respondent": self.respondent,
-            "change": self.change,
-            "previous_title": self.previous_title,
-            "title": self.title,
-        }
 
 
 @dataclass(frozen=True)
@@ -197,37 +178,6 @@ def risk_reasons(
         "significant_drop": bool(significant) and nps_change is not None and nps_change < 0,
     }
     return tuple(reason for reason in RISK_REASONS if holds[reason])
-
-
-def champion_changes(
-    account: str, previous: pd.DataFrame, current: pd.DataFrame
-) -> tuple[ChampionChange, ...]:
-    """Decision makers of the previous cycle who did not answer the latest, or changed title.
-
-    Our own survey cycles are the data source: a champion who moved on usually stops answering,
-    or answers under a new title, before the account says anything.
-    """
-    if previous.empty or current.empty:
-        return ()
-    makers = previous[previous["role"] == DECISION_MAKER]
-    now_by_person = current.set_index("respondent_id")
-    changes = []
-    for row in makers.sort_values("respondent").itertuples(index=False):
-        if row.respondent_id not in now_by_person.index:
-            changes.append(ChampionChange(account, row.respondent, LEFT_OR_SILENT, row.title))
-            continue
-        title = now_by_person.at[row.respondent_id, "title"]
-        if (
-            _title_key(row.title)
-            and _title_key(title)
-            and _title_key(row.title) != _title_key(title)
-        ):
-            changes.append(ChampionChange(account, row.respondent, TITLE_CHANGED, row.title, title))
-    return tuple(changes)
-
-
-def _title_key(title: object) -> str:
-    return " ".join(str(title).split()).casefold() if isinstance(title, str) else ""
 
 
 def survey_of(

@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from bot.core.slack import Mrkdwn, mention, mrkdwn
 from bot.portfolio.rules import AccountLine, Portfolio
 from bot.views.common import Block, context, header, pack_lines, section, slack_date
+from bot.views.report import champion_text
 
 MAX_LINES = 40
 REASON_WORDS = {
@@ -20,7 +21,6 @@ REASON_WORDS = {
     "low_satisfaction": "satisfaction below 7",
     "significant_drop": "NPS fell significantly",
 }
-CHANGE_WORDS = {"left_or_silent": "left or went silent", "title_changed": "changed title"}
 
 
 def money(value: float) -> str:
@@ -119,12 +119,5 @@ def _gaps(view: Portfolio) -> list[Block]:
             )
         )
     for change in view.champion_changes:
-        lines.append(
-            mrkdwn(
-                "*Champion change:* {} at {} {}",
-                change.respondent,
-                change.account,
-                CHANGE_WORDS[change.change],
-            )
-        )
+        lines.append(mrkdwn("*Champion change · {}:* {}", change.account, champion_text(change)))
     return [section(chunk) for chunk in pack_lines(lines)]
