@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core import clock
+from bot.intake import writing
 from bot.runtime import Runtime
 from tests.portfolio import account_row, load, response_row
 
@@ -110,7 +111,9 @@ def build(runtime: Runtime, cli: Cli, monkeypatch: Any) -> None:
 
 
 def at(monkeypatch: Any, moment: datetime) -> None:
+    """The bot's clock, and the import's (which stamps when a cycle arrived), at `moment`."""
     monkeypatch.setattr(clock, "utc_now", lambda: moment)
+    monkeypatch.setattr(writing, "utc_now", lambda: moment)
 
 
 def ok(ran: tuple[int, str, str]) -> str:

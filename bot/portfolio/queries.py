@@ -15,7 +15,16 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.models import Account, Commitment, Cycle, Followup, Meeting, Respondent, Response
+from storage.models import (
+    Account,
+    Commitment,
+    Cycle,
+    Delivery,
+    Followup,
+    Meeting,
+    Respondent,
+    Response,
+)
 
 SCHEDULED = "scheduled"
 CANCELLED = "cancelled"
@@ -181,3 +190,49 @@ def strategic_without_sponsor(session: Session, workspace_id: str) -> list[str]:
         )
     )
     return list(rows)
+
+
+def settled_keys(session: Session, workspace_id: str, keys: Sequence[str]) -> set[str]:
+    """Which of these ledger keys went out or were withdrawn: not owed again."""
+    if not keys:
+        return set()
+    rows = session.scalars(
+        sa.select(Delivery.delivery_key).where(
+            Delivery.workspace_id == workspace_id,
+            Delivery.delivery_key.in_(list(keys)),
+            Delivery.status.in_(("sent", "cancelled")),
+        )
+    )
+    return set(rows)
+
+
+def sponsors_with_news(
+    session: Session, *, arrived_after: datetime, now: datetime, latest_today: date
+) -> list[tuple[str, str]]:
+    """(workspace, sponsor) with an account that may have something to say this month: a cycle
+    arrived in the window, a commitment late somewhere on Earth, or a follow-up past its SLA.
+
+    A superset of what the digest will say (decided per sponsor when it is sent), found without
+    asking Slack about the sponsors who have nothing to hear.
+    """
+    arrived = sa.exists().where(
+        Response.account_id == Account.id,
+        Response.cycle_id.in_(
+            sa.select(Cycle.id).where(Cycle.created_at > arrived_after, Cycle.created_at <= now)
+        ),
+    )
+    late = sa.exists().where(
+        Commitment.account_id == Account.id,
+        Commitment.status == "open",
+        Commitment.due_on < latest_today,
+    )
+    waiting = sa.exists().where(
+        Followup.account_id == Account.id, Followup.status == "open", Followup.due_at < now
+    )
+    rows = session.execute(
+        sa.select(Account.workspace_id, Account.exec_sponsor)
+        .where(Account.exec_sponsor.is_not(None), Account.exec_sponsor != "")
+        .where(sa.or_(arrived, late, waiting))
+        .distinct()
+    )
+    return [(str(ws), str(who)) for ws, who in rows]

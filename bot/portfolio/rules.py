@@ -28,6 +28,13 @@ ADMIN_TIERS = ("strategic", "key")
 
 
 @dataclass(frozen=True)
+class LoyaltyMove:
+    respondent: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
 class Survey:
     """An account's latest cycle and the one before it, as the figures the view needs."""
 
@@ -39,6 +46,11 @@ class Survey:
     satisfaction_mean: float | None = None
     risk_reasons: tuple[str, ...] = ()
     champion_changes: tuple[ChampionChange, ...] = ()
+    # For the monthly digest: when the latest cycle arrived, whether the previous cycle's own
+    # answers already put the account at risk, and decision makers whose loyalty segment moved.
+    arrived_at: datetime | None = None
+    was_at_risk: bool = False
+    loyalty_moves: tuple[LoyaltyMove, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,7 +193,11 @@ def risk_reasons(
 
 
 def survey_of(
-    cycle: str | None, previous: pd.DataFrame, current: pd.DataFrame, account: str
+    cycle: str | None,
+    previous: pd.DataFrame,
+    current: pd.DataFrame,
+    account: str,
+    arrived_at: datetime | None = None,
 ) -> Survey:
     """The figures of the latest cycle against the previous one (metric rules of insights)."""
     if cycle is None or current.empty:
@@ -203,6 +219,35 @@ def survey_of(
         satisfaction_mean=float(current["satisfaction"].mean()),
         risk_reasons=risk_reasons(current, change, significant),
         champion_changes=champion_changes(account, previous, current),
+        arrived_at=arrived_at,
+        was_at_risk=bool(risk_reasons(previous, None, None)),
+        loyalty_moves=loyalty_moves(previous, current),
+    )
+
+
+def loyalty_moves(previous: pd.DataFrame, current: pd.DataFrame) -> tuple[LoyaltyMove, ...]:
+    """Decision makers in both cycles whose loyalty segment changed, by name."""
+    if previous.empty or current.empty:
+        return ()
+    both = previous.merge(current, on="respondent_id", suffixes=("_before", "_after"))
+    both = both[both["role_after"] == DECISION_MAKER]
+    if both.empty:
+        return ()
+    before = _loyalty(both, "_before")
+    after = _loyalty(both, "_after")
+    moves = [
+        LoyaltyMove(name, b, a)
+        for name, b, a in zip(both["respondent_after"], before, after, strict=True)
+        if b != a
+    ]
+    return tuple(sorted(moves, key=lambda move: move.respondent))
+
+
+def _loyalty(frame: pd.DataFrame, suffix: str) -> list[str]:
+    return list(
+        insights.loyalty_segments(
+            frame["satisfaction" + suffix], frame["recommend" + suffix], frame["continue" + suffix]
+        )
     )
 
 
@@ -236,3 +281,37 @@ def segment_totals(lines: Sequence[AccountLine]) -> list[SegmentTotal]:
         total[2] += line.revenue_at_risk
     rows = [SegmentTotal(name, int(a), int(r), v) for name, (a, r, v) in totals.items()]
     return sorted(rows, key=lambda t: (-t.revenue_at_risk, t.segment.casefold()))
+
+
+@dataclass(frozen=True)
+class MonthlyNews:
+    """The sponsor's accounts that have something to say, and the next reviews."""
+
+    changed: list[AccountLine]
+    overdue: list[AccountLine]
+    upcoming: list[AccountLine]
+
+    @property
+    def empty(self) -> bool:
+        return not self.changed and not self.overdue
+
+
+def monthly_news(view: Portfolio, since: datetime) -> MonthlyNews:
+    """What the month's digest is made of (see the module's docstring)."""
+    changed = [line for line in view.accounts if _changed(line, since)]
+    overdue = [
+        line for line in view.accounts if line.overdue_commitments or line.followups_past_sla
+    ]
+    upcoming = sorted(
+        (line for line in view.accounts if line.next_review is not None),
+        key=lambda line: line.next_review,  # type: ignore[arg-type, return-value]
+    )
+    return MonthlyNews(changed, overdue, upcoming)
+
+
+def _changed(line: AccountLine, since: datetime) -> bool:
+    s = line.survey
+    if s.arrived_at is None or s.arrived_at < since:
+        return False
+    newly_at_risk = line.at_risk and not s.was_at_risk
+    return bool(newly_at_risk or s.loyalty_moves or s.champion_changes)

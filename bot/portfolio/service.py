@@ -136,5 +136,6 @@ def _surveys(
         now_rows = groups.get((account_id, current.id), empty) if current else empty
         before = groups.get((account_id, previous.id), empty) if previous else empty
         label = current.label if current else None
-        surveys[account_id] = survey_of(label, before, now_rows, names.get(account_id, ""))
+        arrived = current.created_at if current else None
+        surveys[account_id] = survey_of(label, before, now_rows, names.get(account_id, ""), arrived)
     return surveys

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from bot import formatting
 from bot.core.slack import Mrkdwn, mention, mrkdwn
-from bot.portfolio.rules import AccountLine, Portfolio
+from bot.portfolio.rules import AccountLine, MonthlyNews, Portfolio
 from bot.views.common import Block, context, header, pack_lines, section, slack_date
 from bot.views.report import champion_text
 
@@ -121,3 +122,51 @@ def _gaps(view: Portfolio) -> list[Block]:
     for change in view.champion_changes:
         lines.append(mrkdwn("*Champion change · {}:* {}", change.account, champion_text(change)))
     return [section(chunk) for chunk in pack_lines(lines)]
+
+
+# -- the sponsor's monthly digest (bot.portfolio.monthly) ------------------------------------
+
+
+def monthly_message(
+    news: MonthlyNews, month: str, since: datetime, tz: tzinfo
+) -> tuple[Mrkdwn, list[Block]]:
+    """(fallback text, blocks) of the sponsor's DM for `month` (YYYY-MM)."""
+    blocks: list[Block] = [header(f"Your accounts this month · {month}")]
+    if news.changed:
+        lines = [_change_line(line) for line in news.changed]
+        title = mrkdwn("*What changed since {}*", slack_date(since, "{date_short_pretty}", tz))
+        blocks += [section(chunk) for chunk in pack_lines([title, *lines])]
+    if news.overdue:
+        lines = [
+            mrkdwn(
+                "• *{}*: {} overdue commitments · {} follow-ups past SLA",
+                line.account,
+                line.overdue_commitments,
+                line.followups_past_sla,
+            )
+            for line in news.overdue
+        ]
+        blocks += [section(chunk) for chunk in pack_lines([Mrkdwn("*Overdue*"), *lines])]
+    if news.upcoming:
+        lines = [
+            mrkdwn("• *{}*: {}", line.account, _when(line.next_review, tz))
+            for line in news.upcoming
+        ]
+        blocks += [section(chunk) for chunk in pack_lines([Mrkdwn("*Next reviews*"), *lines])]
+    return mrkdwn("Your accounts this month ({})", month), blocks
+
+
+def _change_line(line: AccountLine) -> Mrkdwn:
+    s = line.survey
+    parts: list[Mrkdwn] = []
+    if line.at_risk and not s.was_at_risk:
+        reasons = ", ".join(REASON_WORDS[r] for r in s.risk_reasons)
+        parts.append(mrkdwn(":red_circle: newly at risk ({})", reasons))
+    parts += [
+        mrkdwn(
+            "{} {} → {}", m.respondent, formatting.loyalty(m.before), formatting.loyalty(m.after)
+        )
+        for m in s.loyalty_moves
+    ]
+    parts += [champion_text(change) for change in s.champion_changes]
+    return mrkdwn("• *{}* ({}): {}", line.account, s.cycle, Mrkdwn("; ".join(parts)))
