@@ -169,18 +169,6 @@ def sponsor_loads(session: Session, workspace_id: str) -> list[tuple[str, int]]:
     return [(str(who), int(n)) for who, n in rows]
 
 
-def sponsor_load(session: Session, workspace_id: str, sponsor: str) -> int:
-    return int(
-        session.scalar(
-            sa.select(sa.func.count()).where(
-                Account.workspace_id == workspace_id,
-                sa.func.lower(Account.exec_sponsor) == sponsor.lower(),
-            )
-        )
-        or 0
-    )
-
-
 def strategic_without_sponsor(session: Session, workspace_id: str) -> list[str]:
     rows = session.scalars(
         sa.select(Account.name).where(
