@@ -25,7 +25,7 @@ from bot.commitments import reactions
 from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
-from bot.portfolio import monthly
+from bot.portfolio import leadership, monthly
 from bot.reminders import bundle, escalations, followups, planning
 from bot.reminders.people import planning_without_slack
 from bot.runtime import Runtime
@@ -91,6 +91,7 @@ def default_jobs() -> list[Job]:
         Job(reactions.RECHECK_JOB, reactions.find_due_rechecks, reactions.recheck),
         Job("followup_late", followups.find_due_flags, followups.deliver_flag),
         Job(monthly.JOB, monthly.find_due, monthly.deliver),
+        Job(leadership.JOB, leadership.find_due, leadership.deliver),
     ]
 
 

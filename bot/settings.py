@@ -62,6 +62,8 @@ class Settings:
     followup_sla_days: int = 2
     themes_file: str | None = None  # VOC_THEMES_FILE: the operator's extra theme keywords
     sponsor_max_accounts: int = 3  # VOC_SPONSOR_MAX_ACCOUNTS: more is a coverage gap
+    leadership_channel: str | None = None  # VOC_LEADERSHIP_CHANNEL: where the portfolio pack goes
+    leadership_cadence: str = "quarterly"  # VOC_LEADERSHIP_CADENCE
 
     @property
     def oauth_enabled(self) -> bool:
@@ -134,6 +136,12 @@ def load_settings(
         followup_sla_days=reader.integer("VOC_FOLLOWUP_SLA_DAYS", 2, 1, 30),
         themes_file=reader.optional("VOC_THEMES_FILE", _check_themes_file),
         sponsor_max_accounts=reader.integer("VOC_SPONSOR_MAX_ACCOUNTS", 3, 1, 100),
+        leadership_channel=reader.optional("VOC_LEADERSHIP_CHANNEL", _check_channel_id),
+        leadership_cadence=reader.text(
+            "VOC_LEADERSHIP_CADENCE",
+            "quarterly",
+            _one_of("monthly", "quarterly", "semiannual", "annual"),
+        ),
     )
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         problems.append("SLACK_CLIENT_SECRET: set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
@@ -220,6 +228,12 @@ def _one_of(*choices: str):
         return None if value in choices else f'"{value}" is not one of {", ".join(choices)}'
 
     return check
+
+
+def _check_channel_id(value: str) -> str | None:
+    if channel_ref(value) == value.strip() and not value.strip().startswith("#"):
+        return None
+    return f'"{value}" is not a channel ID (C… or G…)'
 
 
 def _check_themes_file(value: str) -> str | None:

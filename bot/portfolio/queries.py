@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import (
     Account,
+    Benchmark,
     Commitment,
     Cycle,
     Delivery,
@@ -224,3 +225,25 @@ def sponsors_with_news(
         .distinct()
     )
     return [(str(ws), str(who)) for ws, who in rows]
+
+
+def workspaces_with_accounts(session: Session) -> list[str]:
+    return list(session.scalars(sa.select(Account.workspace_id).distinct()))
+
+
+def segment_benchmarks(session: Session, workspace_id: str) -> list[tuple[Any, ...]]:
+    """(segment, cycle label, cycle start, respondents, NPS, mean satisfaction) per segment and
+    cycle, from the precomputed benchmarks: the leadership's headline figures and their trend."""
+    rows = session.execute(
+        sa.select(
+            Benchmark.segment,
+            Cycle.label,
+            Cycle.starts_on,
+            Benchmark.respondents,
+            Benchmark.nps,
+            Benchmark.satisfaction_mean,
+        )
+        .join(Cycle, Cycle.id == Benchmark.cycle_id)
+        .where(Benchmark.workspace_id == workspace_id, Benchmark.scope == "segment")
+    )
+    return [tuple(row) for row in rows]

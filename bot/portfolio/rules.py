@@ -15,6 +15,7 @@ import pandas as pd
 
 from bot import insights
 from bot.champions import ChampionChange, champion_changes
+from bot.core.cycles import cycle_sort_key
 
 DECISION_MAKER = "decision_maker"
 LOW_SATISFACTION_BELOW = 7.0
@@ -315,3 +316,57 @@ def _changed(line: AccountLine, since: datetime) -> bool:
         return False
     newly_at_risk = line.at_risk and not s.was_at_risk
     return bool(newly_at_risk or s.loyalty_moves or s.champion_changes)
+
+
+@dataclass(frozen=True)
+class SegmentTrend:
+    segment: str
+    cycle: str
+    respondents: int
+    nps: float | None
+    satisfaction_mean: float | None
+    previous_cycle: str | None = None
+    previous_nps: float | None = None
+    previous_satisfaction_mean: float | None = None
+
+
+@dataclass(frozen=True)
+class LeadershipPack:
+    """What the leadership channel gets once per cadence: the portfolio and its trend."""
+
+    period: str
+    portfolio: Portfolio
+    trends: list[SegmentTrend]
+    loop: dict[str, Any]  # the figures of `voc loop`
+
+    TOP_AT_RISK = 5
+
+    @property
+    def top_at_risk(self) -> list[AccountLine]:
+        return self.portfolio.at_risk[: self.TOP_AT_RISK]
+
+
+def segment_trends(rows: Sequence[tuple[Any, ...]]) -> list[SegmentTrend]:
+    """Each segment's latest cycle against the one before, from benchmark rows
+    (segment, label, starts_on, respondents, nps, satisfaction_mean)."""
+    by_segment: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_segment.setdefault(row[0], []).append(row)
+    trends = []
+    for segment, own in sorted(by_segment.items(), key=lambda item: item[0].casefold()):
+        own.sort(key=lambda row: cycle_sort_key(row[2], row[1]))
+        latest = own[-1]
+        before = own[-2] if len(own) > 1 else None
+        trends.append(
+            SegmentTrend(
+                segment,
+                latest[1],
+                int(latest[3]),
+                latest[4],
+                latest[5],
+                before[1] if before else None,
+                before[4] if before else None,
+                before[5] if before else None,
+            )
+        )
+    return trends

@@ -8,10 +8,11 @@ reader's own timezone. A long portfolio is cut at `MAX_LINES` accounts with a co
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from typing import Any
 
 from bot import formatting
 from bot.core.slack import Mrkdwn, mention, mrkdwn
-from bot.portfolio.rules import AccountLine, MonthlyNews, Portfolio
+from bot.portfolio.rules import AccountLine, LeadershipPack, MonthlyNews, Portfolio, SegmentTrend
 from bot.views.common import Block, context, header, pack_lines, section, slack_date
 from bot.views.report import champion_text
 
@@ -170,3 +171,70 @@ def _change_line(line: AccountLine) -> Mrkdwn:
     ]
     parts += [champion_text(change) for change in s.champion_changes]
     return mrkdwn("• *{}* ({}): {}", line.account, s.cycle, Mrkdwn("; ".join(parts)))
+
+
+# -- the leadership review pack (bot.portfolio.leadership) ------------------------------------
+
+
+def leadership_message(pack: LeadershipPack, tz: tzinfo) -> tuple[Mrkdwn, list[Block]]:
+    """(fallback text, blocks) of the pack posted in the leadership channel."""
+    view = pack.portfolio
+    blocks: list[Block] = [header(f"Leadership review · {pack.period}")]
+    blocks.append(
+        section(
+            mrkdwn(
+                "*Revenue at risk: {}* · {} of {} strategic and key accounts at risk",
+                money(view.revenue_at_risk),
+                len(view.at_risk),
+                len(view.accounts),
+            )
+        )
+    )
+    if pack.trends:
+        lines = [Mrkdwn("*By segment*"), *(_trend_line(t) for t in pack.trends)]
+        blocks += [section(chunk) for chunk in pack_lines(lines)]
+    if pack.top_at_risk:
+        lines = [Mrkdwn("*Most at stake*"), *(account_line(line, tz) for line in pack.top_at_risk)]
+        blocks += [section(chunk) for chunk in pack_lines(lines)]
+    blocks += _gaps(view)
+    blocks.append(context(_loop_text(pack.loop)))
+    return mrkdwn(
+        "Leadership review {}: revenue at risk {}", pack.period, money(view.revenue_at_risk)
+    ), blocks
+
+
+def _trend_line(t: SegmentTrend) -> Mrkdwn:
+    def nps(value: float | None) -> str:
+        return "—" if value is None else f"{value:+.0f}"
+
+    def sat(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
+    line = mrkdwn(
+        "• *{}* ({}, {} answers): NPS {} · satisfaction {}",
+        t.segment,
+        t.cycle,
+        t.respondents,
+        nps(t.nps),
+        sat(t.satisfaction_mean),
+    )
+    if t.previous_cycle is None:
+        return line
+    return mrkdwn(
+        "{} (was {} and {} in {})",
+        line,
+        nps(t.previous_nps),
+        sat(t.previous_satisfaction_mean),
+        t.previous_cycle,
+    )
+
+
+def _loop_text(loop: dict[str, Any]) -> Mrkdwn:
+    share = loop.get("share_within_sla")
+    return mrkdwn(
+        "Closing the loop: {} follow-ups, {} contacted within the SLA{}, {} open past the SLA",
+        loop["followups"],
+        loop["contacted_within_sla"],
+        f" ({share:.0%})" if share is not None else "",
+        loop["open_past_sla"],
+    )
