@@ -8,6 +8,7 @@ in, the changes out; the executive view and the account report both ask here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,28 +40,55 @@ class ChampionChange:
 def champion_changes(
     account: str, previous: pd.DataFrame, current: pd.DataFrame, key: str = "respondent_id"
 ) -> tuple[ChampionChange, ...]:
-    """Decision makers of the previous cycle who did not answer the latest, or changed title.
+    """One account's changes between two cycles' answers (`key` names the person)."""
+    one = {0: account}
+    found = changes_by_account(
+        previous.assign(account_id=0), current.assign(account_id=0), one, key=key
+    )
+    return tuple(found.get(0, ()))
 
-    Our own survey cycles are the data source: a champion who moved on usually stops answering,
-    or answers under a new title, before the account says anything.
+
+def changes_by_account(
+    previous: pd.DataFrame,
+    current: pd.DataFrame,
+    names: Mapping[int, str],
+    key: str = "respondent_id",
+) -> dict[int, list[ChampionChange]]:
+    """Decision makers of the previous cycle who did not answer the latest, or changed title,
+    for many accounts at once (column `account_id`), by respondent name within each account.
+
+    Only accounts with answers in their latest cycle are compared: without a latest cycle
+    there is nobody to have gone silent from.
     """
     if previous.empty or current.empty:
-        return ()
+        return {}
     makers = previous[previous["role"] == DECISION_MAKER]
-    now_by_person = current.set_index(key)
-    changes = []
-    for row in makers.sort_values("respondent").itertuples(index=False):
-        if getattr(row, key) not in now_by_person.index:
-            changes.append(ChampionChange(account, row.respondent, LEFT_OR_SILENT, row.title))
-            continue
-        title = now_by_person.at[getattr(row, key), "title"]
-        if (
+    answered = set(current["account_id"])
+    makers = makers[makers["account_id"].isin(answered)]
+    merged = makers[["account_id", key, "respondent", "title"]].merge(
+        current[["account_id", key, "title"]],
+        on=["account_id", key],
+        how="left",
+        suffixes=("", "_now"),
+        indicator="presence",
+    )
+    changes: dict[int, list[ChampionChange]] = {}
+    for row in merged.sort_values(["account_id", "respondent"]).itertuples(index=False):
+        account_id = int(row.account_id)
+        if row.presence == "left_only":
+            change = ChampionChange(names[account_id], row.respondent, LEFT_OR_SILENT, row.title)
+        elif (
             _title_key(row.title)
-            and _title_key(title)
-            and _title_key(row.title) != _title_key(title)
+            and _title_key(row.title_now)
+            and (_title_key(row.title) != _title_key(row.title_now))
         ):
-            changes.append(ChampionChange(account, row.respondent, TITLE_CHANGED, row.title, title))
-    return tuple(changes)
+            change = ChampionChange(
+                names[account_id], row.respondent, TITLE_CHANGED, row.title, row.title_now
+            )
+        else:
+            continue
+        changes.setdefault(account_id, []).append(change)
+    return changes
 
 
 def _title_key(title: object) -> str:

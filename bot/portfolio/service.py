@@ -14,6 +14,7 @@ from datetime import datetime, tzinfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot import insights
 from bot.accounts.access import Reader
 from bot.core.identity import person_ref
 from bot.errors import BadInput, VocError
@@ -26,7 +27,7 @@ from bot.portfolio.rules import (
     Survey,
     coverage,
     ordered,
-    survey_of,
+    surveys,
 )
 from bot.reports.rules import cycle_order, pick_cycles, review_overdue
 from bot.runtime import Runtime
@@ -129,13 +130,14 @@ def _surveys(
     }
     wanted = {c.id for pair in picked.values() for c in pair if c is not None}
     frame = queries.answers(session, ids, sorted(wanted))
-    groups = {key: rows for key, rows in frame.groupby(["account_id", "cycle_id"], sort=False)}
-    empty = frame.iloc[0:0]
-    surveys = {}
-    for account_id, (current, previous) in picked.items():
-        now_rows = groups.get((account_id, current.id), empty) if current else empty
-        before = groups.get((account_id, previous.id), empty) if previous else empty
-        label = current.label if current else None
-        arrived = current.created_at if current else None
-        surveys[account_id] = survey_of(label, before, now_rows, names.get(account_id, ""), arrived)
-    return surveys
+    frame["loyalty"] = insights.loyalty_segments(
+        frame["satisfaction"], frame["recommend"], frame["continue"]
+    )
+    latest = {a: pair[0].id for a, pair in picked.items() if pair[0] is not None}
+    earlier = {a: pair[1].id for a, pair in picked.items() if pair[1] is not None}
+    current = frame[frame["cycle_id"] == frame["account_id"].map(latest)]
+    previous = frame[frame["cycle_id"] == frame["account_id"].map(earlier)]
+    cycles_shown = {
+        a: (pair[0].label, pair[0].created_at) for a, pair in picked.items() if pair[0] is not None
+    }
+    return surveys(current, previous, cycles_shown, names)
