@@ -72,8 +72,11 @@ def changes_by_account(
         suffixes=("", "_now"),
         indicator="presence",
     )
+    candidates = merged[
+        (merged["presence"] == "left_only") | (merged["title"] != merged["title_now"])
+    ]
     changes: dict[int, list[ChampionChange]] = {}
-    for row in merged.sort_values(["account_id", "respondent"]).itertuples(index=False):
+    for row in candidates.sort_values(["account_id", "respondent"]).itertuples(index=False):
         account_id = int(row.account_id)
         if row.presence == "left_only":
             change = ChampionChange(names[account_id], row.respondent, LEFT_OR_SILENT, row.title)

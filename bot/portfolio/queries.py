@@ -15,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from storage.bulk import fetch_rows
 from storage.models import (
     Account,
     Benchmark,
@@ -85,7 +86,8 @@ def answers(session: Session, ids: sa.Select[Any], cycle_ids: Sequence[int]) -> 
     """Answers of the accounts in scope in these cycles; the caller keeps the pairs it wants."""
     if not cycle_ids:
         return pd.DataFrame(columns=ANSWER_COLUMNS)
-    rows = session.execute(
+    rows = fetch_rows(
+        session,
         sa.select(
             Response.account_id,
             Response.cycle_id,
@@ -98,9 +100,9 @@ def answers(session: Session, ids: sa.Select[Any], cycle_ids: Sequence[int]) -> 
             Response.continue_score,
         )
         .join(Respondent, Respondent.id == Response.respondent_id)
-        .where(Response.account_id.in_(ids), Response.cycle_id.in_(list(cycle_ids)))
-    ).all()
-    frame = pd.DataFrame([tuple(row) for row in rows], columns=ANSWER_COLUMNS)
+        .where(Response.account_id.in_(ids), Response.cycle_id.in_(list(cycle_ids))),
+    )
+    frame = pd.DataFrame(rows, columns=ANSWER_COLUMNS)
     for column in ("satisfaction", "recommend", "continue"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     return frame

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -171,7 +171,10 @@ class Portfolio:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    """ISO-8601 in UTC with a Z (the naive form: formatting through a tzinfo is slow)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def surveys(
@@ -225,13 +228,13 @@ def risk_reasons(
     figures: Mapping[str, Any], nps_change: float | None, significant: bool | None
 ) -> tuple[str, ...]:
     """The reasons, in the documented order, that hold for one account's cycle figures."""
-    holds = {
-        "decision_maker_high_risk": bool(figures["dm_high_risk"]),
-        "decision_maker_trapped": bool(figures["dm_trapped"]),
-        "low_satisfaction": float(figures["satisfaction_mean"]) < LOW_SATISFACTION_BELOW,
-        "significant_drop": bool(significant) and nps_change is not None and nps_change < 0,
-    }
-    return tuple(reason for reason in RISK_REASONS if holds[reason])
+    holds = (
+        figures["dm_high_risk"],
+        figures["dm_trapped"],
+        figures["satisfaction_mean"] < LOW_SATISFACTION_BELOW,
+        bool(significant) and nps_change is not None and nps_change < 0,
+    )  # in the order of RISK_REASONS
+    return tuple(reason for reason, held in zip(RISK_REASONS, holds, strict=True) if held)
 
 
 def _per_account(rows: pd.DataFrame) -> dict[int, dict[str, Any]]:
@@ -256,7 +259,11 @@ def _per_account(rows: pd.DataFrame) -> dict[int, dict[str, Any]]:
         dm_high_risk=("dm_high_risk", "any"),
         dm_trapped=("dm_trapped", "any"),
     )
-    return grouped.to_dict("index")
+    columns = {name: grouped[name].tolist() for name in grouped.columns}  # Python scalars
+    return {
+        int(account_id): {name: values[i] for name, values in columns.items()}
+        for i, account_id in enumerate(grouped.index.tolist())
+    }
 
 
 def _counts(figures: Mapping[str, Any]) -> insights.NpsCounts:

@@ -124,10 +124,13 @@ def _surveys(
     by_account: dict[int, list[Cycle]] = defaultdict(list)
     for account_id, cycle_id in queries.cycle_pairs(session, ids):
         by_account[account_id].append(cycles[cycle_id])
-    picked: dict[int, tuple[Cycle | None, Cycle | None]] = {
-        account_id: pick_cycles(sorted(own, key=cycle_order), None)
-        for account_id, own in by_account.items()
-    }
+    chosen: dict[frozenset[int], tuple[Cycle | None, Cycle | None]] = {}
+    picked: dict[int, tuple[Cycle | None, Cycle | None]] = {}
+    for account_id, own in by_account.items():
+        shape = frozenset(cycle.id for cycle in own)  # most accounts share a few cycle sets
+        if shape not in chosen:
+            chosen[shape] = pick_cycles(sorted(own, key=cycle_order), None)
+        picked[account_id] = chosen[shape]
     wanted = {c.id for pair in picked.values() for c in pair if c is not None}
     frame = queries.answers(session, ids, sorted(wanted))
     frame["loyalty"] = insights.loyalty_segments(
