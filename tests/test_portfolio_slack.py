@@ -16,7 +16,7 @@ import pytest
 from bot.cli import main as voc
 from tests.conftest import SlackBot
 from tests.executive_world import EMAIL_SPONSOR, EMAIL_SPONSOR_ID, build
-from tests.portfolio import ADMIN, OUTSIDER, SPONSOR
+from tests.portfolio import ADMIN, OUTSIDER, SPONSOR, account_row, load, response_row
 from tests.slack.blockkit import assert_valid_blocks
 
 
@@ -93,3 +93,24 @@ def test_anyone_else_is_refused_without_an_account_being_named(world: SlackBot) 
     assert not answer.get("blocks")
     for name in ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf"):
         assert name not in answer["text"]
+
+
+def test_a_large_portfolio_stays_within_slacks_limits(make_bot: Callable[..., SlackBot]) -> None:
+    """50 unsponsored strategic accounts, each with a decision maker who went silent."""
+    bot = make_bot(admins=frozenset({ADMIN}))
+    names = [f"Account <{i:02d}>" for i in range(50)]  # names from a file: escaped
+    rows = [
+        response_row(name, "2026-Q2", f"Dee {i}", 8, 8, 8, email=f"dee{i}@x.example")
+        for i, name in enumerate(names)
+    ] + [
+        response_row(name, "2026-Q3", f"Uma {i}", 8, 8, 8, role="user", email=f"uma{i}@x.example")
+        for i, name in enumerate(names)
+    ]
+    load(bot.runtime, [account_row(n, exec_sponsor=None, channel=None) for n in names], rows)
+    bot.slack.add_user(ADMIN)
+    answer = ask(bot, ADMIN)
+    assert_valid_blocks(answer["blocks"])
+    text = shown(answer)
+    assert "…and 10 more; `voc portfolio` lists them all." in text
+    assert "Account &lt;00&gt;, Account &lt;01&gt;" in text and " and 35 more" in text
+    assert "…and 35 more" in text  # champion changes beyond the first 15

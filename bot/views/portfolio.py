@@ -17,6 +17,7 @@ from bot.views.common import Block, context, header, pack_lines, section, slack_
 from bot.views.report import champion_text
 
 MAX_LINES = 40
+MAX_GAP_LINES = 15
 REASON_WORDS = {
     "decision_maker_high_risk": "a decision maker is high risk",
     "decision_maker_trapped": "a decision maker is trapped",
@@ -106,23 +107,41 @@ def _when(moment: datetime | None, tz: tzinfo) -> Mrkdwn:
 
 
 def _gaps(view: Portfolio) -> list[Block]:
+    """Coverage gaps and champion changes, each list cut at `MAX_GAP_LINES` with a count, so a
+    large portfolio stays within Slack's 50 blocks."""
     gaps = view.coverage
     lines: list[Mrkdwn] = []
     if gaps.strategic_without_sponsor:
-        names = ", ".join(gaps.strategic_without_sponsor)
-        lines.append(mrkdwn("*Strategic accounts without a sponsor:* {}", names))
-    for who, count in gaps.sponsors_over_capacity:
+        names = gaps.strategic_without_sponsor
+        shown = ", ".join(names[:MAX_GAP_LINES])
         lines.append(
-            mrkdwn(
-                "*Sponsor over capacity:* {} has {} accounts (at most {})",
-                mention(who),
-                count,
-                gaps.max_accounts,
-            )
+            mrkdwn("*Strategic accounts without a sponsor:* {}{}", shown, _more(len(names)))
         )
-    for change in view.champion_changes:
-        lines.append(mrkdwn("*Champion change · {}:* {}", change.account, champion_text(change)))
+    over = [
+        mrkdwn(
+            "*Sponsor over capacity:* {} has {} accounts (at most {})",
+            mention(who),
+            count,
+            gaps.max_accounts,
+        )
+        for who, count in gaps.sponsors_over_capacity
+    ]
+    changes = [
+        mrkdwn("*Champion change · {}:* {}", change.account, champion_text(change))
+        for change in view.champion_changes
+    ]
+    lines += _capped(over) + _capped(changes)
     return [section(chunk) for chunk in pack_lines(lines)]
+
+
+def _more(count: int) -> str:
+    return f" and {count - MAX_GAP_LINES} more" if count > MAX_GAP_LINES else ""
+
+
+def _capped(lines: list[Mrkdwn]) -> list[Mrkdwn]:
+    if len(lines) <= MAX_GAP_LINES:
+        return lines
+    return [*lines[:MAX_GAP_LINES], mrkdwn("…and {} more", len(lines) - MAX_GAP_LINES)]
 
 
 # -- the sponsor's monthly digest (bot.portfolio.monthly) ------------------------------------
@@ -134,25 +153,29 @@ def monthly_message(
     """(fallback text, blocks) of the sponsor's DM for `month` (YYYY-MM)."""
     blocks: list[Block] = [header(f"Your accounts this month · {month}")]
     if news.changed:
-        lines = [_change_line(line) for line in news.changed]
+        lines = _capped([_change_line(line) for line in news.changed])
         title = mrkdwn("*What changed since {}*", slack_date(since, "{date_short_pretty}", tz))
         blocks += [section(chunk) for chunk in pack_lines([title, *lines])]
     if news.overdue:
-        lines = [
-            mrkdwn(
-                "• *{}*: {} overdue commitments · {} follow-ups past SLA",
-                line.account,
-                line.overdue_commitments,
-                line.followups_past_sla,
-            )
-            for line in news.overdue
-        ]
+        lines = _capped(
+            [
+                mrkdwn(
+                    "• *{}*: {} overdue commitments · {} follow-ups past SLA",
+                    line.account,
+                    line.overdue_commitments,
+                    line.followups_past_sla,
+                )
+                for line in news.overdue
+            ]
+        )
         blocks += [section(chunk) for chunk in pack_lines([Mrkdwn("*Overdue*"), *lines])]
     if news.upcoming:
-        lines = [
-            mrkdwn("• *{}*: {}", line.account, _when(line.next_review, tz))
-            for line in news.upcoming
-        ]
+        lines = _capped(
+            [
+                mrkdwn("• *{}*: {}", line.account, _when(line.next_review, tz))
+                for line in news.upcoming
+            ]
+        )
         blocks += [section(chunk) for chunk in pack_lines([Mrkdwn("*Next reviews*"), *lines])]
     return mrkdwn("Your accounts this month ({})", month), blocks
 
