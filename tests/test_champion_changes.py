@@ -21,7 +21,8 @@ from bot.cli import main as voc
 from bot.runtime import Runtime
 from tests.conftest import SlackBot
 from tests.portfolio import ADMIN, AM, account_row, load, response_row
-from tests.slack import assert_valid_blocks
+from tests.reviews import DIGEST_DUE, digests_in, load_acme, schedule, scheduler_settings, tick
+from tests.slack import FakeSlack, assert_valid_blocks
 
 ANSWERS = {
     "2026-Q2": [("Ann Lee", "CIO", "decision_maker"), ("Bob Ray", "CFO", "decision_maker"),
@@ -87,3 +88,19 @@ def test_the_slack_report_shows_them(make_bot: Any) -> None:
     assert_valid_blocks(answer["blocks"])
     shown = json.dumps(answer["blocks"], ensure_ascii=False)
     assert "Champion changes: Di Moss (COO) left or went silent" in shown
+
+
+def test_the_pre_meeting_digest_opens_with_them(make_runtime: Any, slack: FakeSlack) -> None:
+    """tests/reviews.py's ACME: Ed Wu, a decision maker (CIO), answered 2026-Q3 and not 2026-Q4."""
+    rt = make_runtime(**scheduler_settings(slack))
+    load_acme(rt)
+    schedule(rt)
+    tick(rt, DIGEST_DUE)
+    [digest] = digests_in(slack)
+    assert_valid_blocks(digest["blocks"])
+    sections = [b["text"]["text"] for b in digest["blocks"] if b["type"] == "section"]
+    changes = [text for text in sections if "Champion changes" in text]
+    assert changes == [":bust_in_silhouette: *Champion changes:* Ed Wu (CIO) left or went silent"]
+    assert sections.index(changes[0]) < next(
+        i for i, text in enumerate(sections) if "This cycle's results" in text
+    )
