@@ -29,6 +29,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.cli import commitments as cli_commitments
+from bot.cli import meetings as cli_meetings
 from bot.core import clock
 from bot.intake import writing
 from bot.runtime import Runtime
@@ -111,9 +113,10 @@ def build(runtime: Runtime, cli: Cli, monkeypatch: Any) -> None:
 
 
 def at(monkeypatch: Any, moment: datetime) -> None:
-    """The bot's clock, and the import's (which stamps when a cycle arrived), at `moment`."""
-    monkeypatch.setattr(clock, "utc_now", lambda: moment)
-    monkeypatch.setattr(writing, "utc_now", lambda: moment)
+    """The bot's clock at `moment`, also where a module holds its own reference to it (the
+    import stamps when a cycle arrived; `voc meeting` and `voc commit` check dates against it)."""
+    for module in (clock, writing, cli_meetings, cli_commitments):  # those holding their own
+        monkeypatch.setattr(module, "utc_now", lambda: moment)
 
 
 def ok(ran: tuple[int, str, str]) -> str:
