@@ -113,3 +113,12 @@ def test_a_month_with_nothing_changed_and_nothing_overdue_sends_nothing(
     # By 1 December the promises due 10 November (Alpha) and 2 November (Bravo) are late too.
     assert "• *Alpha*: 2 overdue commitments · 1 follow-ups past SLA" in december
     assert "• *Bravo*: 1 overdue commitments · 1 follow-ups past SLA" in december
+
+
+def test_a_busy_slack_makes_the_sponsor_wait_for_the_next_tick(world: Any) -> None:
+    bot, _ = world
+    bot.slack.fail_next("users.info", status=500, count=20)
+    tick(bot.runtime, datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
+    assert digests(bot, SPONSOR) == []
+    tick(bot.runtime, datetime(2026, 11, 2, 14, 2, tzinfo=UTC))
+    assert len(digests(bot, SPONSOR)) == 1

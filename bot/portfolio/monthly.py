@@ -15,6 +15,7 @@ that month.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,12 +26,15 @@ from slack_sdk import WebClient
 from bot.core.clock import is_working_day, next_working_day, working_day_start
 from bot.delivery.jobs import Delivered, DueItem
 from bot.delivery.post import Delivery, Message, post_once
+from bot.directory import DirectoryUnavailable
 from bot.portfolio import queries
 from bot.portfolio.rules import monthly_news
 from bot.portfolio.service import portfolio
 from bot.reminders.people import people_for_workspace
 from bot.runtime import Runtime
 from bot.views.portfolio import monthly_message
+
+log = logging.getLogger(__name__)
 
 JOB = "exec_digest"
 EVENT_TYPE = "voc_exec_digest"
@@ -94,7 +98,11 @@ def _due_in(runtime: Runtime, workspace_id: str, names: list[str], now: datetime
     hour = runtime.settings.digest_hour
     owed: dict[str, DueExecDigest] = {}
     for name in sorted(names):
-        person = people.recipient(name)
+        try:
+            person = people.recipient(name)
+        except DirectoryUnavailable as busy:  # Slack busy: this sponsor waits for the next tick
+            log.warning("executive digest for %s waits for the next tick: %s", name, busy)
+            continue
         if person is None:
             continue
         tz = ZoneInfo(str(person.tz))
