@@ -207,3 +207,47 @@ def _quadrant_names(axis: Axes, xlim: tuple[float, float], ylim: tuple[float, fl
             color="#b3261e" if label == "FIX FIRST" else "#666666",
             fontweight="bold" if label == "FIX FIRST" else "normal",
         )
+
+
+# --- the portfolio chart of the leadership review ---------------------------------------------
+
+PORTFOLIO_INCHES = (9.0, 5.5)
+PORTFOLIO_PIXELS = (round(PORTFOLIO_INCHES[0] * DPI), round(PORTFOLIO_INCHES[1] * DPI))
+AT_RISK_COLOUR = "#b3261e"
+
+
+@dataclass(frozen=True)
+class PortfolioPoint:
+    account: str
+    revenue: float
+    nps: float
+    at_risk: bool
+
+
+def portfolio_png(points: Sequence[PortfolioPoint], title: str) -> bytes:
+    """Accounts by annual revenue (x) and latest NPS (y); at-risk accounts in red and named.
+
+    Plain points in, so the chart knows nothing of how "at risk" is decided.
+    """
+    figure = Figure(figsize=PORTFOLIO_INCHES, dpi=DPI, layout="constrained")
+    axis = figure.subplots()
+    colours = [AT_RISK_COLOUR if p.at_risk else SEGMENT_COLOUR for p in points]
+    axis.scatter([p.revenue for p in points], [p.nps for p in points], s=50, c=colours, zorder=3)
+    for point in points:
+        if point.at_risk:
+            axis.annotate(
+                point.account,
+                (point.revenue, point.nps),
+                xytext=(5, 4),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    axis.axhline(0, color="#cccccc", linewidth=1, zorder=1)
+    axis.set_ylim(-105, 105)
+    axis.set_xlabel("Annual revenue", fontsize=9)
+    axis.set_ylabel("NPS (latest cycle)", fontsize=9)
+    axis.set_title(title, fontsize=10)
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -31,3 +31,7 @@ class AccessRefused(VocError):
         super().__init__(account_name or "an account")
         self.account_name = account_name
         self.ask = list(ask or [])
+
+
+class SponsorOverCapacity(VocError):
+    """The person named as sponsor already has as many accounts as a sponsor should carry."""

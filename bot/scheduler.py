@@ -26,6 +26,7 @@ from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
 from bot.followups import announce
+from bot.portfolio import leadership, monthly
 from bot.reminders import bundle, escalations, followups, planning
 from bot.reminders.people import planning_without_slack
 from bot.runtime import Runtime
@@ -91,6 +92,8 @@ def default_jobs() -> list[Job]:
         Job("open_promises", escalations.find_due_summaries, escalations.deliver),
         Job(reactions.RECHECK_JOB, reactions.find_due_rechecks, reactions.recheck),
         Job("followup_late", followups.find_due_flags, followups.deliver_flag),
+        Job(monthly.JOB, monthly.find_due, monthly.deliver),
+        Job(leadership.JOB, leadership.find_due, leadership.deliver),
     ]
 
 

@@ -65,6 +65,9 @@ class Settings:
     announce_headlines: bool = False
     company_name: str = DEFAULT_COMPANY_NAME  # VOC_COMPANY_NAME: who speaks in the review pack
     logo_file: str | None = None  # VOC_LOGO_FILE: a PNG or JPEG on the pack's cover
+    sponsor_max_accounts: int = 3  # VOC_SPONSOR_MAX_ACCOUNTS: more is a coverage gap
+    leadership_channel: str | None = None  # VOC_LEADERSHIP_CHANNEL: where the portfolio pack goes
+    leadership_cadence: str = "quarterly"  # VOC_LEADERSHIP_CADENCE
 
     @property
     def oauth_enabled(self) -> bool:
@@ -140,6 +143,13 @@ def load_settings(
         == "true",
         company_name=reader.text("VOC_COMPANY_NAME", DEFAULT_COMPANY_NAME),
         logo_file=reader.optional("VOC_LOGO_FILE", _check_logo_file),
+        sponsor_max_accounts=reader.integer("VOC_SPONSOR_MAX_ACCOUNTS", 3, 1, 100),
+        leadership_channel=reader.optional("VOC_LEADERSHIP_CHANNEL", _check_channel_id),
+        leadership_cadence=reader.text(
+            "VOC_LEADERSHIP_CADENCE",
+            "quarterly",
+            _one_of("monthly", "quarterly", "semiannual", "annual"),
+        ),
     )
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         problems.append("SLACK_CLIENT_SECRET: set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
@@ -226,6 +236,12 @@ def _one_of(*choices: str):
         return None if value in choices else f'"{value}" is not one of {", ".join(choices)}'
 
     return check
+
+
+def _check_channel_id(value: str) -> str | None:
+    if channel_ref(value) == value.strip() and not value.strip().startswith("#"):
+        return None
+    return f'"{value}" is not a channel ID (C… or G…)'
 
 
 def _check_themes_file(value: str) -> str | None:

@@ -15,6 +15,7 @@ from handlers import (
     meetings,
     middleware,
     pack,
+    portfolio,
     reminders,
     submissions,
 )
@@ -32,6 +33,7 @@ def register_all(app: App, services: Services) -> None:
     followups.register(app, router)
     drivers.register(router)
     pack.register(router)
+    portfolio.register(router)
     home.register(app)
     reminders.register(app)
     router.register(app)

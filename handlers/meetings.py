@@ -72,7 +72,7 @@ def register(app: App, router: CommandRouter) -> None:
     router.add(
         Subcommand(
             name="sponsor",
-            usage="sponsor ACCOUNT @person",
+            usage="sponsor ACCOUNT @person [confirm]",
             summary="set the account's executive sponsor",
             example="/voc sponsor halvorsen @jane",
             run=set_sponsor_command,
@@ -279,6 +279,8 @@ def post_digest_command(request: CommandRequest) -> None:
 
 def set_sponsor_command(request: CommandRequest) -> None:
     words = request.args
+    confirmed = len(words) >= 3 and words[-1].casefold() == "confirm"  # past the capacity
+    words = words[:-1] if confirmed else words
     person = person_ref(words[-1]) if len(words) >= 2 else None
     if person is None:
         request.reply(
@@ -293,6 +295,7 @@ def set_sponsor_command(request: CommandRequest) -> None:
         person,
         reader=request.reader,
         now=utc_now(),
+        confirmed=confirmed,
     )
     request.reply(
         views.sponsor_text(

@@ -51,6 +51,8 @@ def test_a_dry_run_without_a_token_plans_reminders_in_the_team_timezone(
         "  would send: escalation DM to U0EXEC001 at Tue 2026-12-01 09:00 Europe/Paris "
         "(2026-W49): 1 late: #2",
         "  would send: open promises summary for ACME Corp in C0ACME001 (2026-W49)",
+        "  would send: executive digest DM to U0EXEC001 at Tue 2026-12-01 09:00 Europe/Paris "
+        "(2026-12)",
     ]
     assert ran.err_lines == [
         "No Slack token: reminders planned in VOC_TIMEZONE (Europe/Paris), owners not resolved."
@@ -86,7 +88,7 @@ def test_a_tick_logs_each_delivery_and_each_warning_with_time_and_level(
         SLACK_API_URL=slack.api_url,
     )  # fmt: skip
     assert ran.code == 0
-    assert sum(line.startswith("  sent: ") for line in ran.out.splitlines()) == 4
+    assert sum(line.startswith("  sent: ") for line in ran.out.splitlines()) == 5
     logged = [re.sub(f"^{STAMP} ", "<time> ", line) for line in ran.err_lines]
     assert logged[0].startswith(
         "<time> WARNING bot.reminders.planning: reminders for bo@example.com wait for the "
@@ -97,6 +99,7 @@ def test_a_tick_logs_each_delivery_and_each_warning_with_time_and_level(
         "<time> INFO bot.scheduler: escalation escalation:U0AM00001:2026-W49: sent",
         "<time> INFO bot.scheduler: escalation escalation:U0EXEC001:2026-W49: sent",
         "<time> INFO bot.scheduler: open_promises open-promises:1:2026-W49: sent",
+        "<time> INFO bot.scheduler: exec_digest exec_digest:U0EXEC001:2026-12: sent",
     ]
 
 

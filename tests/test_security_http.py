@@ -460,7 +460,9 @@ def test_a_decision_made_without_slack_is_checked_again_when_slack_answers(
     assert _status(any_bot) == "done"
 
     still_failing = run_due_work(any_bot.runtime, utc_now())
-    assert [(d.item.job, d.outcome) for d in still_failing.done] == [("reaction_recheck", "failed")]
+    rechecks = [d for d in still_failing.done if d.item.job == "reaction_recheck"]  # on the
+    # month's first working day the sponsor's monthly digest goes out in the same tick
+    assert [(d.item.job, d.outcome) for d in rechecks] == [("reaction_recheck", "failed")]
     assert _status(any_bot) == "done"
 
     any_bot.slack.clear()  # Slack answers again: the message has no ✅

@@ -200,6 +200,20 @@ def largest_first(session: Session, account_ids: list[int], *, limit: int) -> li
     )
 
 
+def sponsored_elsewhere(session: Session, account: Account, sponsor: str) -> int:
+    """How many other accounts of the workspace `sponsor` (an ID or an email) already sponsors."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Account.workspace_id == account.workspace_id,
+                Account.id != account.id,
+                func.lower(Account.exec_sponsor) == sponsor.lower(),
+            )
+        )
+        or 0
+    )
+
+
 def set_exec_sponsor(
     session: Session, account: Account, sponsor: str, *, actor: str, now: datetime
 ) -> str | None:

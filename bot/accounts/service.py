@@ -24,10 +24,11 @@ from bot.accounts.queries import (
     find_account,
     set_channel_id,
     set_exec_sponsor,
+    sponsored_elsewhere,
     unresolved_channels,
 )
 from bot.directory import Directory, DirectoryUnavailable
-from bot.errors import NotFound
+from bot.errors import NotFound, SponsorOverCapacity
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import Account
@@ -149,13 +150,32 @@ def name_sponsor(
     *,
     reader: Reader,
     now: datetime,
+    confirmed: bool = False,
 ) -> SponsorChange:
-    """`/voc sponsor ACCOUNT @person`: the team names who opens doors at the customer."""
+    """`/voc sponsor ACCOUNT @person`: the team names who opens doors at the customer.
+
+    A sponsor who already has `VOC_SPONSOR_MAX_ACCOUNTS` accounts is refused unless the team
+    confirms: senior executives can look after two or three accounts, not ten.
+    """
     with transaction(runtime.sessions) as session:
         account = named_account(session, runtime, workspace_id, query, reader)
+        if not confirmed:
+            _check_capacity(session, runtime, account, sponsor)
         previous = set_exec_sponsor(session, account, sponsor, actor=reader.user_id, now=now)
     shown = reader.directory.shown
     return SponsorChange(account, previous, shown(account.exec_sponsor), shown(previous))
+
+
+def _check_capacity(session: Session, runtime: Runtime, account: Account, sponsor: str) -> None:
+    if account.exec_sponsor and account.exec_sponsor.lower() == sponsor.lower():
+        return
+    most = runtime.settings.sponsor_max_accounts
+    held = sponsored_elsewhere(session, account, sponsor)
+    if held >= most:
+        raise SponsorOverCapacity(
+            f"That person already sponsors {held} accounts, the most VOC_SPONSOR_MAX_ACCOUNTS "
+            f"allows ({most}). To name them anyway: `/voc sponsor {account.name} @person confirm`."
+        )
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     _forget_command(sub)
     _drivers_command(sub)
     _pack_commands(sub)
+    _portfolio_command(sub)
     return parser
 
 
@@ -214,6 +215,12 @@ def _cmd_update(args: argparse.Namespace, settings: Settings) -> int:
     return run_update(args, _reading_runtime(settings))
 
 
+def _portfolio_command(sub: Any) -> None:
+    from bot.cli.portfolio import add_command
+
+    add_command(sub, _cmd_portfolio)
+
+
 def _add_without_slack_commands(sub: Any) -> None:
     """What the done reaction and `/voc meeting(s)` do, for a team not (yet) on Slack."""
     for name, verb in (("done", "mark a commitment done"), ("reopen", "reopen a commitment")):
@@ -361,6 +368,12 @@ def _cmd_followups(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_drivers(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.drivers import run
+
+    return run(args, _reading_runtime(settings))
+
+
+def _cmd_portfolio(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.portfolio import run
 
     return run(args, _reading_runtime(settings))
 

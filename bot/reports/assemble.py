@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from bot import insights
+from bot.champions import champion_changes
 from bot.drivers.service import fix_first
 from bot.followups.queries import followup_items
 from bot.meetings.queries import last_review, next_meeting
@@ -84,6 +85,9 @@ def build_account_report(
         not_answered=insights.missing_respondents(previous_rows, current_rows)
         if len(previous_rows)
         else [],
+        champion_changes=list(
+            champion_changes(account.name, previous_rows, current_rows, key="respondent_key")
+        ),
         next_cycle_on=next_cycle_start(session, account.workspace_id),
         next_meeting_at=_next_meeting_at(session, account.id, now),
         flags=_flags(session, account, now),

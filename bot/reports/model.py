@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import insights
+from bot.champions import ChampionChange
 from bot.followups.values import FollowupItem, followup_json
 
 Show = Callable[[str | None], str | None]
@@ -115,6 +116,8 @@ class AccountReport:
     trend: list[TrendPoint]
     band_moves: list[insights.BandMove] = field(default_factory=list)
     not_answered: list[str] = field(default_factory=list)
+    # Decision makers who left, went silent or changed title since the previous cycle.
+    champion_changes: list[ChampionChange] = field(default_factory=list)
     next_cycle_on: date | None = None
     next_meeting_at: datetime | None = None
     flags: list[str] = field(default_factory=list)
@@ -197,6 +200,7 @@ class AccountReport:
                 for point in self.trend
             ],
             "not_answered": self.not_answered,
+            "champion_changes": [change.to_json() for change in self.champion_changes],
             "next_cycle_on": self.next_cycle_on.isoformat() if self.next_cycle_on else None,
             "next_meeting_at": self.next_meeting_at.isoformat() if self.next_meeting_at else None,
             "flags": self.flags,

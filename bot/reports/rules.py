@@ -76,15 +76,20 @@ def next_cycle_after(starts: list[date]) -> date | None:
     return starts[0] + spacing
 
 
+def review_overdue(cadence: str, last_review_at: datetime | None, now: datetime) -> bool:
+    """No customer review within the cadence before now (data-formats.md, Review overdue)."""
+    limit = timedelta(days=CADENCE_DAYS.get(cadence, CADENCE_DAYS["quarterly"]))
+    return last_review_at is None or now - last_review_at > limit
+
+
 def account_flags(account: Account, last_review_at: datetime | None, now: datetime) -> list[str]:
     """What senior management should not have to discover by accident."""
     flags = []
     if account.tier == "strategic" and not account.exec_sponsor:
         flags.append("Strategic account without an executive sponsor.")
-    limit = timedelta(days=CADENCE_DAYS.get(account.cadence, CADENCE_DAYS["quarterly"]))
     if last_review_at is None:
         flags.append(f"No customer review meeting on record ({account.cadence} cadence).")
-    elif now - last_review_at > limit:
+    elif review_overdue(account.cadence, last_review_at, now):
         flags.append(
             f"Last customer review meeting was {(now - last_review_at).days} days ago "
             f"({account.cadence} cadence)."

@@ -38,7 +38,7 @@ from bot.views.common import (
     truncate,
 )
 from bot.views.followups import followup_line
-from bot.views.report import fix_first_line, person_line, theme_blocks
+from bot.views.report import champion_text, fix_first_line, person_line, theme_blocks
 
 LOG_COMMITMENTS_ACTION = "commitments_open_modal"
 COMMITMENTS_SHOWN = 12
@@ -104,6 +104,9 @@ def digest_blocks(digest: Digest, tz: ZoneInfo) -> list[Block]:
     blocks: list[Block] = [header(f"Customer review: {report.account}")]
     blocks.append(context(_meeting_line(digest, tz)))
     blocks += [section(f":warning: {escape(flag)}") for flag in report.flags]
+    if report.champion_changes:  # the strongest early churn signal: before the results
+        changes = "; ".join(champion_text(change) for change in report.champion_changes[:10])
+        blocks.append(section(f":bust_in_silhouette: *Champion changes:* {changes}"))
     blocks += [divider(), *_since_last_blocks(digest, tz)]
     blocks += [divider(), *_results_blocks(digest)]
     blocks += [divider(), *_people_blocks(report)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot import formatting
+from bot.champions import TITLE_CHANGED, ChampionChange
 from bot.core.slack import Mrkdwn, escape, mention, mrkdwn
 from bot.core.text import plural
 from bot.reports.model import AccountReport, Person
@@ -180,9 +181,24 @@ def _people_blocks(report: AccountReport) -> list[Block]:
         extras.append(
             f"Answered last time, not this time: {names}{f' and {more} more' if more > 0 else ''}"
         )
+    if report.champion_changes:
+        extras.append(
+            "Champion changes: " + "; ".join(champion_text(c) for c in report.champion_changes)
+        )
     if extras:
         blocks.append(context(*extras))
     return blocks
+
+
+def champion_text(change: ChampionChange) -> Mrkdwn:
+    """`Erin Old (CFO) left or went silent`, `Ed Echo changed title: CIO → CTO`."""
+    if change.change == TITLE_CHANGED:
+        return mrkdwn(
+            "{} changed title: {} → {}", change.respondent, change.previous_title, change.title
+        )
+    if change.previous_title:
+        return mrkdwn("{} ({}) left or went silent", change.respondent, change.previous_title)
+    return mrkdwn("{} left or went silent", change.respondent)
 
 
 def theme_blocks(report: AccountReport) -> list[Block]:

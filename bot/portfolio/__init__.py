@@ -1,0 +1,1 @@
+"""The executive view: sponsors' accounts, revenue at risk, coverage, champion changes."""

@@ -1,0 +1,251 @@
+"""The executive view's SQL: a handful of grouped reads over the accounts in scope.
+
+The scope is a subquery of account IDs (a sponsor's accounts, or every strategic and key
+account), so each read is one statement however many accounts there are: no per-account round
+trips and no IN lists of thousands of IDs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from storage.bulk import fetch_rows
+from storage.models import (
+    Account,
+    Benchmark,
+    Commitment,
+    Cycle,
+    Delivery,
+    Followup,
+    Meeting,
+    Respondent,
+    Response,
+)
+
+SCHEDULED = "scheduled"
+CANCELLED = "cancelled"
+ANSWER_COLUMNS = [
+    "account_id",
+    "cycle_id",
+    "respondent_id",
+    "respondent",
+    "title",
+    "role",
+    "satisfaction",
+    "recommend",
+    "continue",
+]
+
+
+def scope(workspace_id: str, sponsor: Sequence[str] | None, tiers: Sequence[str]) -> sa.Select[Any]:
+    """Account IDs in view: those whose sponsor is one of `sponsor` (ID or email), else by tier."""
+    query = sa.select(Account.id).where(Account.workspace_id == workspace_id)
+    if sponsor is not None:
+        return query.where(sa.func.lower(Account.exec_sponsor).in_([s.lower() for s in sponsor]))
+    return query.where(Account.tier.in_(list(tiers)))
+
+
+def accounts(session: Session, ids: sa.Select[Any]) -> list[Any]:
+    return list(
+        session.execute(
+            sa.select(
+                Account.id,
+                Account.name,
+                Account.segment,
+                Account.tier,
+                Account.annual_revenue,
+                Account.exec_sponsor,
+                Account.account_manager,
+                Account.cadence,
+            ).where(Account.id.in_(ids))
+        ).all()
+    )
+
+
+def cycle_pairs(session: Session, ids: sa.Select[Any]) -> list[tuple[int, int]]:
+    """(account, cycle) for every cycle an account in scope has answers in."""
+    rows = session.execute(
+        sa.select(Response.account_id, Response.cycle_id)
+        .where(Response.account_id.in_(ids))
+        .distinct()
+    )
+    return [(int(a), int(c)) for a, c in rows]
+
+
+def workspace_cycles(session: Session, workspace_id: str) -> list[Cycle]:
+    return list(session.scalars(sa.select(Cycle).where(Cycle.workspace_id == workspace_id)))
+
+
+def answers(session: Session, ids: sa.Select[Any], cycle_ids: Sequence[int]) -> pd.DataFrame:
+    """Answers of the accounts in scope in these cycles; the caller keeps the pairs it wants."""
+    if not cycle_ids:
+        return pd.DataFrame(columns=ANSWER_COLUMNS)
+    rows = fetch_rows(
+        session,
+        sa.select(
+            Response.account_id,
+            Response.cycle_id,
+            Response.respondent_id,
+            Respondent.name,
+            Response.title,
+            Response.role,
+            Response.satisfaction,
+            Response.recommend,
+            Response.continue_score,
+        )
+        .join(Respondent, Respondent.id == Response.respondent_id)
+        .where(Response.account_id.in_(ids), Response.cycle_id.in_(list(cycle_ids))),
+    )
+    frame = pd.DataFrame(rows, columns=ANSWER_COLUMNS)
+    for column in ("satisfaction", "recommend", "continue"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
+def overdue_commitments(session: Session, ids: sa.Select[Any], today: date) -> dict[int, int]:
+    """Open commitments due before `today`, per account."""
+    rows = session.execute(
+        sa.select(Commitment.account_id, sa.func.count())
+        .where(
+            Commitment.account_id.in_(ids),
+            Commitment.status == "open",
+            Commitment.due_on < today,
+        )
+        .group_by(Commitment.account_id)
+    )
+    return {int(a): int(n) for a, n in rows}
+
+
+def followups_past_sla(session: Session, ids: sa.Select[Any], now: datetime) -> dict[int, int]:
+    """Follow-ups still open after their due time, per account (as `voc loop` counts them)."""
+    rows = session.execute(
+        sa.select(Followup.account_id, sa.func.count())
+        .where(Followup.account_id.in_(ids), Followup.status == "open", Followup.due_at < now)
+        .group_by(Followup.account_id)
+    )
+    return {int(a): int(n) for a, n in rows}
+
+
+def last_reviews(session: Session, ids: sa.Select[Any], now: datetime) -> dict[int, datetime]:
+    """The latest review held (not cancelled) before now, per account, as `last_review` means."""
+    rows = session.execute(
+        sa.select(Meeting.account_id, sa.func.max(Meeting.starts_at))
+        .where(Meeting.account_id.in_(ids), Meeting.status != CANCELLED, Meeting.starts_at < now)
+        .group_by(Meeting.account_id)
+    )
+    return {int(a): _utc(at) for a, at in rows}
+
+
+def next_reviews(session: Session, ids: sa.Select[Any], now: datetime) -> dict[int, datetime]:
+    """The next scheduled review from now, per account, as `next_meeting` means."""
+    rows = session.execute(
+        sa.select(Meeting.account_id, sa.func.min(Meeting.starts_at))
+        .where(Meeting.account_id.in_(ids), Meeting.status == SCHEDULED, Meeting.starts_at >= now)
+        .group_by(Meeting.account_id)
+    )
+    return {int(a): _utc(at) for a, at in rows}
+
+
+def _utc(moment: Any) -> datetime:
+    """An aggregate skips the column's type, so SQLite hands back text or a naive time."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def sponsor_loads(session: Session, workspace_id: str) -> list[tuple[str, int]]:
+    """How many accounts each sponsor has, in the whole workspace."""
+    rows = session.execute(
+        sa.select(Account.exec_sponsor, sa.func.count())
+        .where(Account.workspace_id == workspace_id, Account.exec_sponsor.is_not(None))
+        .where(Account.exec_sponsor != "")
+        .group_by(Account.exec_sponsor)
+    )
+    return [(str(who), int(n)) for who, n in rows]
+
+
+def strategic_without_sponsor(session: Session, workspace_id: str) -> list[str]:
+    rows = session.scalars(
+        sa.select(Account.name).where(
+            Account.workspace_id == workspace_id,
+            Account.tier == "strategic",
+            sa.or_(Account.exec_sponsor.is_(None), Account.exec_sponsor == ""),
+        )
+    )
+    return list(rows)
+
+
+def settled_keys(session: Session, workspace_id: str, keys: Sequence[str]) -> set[str]:
+    """Which of these ledger keys went out or were withdrawn: not owed again."""
+    if not keys:
+        return set()
+    rows = session.scalars(
+        sa.select(Delivery.delivery_key).where(
+            Delivery.workspace_id == workspace_id,
+            Delivery.delivery_key.in_(list(keys)),
+            Delivery.status.in_(("sent", "cancelled")),
+        )
+    )
+    return set(rows)
+
+
+def sponsors_with_news(
+    session: Session, *, arrived_after: datetime, now: datetime, latest_today: date
+) -> list[tuple[str, str]]:
+    """(workspace, sponsor) with an account that may have something to say this month: a cycle
+    arrived in the window, a commitment late somewhere on Earth, or a follow-up past its SLA.
+
+    A superset of what the digest will say (decided per sponsor when it is sent), found without
+    asking Slack about the sponsors who have nothing to hear.
+    """
+    arrived = sa.exists().where(
+        Response.account_id == Account.id,
+        Response.cycle_id.in_(
+            sa.select(Cycle.id).where(Cycle.created_at > arrived_after, Cycle.created_at <= now)
+        ),
+    )
+    late = sa.exists().where(
+        Commitment.account_id == Account.id,
+        Commitment.status == "open",
+        Commitment.due_on < latest_today,
+    )
+    waiting = sa.exists().where(
+        Followup.account_id == Account.id, Followup.status == "open", Followup.due_at < now
+    )
+    rows = session.execute(
+        sa.select(Account.workspace_id, Account.exec_sponsor)
+        .where(Account.exec_sponsor.is_not(None), Account.exec_sponsor != "")
+        .where(sa.or_(arrived, late, waiting))
+        .distinct()
+    )
+    return [(str(ws), str(who)) for ws, who in rows]
+
+
+def workspaces_with_accounts(session: Session) -> list[str]:
+    return list(session.scalars(sa.select(Account.workspace_id).distinct()))
+
+
+def segment_benchmarks(session: Session, workspace_id: str) -> list[tuple[Any, ...]]:
+    """(segment, cycle label, cycle start, respondents, NPS, mean satisfaction) per segment and
+    cycle, from the precomputed benchmarks: the leadership's headline figures and their trend."""
+    rows = session.execute(
+        sa.select(
+            Benchmark.segment,
+            Cycle.label,
+            Cycle.starts_on,
+            Benchmark.respondents,
+            Benchmark.nps,
+            Benchmark.satisfaction_mean,
+        )
+        .join(Cycle, Cycle.id == Benchmark.cycle_id)
+        .where(Benchmark.workspace_id == workspace_id, Benchmark.scope == "segment")
+    )
+    return [tuple(row) for row in rows]
