@@ -1,4 +1,5 @@
-"""`voc import accounts FILE` and `voc import responses FILE [--cycle L] [--create-accounts]`."""
+"""`voc import accounts FILE` and `voc import responses FILE [--cycle L] [--create-accounts]
+[--format F] [--mapping FILE]`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.cli import status
 from bot.core.text import plural
 from bot.directory import Directory, TtlCache
 from bot.followups.rules import FollowupPolicy
+from bot.intake.exports import Mapping, load_mapping
 from bot.intake.roster import DEFAULT_SEGMENT
 from bot.intake.service import (
     ImportRejected,
@@ -41,6 +43,7 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
         return status.REJECTED
     workspace = runtime.settings.workspace
     try:
+        mapping = _mapping(args)
         with transaction(runtime.sessions) as session:
             if args.kind == "accounts":
                 summary = import_accounts(session, path, workspace_id=workspace, actor=actor())
@@ -51,6 +54,8 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
                         path,
                         workspace_id=workspace,
                         cycle=args.cycle,
+                        format=args.format,
+                        mapping=mapping,
                         create_accounts=args.create_accounts,
                         actor=actor(),
                         progress=progress,
@@ -66,6 +71,12 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
         _check_channels(runtime, summary)
     _print_summary(summary)
     return status.OK
+
+
+def _mapping(args: argparse.Namespace) -> Mapping | None:
+    """`--mapping FILE`, read before the database is touched: a bad one is rejected input."""
+    path = getattr(args, "mapping", None)
+    return load_mapping(path) if path else None
 
 
 def _check_channels(runtime: Runtime, summary: ImportSummary) -> None:
@@ -113,10 +124,19 @@ def summary_lines(summary: ImportSummary) -> list[str]:
     if summary.ignored_columns:
         quoted = ", ".join(f'"{name}"' for name in summary.ignored_columns)
         lines.append(f"Ignored columns (not part of the format): {quoted}")
+    if summary.unmapped_questions:
+        lines.append(_unmapped_line(summary.unmapped_questions))
     if summary.missing_channels:
         lines.append(_channels_line(summary))
     lines.extend(f"Warning: {warning}" for warning in summary.warnings)
     return lines
+
+
+def _unmapped_line(questions: list[str]) -> str:
+    """Survey questions no field was mapped to: named, so a forgotten rating is noticed."""
+    shown = ", ".join(questions[:20])
+    more = f" and {len(questions) - 20:,} more" if len(questions) > 20 else ""
+    return f"Unmapped questions (not imported; map them with --mapping): {shown}{more}"
 
 
 def _channels_line(summary: ImportSummary) -> str:

@@ -33,6 +33,7 @@ from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
+from bot.intake.exports import Mapping, open_export
 from bot.intake.headers import repetitive_response_columns
 from bot.intake.hostile import MAX_ATTRIBUTES, cycle_attributes_over_cap
 from bot.intake.people import Namesake
@@ -92,6 +93,8 @@ class ImportSummary:
     # whether Slack was asked (no token, or Slack busy: not checked).
     missing_channels: list[str] = field(default_factory=list)
     channels_checked: bool = True
+    # Survey-tool question columns no field was mapped to (bot.intake.exports).
+    unmapped_questions: list[str] = field(default_factory=list)
 
     def audit_details(self) -> dict[str, Any]:
         return {
@@ -164,6 +167,8 @@ def import_responses(
     progress: Progress | None = None,
     followups: FollowupPolicy | None = None,
     themes: ThemeLexicon | None = None,
+    format: str = "auto",
+    mapping: Mapping | None = None,
 ) -> ImportSummary:
     """Load feedback responses; re-importing the same file changes nothing.
 
@@ -172,9 +177,17 @@ def import_responses(
     otherwise they make the file rejected, listed by name. Follow-ups are opened for the
     latest cycle's unhappy voices in the same transaction (`followups` says when they are due).
     Comments are tagged with themes (`themes`: default the built-in lexicon) and a tone.
+    `format` and `mapping` read survey-tool exports (`bot.intake.exports`); every path in (the
+    CLI, a Slack upload, an interview) comes through here.
     """
     started = time.perf_counter()
-    table = open_table(source, filename=filename, repetitive=repetitive_response_columns)
+    table = open_export(
+        source,
+        filename=filename,
+        format=format,
+        mapping=mapping,
+        repetitive=repetitive_response_columns,
+    )
     validator = ResponseValidator(table, default_cycle=cycle)
     one_import_at_a_time(session, workspace_id)
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
@@ -215,7 +228,9 @@ def import_responses(
         unchanged=counts.unchanged,
         accounts_created=len(writer.created_accounts),
         cycles=writer.cycle_labels(),
-        ignored_columns=validator.columns.ignored,
+        ignored_columns=[
+            c for c in validator.columns.ignored if c not in table.unmapped_questions
+        ],
         warnings=[
             *_response_warnings(table, validator),
             *_undated_cycle_warnings(writer.cycle_labels()),
@@ -228,6 +243,7 @@ def import_responses(
         benchmark_rows=benchmark_rows,
         seconds=time.perf_counter() - started,
         followups_opened=opened,
+        unmapped_questions=table.unmapped_questions,
     )
     _audit(session, workspace_id, actor, summary)
     return summary
