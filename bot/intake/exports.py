@@ -174,7 +174,9 @@ def _renaming(repetitive: Repetitive | None, mapping: Mapping | None) -> Repetit
     """The CSV parser's categorical columns, found through the mapping's names for them."""
     if repetitive is None or mapping is None:
         return repetitive
-    by_key = {header_key(c): f for f, cols in mapping.fields.items() if len(cols) == 1 for c in cols}
+    by_key = {
+        header_key(c): f for f, cols in mapping.fields.items() if len(cols) == 1 for c in cols
+    }
 
     def renamed(header: list[str]) -> set[int]:
         return set(repetitive([by_key.get(header_key(text), text) for text in header]))
@@ -233,11 +235,15 @@ def _layout(table: Table, first: RawChunk | None, kind: str) -> _Layout:
         for i in range(width):
             question = header[i].strip() or question
             sub = subs[i].strip()
-            label = question if header_key(sub) in _SUB_ANSWERS or not sub else f"{question} | {sub}"
+            label = (
+                question if header_key(sub) in _SUB_ANSWERS or not sub else f"{question} | {sub}"
+            )
             ids = _distinct(label, question) if label != question else (label,)
             columns.append(_Column(i, ids, label, header_key(question) not in _TOOL_COLUMNS))
         return _Layout(kind, 1, columns)
-    return _Layout(kind, 0, [_Column(i, (header[i],), header[i].strip(), False) for i in range(width)])
+    return _Layout(
+        kind, 0, [_Column(i, (header[i],), header[i].strip(), False) for i in range(width)]
+    )
 
 
 def _distinct(*names: str) -> tuple[str, ...]:
@@ -247,7 +253,11 @@ def _distinct(*names: str) -> tuple[str, ...]:
 def _qualtrics_shown(column_id: str, text: str) -> str:
     text = " ".join(text.split())
     column_id = column_id.strip()
-    return f"{column_id} {quote(text)}" if text and header_key(text) != header_key(column_id) else column_id
+    return (
+        f"{column_id} {quote(text)}"
+        if text and header_key(text) != header_key(column_id)
+        else column_id
+    )
 
 
 def _apply_mapping(layout: _Layout, mapping: Mapping | None, name: str) -> None:
