@@ -38,13 +38,34 @@ _KNOWN = {
 # The tools' own bookkeeping columns: not questions, so not listed as unmapped questions.
 _TOOL_COLUMNS = frozenset(
     header_key(name)
-    for name in (
-        "StartDate EndDate Status IPAddress Progress Duration_(in_seconds) Finished RecordedDate "
-        "ResponseId RecipientLastName RecipientFirstName RecipientEmail ExternalReference "
-        "LocationLatitude LocationLongitude DistributionChannel UserLanguage "
-        "Respondent_ID Collector_ID Start_Date End_Date IP_Address Email_Address First_Name "
-        "Last_Name Custom_Data_1"
-    ).split()
+    for name in [
+        "StartDate",
+        "EndDate",
+        "Status",
+        "IPAddress",
+        "Progress",
+        "Duration_(in_seconds)",
+        "Finished",
+        "RecordedDate",
+        "ResponseId",
+        "RecipientLastName",
+        "RecipientFirstName",
+        "RecipientEmail",
+        "ExternalReference",
+        "LocationLatitude",
+        "LocationLongitude",
+        "DistributionChannel",
+        "UserLanguage",
+        "Respondent_ID",
+        "Collector_ID",
+        "Start_Date",
+        "End_Date",
+        "IP_Address",
+        "Email_Address",
+        "First_Name",
+        "Last_Name",
+        "Custom_Data_1",
+    ]
 )
 
 
@@ -370,4 +391,6 @@ def joined(parts: Sequence[pd.Series]) -> np.ndarray:
     return result.to_numpy(dtype=object)
 
 
-__all__ = ["FORMATS", "Mapping", "load_mapping", "mapping_from", "open_export"]
+ExportMapping = Mapping  # the name the import service knows it by
+
+__all__ = ["FORMATS", "ExportMapping", "Mapping", "load_mapping", "mapping_from", "open_export"]

@@ -33,7 +33,7 @@ from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
-from bot.intake.exports import Mapping, open_export
+from bot.intake.exports import ExportMapping, open_export
 from bot.intake.headers import repetitive_response_columns
 from bot.intake.hostile import MAX_ATTRIBUTES, cycle_attributes_over_cap
 from bot.intake.people import Namesake
@@ -168,7 +168,7 @@ def import_responses(
     followups: FollowupPolicy | None = None,
     themes: ThemeLexicon | None = None,
     format: str = "auto",
-    mapping: Mapping | None = None,
+    mapping: ExportMapping | None = None,
 ) -> ImportSummary:
     """Load feedback responses; re-importing the same file changes nothing.
 
@@ -228,9 +228,7 @@ def import_responses(
         unchanged=counts.unchanged,
         accounts_created=len(writer.created_accounts),
         cycles=writer.cycle_labels(),
-        ignored_columns=[
-            c for c in validator.columns.ignored if c not in table.unmapped_questions
-        ],
+        ignored_columns=[c for c in validator.columns.ignored if c not in table.unmapped_questions],
         warnings=[
             *_response_warnings(table, validator),
             *_undated_cycle_warnings(writer.cycle_labels()),
