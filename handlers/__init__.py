@@ -16,6 +16,7 @@ from handlers import (
     middleware,
     reminders,
     submissions,
+    uploads,
 )
 from handlers.command import CommandRouter
 
@@ -32,4 +33,5 @@ def register_all(app: App, services: Services) -> None:
     drivers.register(router)
     home.register(app)
     reminders.register(app)
+    uploads.register(app)
     router.register(app)

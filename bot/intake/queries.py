@@ -36,6 +36,16 @@ def cycles_answered_by(
     return [(int(person), label, starts) for person, label, starts in session.execute(statement)]
 
 
+def accounts_with_ids(session: Session, workspace_id: str, ids: Sequence[int]) -> list[Account]:
+    """The workspace's accounts among `ids`, by name: whom an uploaded file is about."""
+    statement = (
+        sa.select(Account)
+        .where(Account.workspace_id == workspace_id, Account.id.in_(list(ids)))
+        .order_by(Account.name)
+    )
+    return list(session.scalars(statement))
+
+
 def account_names_by_key(session: Session, workspace_id: str) -> dict[str, str]:
     """Every account's name by its matching key, to suggest one for a name the file got wrong."""
     statement = sa.select(Account.name_key, Account.name).where(

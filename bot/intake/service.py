@@ -95,6 +95,7 @@ class ImportSummary:
     channels_checked: bool = True
     # Survey-tool question columns no field was mapped to (bot.intake.exports).
     unmapped_questions: list[str] = field(default_factory=list)
+    account_ids: list[int] = field(default_factory=list)  # the accounts the file's rows name
 
     def audit_details(self) -> dict[str, Any]:
         return {
@@ -242,6 +243,7 @@ def import_responses(
         seconds=time.perf_counter() - started,
         followups_opened=opened,
         unmapped_questions=table.unmapped_questions,
+        account_ids=sorted(writer.touched_accounts),
     )
     _audit(session, workspace_id, actor, summary)
     return summary
