@@ -12,6 +12,7 @@ from handlers import (
     drivers,
     followups,
     home,
+    interviews,
     meetings,
     middleware,
     reminders,
@@ -31,6 +32,7 @@ def register_all(app: App, services: Services) -> None:
     meetings.register(app, router)
     followups.register(app, router)
     drivers.register(router)
+    interviews.register(app, router)
     home.register(app)
     reminders.register(app)
     uploads.register(app)
