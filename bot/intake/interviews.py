@@ -9,13 +9,14 @@ current quarter when there is none yet).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
 from bot.core.cycles import cycle_sort_key
 from bot.followups.rules import FollowupPolicy
+from bot.intake.interview_values import InterviewAnswers, InterviewForm, Person
 from bot.intake.queries import (
     benchmarked_attributes,
     respondent_of,
@@ -29,42 +30,6 @@ from storage.db import transaction
 from storage.models import Account
 
 MAX_RATED = 20  # attribute selects in the modal, within its hundred blocks
-
-
-@dataclass(frozen=True)
-class Person:
-    id: int
-    name: str
-    email: str | None
-
-
-@dataclass(frozen=True)
-class InterviewForm:
-    """What the interview modal offers for an account."""
-
-    account_id: int
-    account_name: str
-    cycle: str
-    people: list[Person]
-    attributes: list[str]
-
-
-@dataclass
-class InterviewAnswers:
-    """What was typed in the modal, as text (the importer reads and checks it)."""
-
-    person_id: int | None = None
-    name: str = ""
-    title: str = ""
-    role: str = ""
-    email: str = ""
-    responded_on: date | None = None
-    satisfaction: str = ""
-    recommend: str = ""
-    continue_score: str = ""
-    ratings: dict[str, str] = field(default_factory=dict)
-    comment: str = ""
-    contact_me: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from bot.core.slack import Mrkdwn, mrkdwn
-from bot.intake.interviews import InterviewAnswers, InterviewForm
+from bot.intake.interview_values import InterviewAnswers, InterviewForm
 from bot.views.common import Block, context, truncate
 
 INTERVIEW_CALLBACK = "interview_modal"
