@@ -223,3 +223,21 @@ def test_the_plain_example_still_reads_as_plain(workdir: Path) -> None:
     ran = run(workdir, "import", "responses", str(EXAMPLES / "responses.csv"), "--format", "plain")
     assert ran.code == 0, ran.err
     assert "40 responses added" in ran.out and "Unmapped" not in ran.out
+
+
+def test_a_surveymonkey_xlsx_export_reads_like_its_csv(workdir: Path) -> None:
+    import csv
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    with MONKEY.open(newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append([int(v) if v.isdigit() and len(v) < 3 else v for v in row])
+    export = workdir / "monkey.xlsx"
+    workbook.save(export)
+    ran = run(workdir, "import", "responses", str(export), "--mapping", str(MONKEY_MAPPING))
+    assert ran.code == 0, ran.err
+    assert "3 rows — 3 responses added" in ran.out and "Follow-ups opened: 1" in ran.out
+    assert report(workdir, "meadowlark")["satisfaction_mean"] == 7.7

@@ -263,3 +263,25 @@ def _sha(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+def test_a_qualtrics_export_is_recognised_in_slack_too(bot: SlackBot) -> None:
+    export = (
+        "ResponseId,Account,Wave,Q7,Q1,Q6\n"
+        "Response ID,Company,Wave,Name,Overall satisfaction,Anything else?\n"
+        + ",".join(f'"{{""ImportId"":""QID{i}""}}"' for i in range(6))
+        + "\nR_1,Nordhavn Logistics,2026-Q4,Ingrid Solberg,8,"
+        + "\nR_2,Nordhavn Logistics,2026-Q4,Jonas Berg,11,\n"
+    ).encode()
+    dm, ts = send(bot, MANAGER, "qualtrics.csv", export)
+    message = settled(bot, dm, ts, "cannot be imported")
+    # Rows 1–3 are the header; Jonas is on the sheet's row 5.
+    assert 'row 5, satisfaction: "11" is outside 0–10' in section_texts(message)
+    fixed = export.replace(b",11,", b",6,")
+    dm, ts = send(bot, MANAGER, "qualtrics.csv", fixed)
+    preview = settled(bot, dm, ts, "Preview of")
+    text = section_texts(preview)
+    assert "• 2 rows — 2 new, 0 updated, 0 unchanged" in text
+    assert 'Unmapped questions (not imported; map them with --mapping): Q6 "Anything else?"' in (
+        text.replace("&quot;", '"')
+    )
