@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.cli.imports import summary_lines
-from bot.core.slack import Mrkdwn
+from bot.core.slack import Mrkdwn, unescape
 from bot.errors import BadInput
 from bot.intake.problems import ImportRejected
 from bot.intake.service import ImportSummary
@@ -26,6 +26,7 @@ from bot.intake.uploads import (
     SlackFile,
     UploadRefused,
     cancel_upload,
+    cycle_in,
     download,
     file_info,
     import_upload,
@@ -75,6 +76,7 @@ def file_shared(event: dict[str, Any], client: WebClient, context: BoltContext) 
     channel = str(event.get("channel") or "")
     first = event["files"][0] if isinstance(event["files"][0], dict) else {}
     name = str(first.get("name") or "your file")
+    cycle = cycle_in(unescape(str(event.get("text") or "")))
     text, blocks = progress_message("Reading", name, 0, None)
     posted = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
     show = _shower(client, channel, str(posted["ts"]))
@@ -88,6 +90,7 @@ def file_shared(event: dict[str, Any], client: WebClient, context: BoltContext) 
             data,
             context["reader"],
             progress=_progress(show, "Reading", file.name),
+            cycle=cycle,
         )
     except UploadRefused as refused:
         show(refused_message(name, str(refused)))
@@ -97,10 +100,10 @@ def file_shared(event: dict[str, Any], client: WebClient, context: BoltContext) 
         log.exception("previewing an uploaded file failed")
         show(refused_message(name, FAILED))
     else:
-        show(_preview(preview))
+        show(_preview(preview, cycle))
 
 
-def _preview(preview: Preview) -> tuple[Mrkdwn, list[dict[str, Any]]]:
+def _preview(preview: Preview, cycle: str | None) -> tuple[Mrkdwn, list[dict[str, Any]]]:
     if preview.refused:
         return refused_message(preview.file.name, not_allowed_text(preview.refused))
     summary = preview.summary
@@ -116,7 +119,7 @@ def _preview(preview: Preview) -> tuple[Mrkdwn, list[dict[str, Any]]]:
         followups=summary.followups_opened,
         notes=_notes(summary),
     )
-    return preview_message(facts, preview.file.id, preview.sha256)
+    return preview_message(facts, preview.file.id, preview.sha256, cycle)
 
 
 def _notes(summary: ImportSummary) -> list[str]:
@@ -128,7 +131,7 @@ def _notes(summary: ImportSummary) -> list[str]:
 def import_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """Import once, by the sender, if they may import into every account the file names."""
     ack()
-    file, sha256, show = _clicked(body, client, context)
+    file, sha256, cycle, show = _clicked(body, client, context)
     data = download(file, client.token or "")
     services: Services = context["services"]
     try:
@@ -140,6 +143,7 @@ def import_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: B
             context["reader"],
             sha256,
             progress=_progress(show, "Importing", file.name),
+            cycle=cycle,
         )
     except ImportRejected as rejected:
         show(rejected_message(file.name, rejected.problems))
@@ -149,7 +153,7 @@ def import_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: B
 
 def cancel_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
-    file, sha256, show = _clicked(body, client, context)
+    file, sha256, _, show = _clicked(body, client, context)
     services: Services = context["services"]
     if not cancel_upload(services.runtime, context["workspace_id"], file.id, sha256):
         raise BadInput("That file was imported or cancelled already; nothing more was done.")
@@ -158,7 +162,7 @@ def cancel_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: B
 
 def _clicked(
     body: dict[str, Any], client: WebClient, context: BoltContext
-) -> tuple[SlackFile, str, Show]:
+) -> tuple[SlackFile, str, str | None, Show]:
     """The file a button names, if the clicker sent it; and how to redraw its message."""
     parsed = read_button_value(button_value(body))
     container = body.get("container") or {}
@@ -168,7 +172,7 @@ def _clicked(
     file = file_info(client, parsed[0])
     if file.user != context["user_id"]:
         raise BadInput(NOT_YOURS)
-    return file, parsed[1], _shower(client, str(channel), str(ts))
+    return file, parsed[1], parsed[2], _shower(client, str(channel), str(ts))
 
 
 def _shower(client: WebClient, channel: str, ts: str) -> Show:

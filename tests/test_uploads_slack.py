@@ -50,7 +50,9 @@ def bot(make_bot: Callable[..., SlackBot]) -> SlackBot:
     return made
 
 
-def send(bot: SlackBot, user: str, name: str, content: bytes, **file: Any) -> tuple[str, str]:
+def send(
+    bot: SlackBot, user: str, name: str, content: bytes, text: str = "", **file: Any
+) -> tuple[str, str]:
     """`user` drops a file into the bot's DM; returns (DM channel, ts of the bot's message)."""
     shared = bot.slack.add_file(user, name, content, **file)
     dm = bot.slack.dm_channel(user)
@@ -62,7 +64,7 @@ def send(bot: SlackBot, user: str, name: str, content: bytes, **file: Any) -> tu
             "channel": dm,
             "channel_type": "im",
             "user": user,
-            "text": "",
+            "text": text,
             "ts": "1700000100.000100",
             "files": [{"id": shared["id"], "name": name}],
         }
@@ -285,3 +287,13 @@ def test_a_qualtrics_export_is_recognised_in_slack_too(bot: SlackBot) -> None:
     assert 'Unmapped questions (not imported; map them with --mapping): Q6 "Anything else?"' in (
         text.replace("&quot;", '"')
     )
+
+
+def test_the_message_with_the_file_may_give_its_cycle(bot: SlackBot) -> None:
+    undated = b"account,respondent,satisfaction\nNordhavn Logistics,Ingrid Solberg,8\n"
+    dm, ts = send(bot, MANAGER, "notes.csv", undated, text="Interviews for cycle 2026-Q4")
+    preview = settled(bot, dm, ts, "Preview of")
+    assert "• Cycles: 2026-Q4" in section_texts(preview)
+    click(bot, "upload_import", MANAGER, dm, preview)
+    settled(bot, dm, ts, "imported by")
+    assert stored(bot) == (1, 1)

@@ -11,6 +11,9 @@ ledger (`storage.events`) before importing, so a double click, a second copy of 
 a retried delivery imports once; *Cancel* claims the same key. An import that fails lets the
 key go again (nothing was written), so the person may try again.
 
+A cycle for rows without one is given in the message the file is sent with (`cycle 2026-Q4`),
+like `--cycle`; the buttons carry it to *Import*.
+
 Who may import: an admin (`VOC_ADMINS`) or the account manager of every account the file
 names, checked at the preview and again, inside the import's transaction, at the click.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.error import URLError
@@ -116,6 +120,15 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def cycle_in(text: str) -> str | None:
+    """The cycle a person gives with the file (`cycle 2026-Q4`), as `--cycle` gives it."""
+    match = _CYCLE_WORDS.search(text or "")
+    return match.group(1).strip("`*_\"'") if match else None
+
+
+_CYCLE_WORDS = re.compile(r"(?:--)?\bcycle\b\s*[:=]?\s*(\S{1,50})", re.IGNORECASE)
+
+
 def upload_key(file_id: str, sha256: str) -> str:
     return f"upload:{file_id}:{sha256}"
 
@@ -127,11 +140,12 @@ def preview_upload(
     data: bytes,
     reader: Reader,
     progress: Progress | None = None,
+    cycle: str | None = None,
 ) -> Preview:
     """Run the import and roll it back: its summary is the preview. ImportRejected travels."""
     with runtime.sessions() as session:
         try:
-            summary = _import(runtime, session, workspace_id, file, data, reader, progress)
+            summary = _import(runtime, session, workspace_id, file, data, reader, progress, cycle)
             accounts = accounts_with_ids(session, workspace_id, summary.account_ids)
         finally:
             session.rollback()
@@ -148,6 +162,7 @@ def import_upload(
     reader: Reader,
     sha256: str,
     progress: Progress | None = None,
+    cycle: str | None = None,
 ) -> ImportSummary:
     """Import the previewed file once; `UploadRefused` when it changed, was done, or may not be.
 
@@ -160,7 +175,7 @@ def import_upload(
         raise UploadRefused(DONE_ALREADY)
     try:
         with transaction(runtime.sessions) as session:
-            summary = _import(runtime, session, workspace_id, file, data, reader, progress)
+            summary = _import(runtime, session, workspace_id, file, data, reader, progress, cycle)
             accounts = accounts_with_ids(session, workspace_id, summary.account_ids)
             refused = refused_accounts(runtime, accounts, reader)
             if refused:
@@ -184,12 +199,14 @@ def _import(
     data: bytes,
     reader: Reader,
     progress: Progress | None,
+    cycle: str | None,
 ) -> ImportSummary:
     settings = runtime.settings
     return import_responses(
         session,
         data,
         workspace_id=workspace_id,
+        cycle=cycle,
         actor=f"slack:{reader.user_id}",
         filename=file.name,
         progress=progress,

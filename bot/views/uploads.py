@@ -40,19 +40,20 @@ class PreviewFacts:
 Message = tuple[Mrkdwn, list[Block]]
 
 
-def button_value(file_id: str, sha256: str) -> str:
-    return json.dumps({"file": file_id, "sha256": sha256})
+def button_value(file_id: str, sha256: str, cycle: str | None = None) -> str:
+    return json.dumps({"file": file_id, "sha256": sha256, "cycle": cycle})
 
 
-def read_button_value(value: str) -> tuple[str, str] | None:
-    """(file ID, SHA-256) from a button, or None for a value this view never wrote."""
+def read_button_value(value: str) -> tuple[str, str, str | None] | None:
+    """(file ID, SHA-256, cycle) from a button, or None for a value this view never wrote."""
     try:
         data = json.loads(value)
-        file_id, sha256 = str(data["file"]), str(data["sha256"])
-    except (ValueError, KeyError, TypeError):
+        file_id, sha256, cycle = str(data["file"]), str(data["sha256"]), data.get("cycle")
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     ok = file_id.isalnum() and len(file_id) <= 32 and len(sha256) == 64 and sha256.isalnum()
-    return (file_id, sha256) if ok else None
+    ok = ok and (cycle is None or (isinstance(cycle, str) and 0 < len(cycle) <= 50))
+    return (file_id, sha256, cycle) if ok else None
 
 
 def progress_message(verb: str, file_name: str, done: int, total: int | None) -> Message:
@@ -62,7 +63,9 @@ def progress_message(verb: str, file_name: str, done: int, total: int | None) ->
     return text, [section(text)]
 
 
-def preview_message(facts: PreviewFacts, file_id: str, sha256: str) -> Message:
+def preview_message(
+    facts: PreviewFacts, file_id: str, sha256: str, cycle: str | None = None
+) -> Message:
     """The preview and its two buttons; nothing is written until *Import*."""
     title = mrkdwn(
         "*Preview of {}* — nothing is imported until you press *Import*.", facts.file_name
@@ -81,7 +84,7 @@ def preview_message(facts: PreviewFacts, file_id: str, sha256: str) -> Message:
         mrkdwn("• Follow-ups it would open: {}", f"{facts.followups:,}"),
     ]
     lines += [mrkdwn("• {}", note) for note in facts.notes]
-    value = button_value(file_id, sha256)
+    value = button_value(file_id, sha256, cycle)
     blocks = [
         section(title),
         *(section(Mrkdwn(chunk)) for chunk in pack_lines(lines)),
