@@ -25,6 +25,7 @@ from bot.commitments import reactions
 from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
+from bot.followups import announce
 from bot.reminders import bundle, escalations, followups, planning
 from bot.reminders.people import planning_without_slack
 from bot.runtime import Runtime
@@ -83,6 +84,7 @@ def default_jobs() -> list[Job]:
     """Every kind of scheduled work, in the order a tick runs them."""
     return [
         Job("digest", digests.find_due, digests.deliver),
+        Job(announce.JOB_NAME, announce.find_due, announce.deliver),
         Job("reminder", planning.find_due, bundle.deliver),
         # A DM, so it goes as (or in) the person's one DM of the day: through the bundle.
         Job("escalation", escalations.find_due_escalations, bundle.deliver_escalation),

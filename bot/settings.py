@@ -61,6 +61,7 @@ class Settings:
     workday_start_hour: int = 9
     followup_sla_days: int = 2
     themes_file: str | None = None  # VOC_THEMES_FILE: the operator's extra theme keywords
+    announce_headlines: bool = False
 
     @property
     def oauth_enabled(self) -> bool:
@@ -132,6 +133,8 @@ def load_settings(
         workday_start_hour=reader.integer("VOC_WORKDAY_START_HOUR", 9, 0, 23),
         followup_sla_days=reader.integer("VOC_FOLLOWUP_SLA_DAYS", 2, 1, 30),
         themes_file=reader.optional("VOC_THEMES_FILE", _check_themes_file),
+        announce_headlines=reader.text("VOC_ANNOUNCE_HEADLINES", "false", _one_of("true", "false"))
+        == "true",
     )
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         problems.append("SLACK_CLIENT_SECRET: set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")

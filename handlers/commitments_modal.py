@@ -27,6 +27,7 @@ from bot.commitments.values import Announcement, CaptureForm, CommitmentDraft
 from bot.core.clock import utc_now
 from bot.directory import DirectoryUnavailable
 from bot.errors import AccessRefused, BadInput, NotFound
+from bot.followups.values import AnsweredItem
 from bot.services import Services
 from bot.views.commitments import (
     ACCOUNT_BLOCK,
@@ -51,7 +52,7 @@ from bot.views.commitments import (
 )
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.commitments import slack_workspace
-from handlers.errors import ANSWERED, answering, reason_for
+from handlers.errors import ANSWERED, answering, field_reason, reason_for
 from handlers.subjects import account_from_id, button_value, subject_id
 from handlers.subjects import modal_context as modal_context_of
 
@@ -177,6 +178,7 @@ def _open_modal(
     meeting_id: int | None = None,
     rows: list[RowValues] | None = None,
     note: str | None = None,
+    followup_id: int | None = None,
 ) -> None:
     """Opens on the trigger; where it was opened is kept for accounts without a channel."""
     shown = (rows or [RowValues()])[:MAX_ROWS]
@@ -186,6 +188,7 @@ def _open_modal(
         channel=captured_in,
         rows=tuple(range(len(shown))),
         next_row=len(shown),
+        followup_id=followup_id,
     )
     form = _capture_form(services, workspace_id, modal_context, tz)
     answer = _meeting_answer(modal_context)
@@ -194,6 +197,34 @@ def _open_modal(
         account_name=account.name if account else None, choices=form.choices, tz=tz, note=note
     )
     client.views_open(trigger_id=trigger_id, view=commitments_modal(content, modal_context, filled))
+
+
+def open_modal_for_followup(
+    client: WebClient,
+    context: BoltContext,
+    trigger_id: str | None,
+    followup: AnsweredItem,
+    *,
+    tz: tzinfo,
+    captured_in: str | None,
+) -> None:
+    """*Log commitment* on a follow-up: its account, its person's answer picked, and what is
+    saved linked to the follow-up (closing it once every such commitment is done)."""
+    item = followup.item
+    account = account_from_id(item.account_id, context)
+    answer = f"response:{followup.response_id}" if followup.response_id is not None else None
+    _open_modal(
+        context["services"],
+        client,
+        context["workspace_id"],
+        trigger_id,
+        account,
+        tz=tz,
+        captured_in=captured_in,
+        rows=[RowValues(owner=item.owner, answer=answer)],
+        note=f"For the follow-up with {item.respondent}.",
+        followup_id=item.id,
+    )
 
 
 # --- adding and removing rows ------------------------------------------------------------------
@@ -343,7 +374,7 @@ def save_commitments(
         context["services"].runtime,
         slack_workspace(context, client),
         account.id,
-        [_draft(row) for _, row in rows],
+        [replace(_draft(row), followup_id=modal_context.followup_id) for _, row in rows],
         actor=user_id,
         captured_in=modal_context.channel,
         today=today_in(tz, now),
@@ -380,7 +411,7 @@ def _shown_refusal(
         return {"response_action": "errors", "errors": {ACCOUNT_BLOCK: _typed_reason(error)}}
     if isinstance(error, DirectoryUnavailable) and rows:
         first_field = row_block_id(rows[0][0], "text")
-        return {"response_action": "errors", "errors": {first_field: reason_for(error)}}
+        return {"response_action": "errors", "errors": {first_field: field_reason(error)}}
     reason = GONE_NOTHING_SAVED if isinstance(error, NotFound) else reason_for(error)
     return {"response_action": "update", "view": notice_modal(NOT_SAVED, reason)}
 
@@ -392,7 +423,7 @@ def _typed_reason(error: Exception) -> str:
             f"You are not on the account team of {error.account_name}, so you cannot log its "
             "commitments."
         )
-    return reason_for(error)
+    return field_reason(error)
 
 
 def _draft(row: RowValues) -> CommitmentDraft:

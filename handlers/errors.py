@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot.core.slack import Mrkdwn, as_mrkdwn
+from bot.core.slack import Mrkdwn, as_mrkdwn, markup_to_plain
 from bot.directory import DirectoryUnavailable
 from bot.errors import AccessRefused, VocError
 from bot.views.report import anonymous_refusal_text, refusal_text
@@ -42,6 +42,12 @@ def reason_for(error: Exception) -> Mrkdwn:
     if isinstance(error, DirectoryUnavailable):
         return as_mrkdwn(SLACK_BUSY)
     return as_mrkdwn(str(error))
+
+
+def field_reason(error: Exception) -> str:
+    """The reason shown under a dialog's field: Slack prints those errors as plain text, so
+    the markup `reason_for` builds would reach the person as `&amp;` and `<@U…>`."""
+    return markup_to_plain(reason_for(error))
 
 
 def answering(listener: Listener) -> Listener:

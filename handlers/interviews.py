@@ -31,6 +31,7 @@ from bot.views.interviews import (
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.errors import ANSWERED, answering
 from handlers.subjects import account_from_id, view_metadata
+from handlers.uploads import announce_now
 
 NO_ACCOUNT = (
     "This channel is not an account channel I know, so I cannot tell whose interview this is: "
@@ -123,3 +124,4 @@ def save_interview(
         recorded.person, account.name, ", ".join(summary.cycles), summary.followups_opened
     )
     client.chat_postMessage(channel=context["user_id"], text=text)
+    announce_now(services, client, context["workspace_id"], summary.announcements)

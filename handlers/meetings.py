@@ -26,7 +26,7 @@ from bot.meetings.rules import meeting_number, parse_meeting_text, parse_when
 from bot.services import Services
 from bot.views import meetings as views
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
-from handlers.errors import ANSWERED, answering, reason_for
+from handlers.errors import ANSWERED, answering, field_reason
 from handlers.subjects import review_from_button, review_from_view
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def move_from_dialog(
             services.runtime, review, day, at, tz, actor=user_id, now=utc_now()
         )
     except ANSWERED as error:
-        reason = CANCELLED_MEANWHILE if isinstance(error, NotFound) else reason_for(error)
+        reason = CANCELLED_MEANWHILE if isinstance(error, NotFound) else field_reason(error)
         ack(response_action="errors", errors={views.MOVE_DATE_BLOCK: reason})
         return
     ack(response_action="update", view=views.moved_modal(moved.meeting, moved.account, tz))

@@ -17,8 +17,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.cli.imports import summary_lines
+from bot.core.clock import utc_now
 from bot.core.slack import Mrkdwn, unescape
 from bot.errors import BadInput
+from bot.followups.announce import owed_announcements
 from bot.intake.problems import ImportRejected
 from bot.intake.service import ImportSummary
 from bot.intake.uploads import (
@@ -149,6 +151,7 @@ def import_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: B
         show(rejected_message(file.name, rejected.problems))
         return
     show(imported_message(file.name, context["user_id"], summary_lines(summary)))
+    announce_now(services, client, context["workspace_id"], summary.announcements)
 
 
 def cancel_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -173,6 +176,13 @@ def _clicked(
     if file.user != context["user_id"]:
         raise BadInput(NOT_YOURS)
     return file, parsed[1], parsed[2], _shower(client, str(channel), str(ts))
+
+
+def announce_now(services: Services, client: WebClient, workspace_id: str, keys: list[str]) -> None:
+    """Post the account channels' announcements the import owes, as `voc import` does; what
+    fails here stays owed in the ledger and the scheduler posts it at its next tick."""
+    if keys:
+        owed_announcements(services.runtime, client, workspace_id, keys, utc_now())
 
 
 def _shower(client: WebClient, channel: str, ts: str) -> Show:

@@ -554,6 +554,9 @@ def test_notes_outside_an_account_channel_ask_for_the_account(bot: SlackBot) -> 
         "response_action": "errors",
         "errors": {"account": 'No account is called "acne corp". Did you mean ACME Corp?'},
     }
+    # Slack prints a field's error as plain text: what was typed comes back as typed.
+    typed = _submit(bot, view, [{"Owner": SPONSOR}], account="Q&A <Ltd>")
+    assert typed.json()["errors"]["account"] == 'No account is called "Q&A <Ltd>".'
     refused = _submit(bot, view, [{"Owner": SPONSOR}], user=OUTSIDER, account="acme")
     assert "not on the account team" in refused.json()["errors"]["account"]
     assert _commitments(bot) == []

@@ -67,8 +67,10 @@ def test_an_interview_is_stored_through_the_importer(bot: SlackBot) -> None:
     }
     reply = bot.requests.view_submission(view, user_id=MANAGER, values=values)
     assert reply.status == 200 and reply.body in (b"", b"{}")
-    posted = bot.slack.wait_for("chat.postMessage")[-1]
-    assert posted.params["text"] == (
+    dm = bot.slack.dm_channel(MANAGER)
+    bot.slack.wait_until(lambda: len(bot.slack.messages_in(dm)) == 1)
+    bot.slack.wait_until(lambda: len(bot.slack.messages_in(CHANNEL)) == 1)
+    assert bot.slack.messages_in(dm)[0]["text"] == (
         "Interview with *Ingrid Solberg* at *Nordhavn Logistics* recorded in 2026-Q3. "
         "A follow-up was opened."
     )
@@ -86,10 +88,14 @@ def test_an_interview_is_stored_through_the_importer(bot: SlackBot) -> None:
         assert (benchmark.respondents, benchmark.satisfaction_mean) == (2, 5.5)
         assert benchmark.attribute_means == {"Support": 5.5}
 
+    # The account channel heard once that Ingrid needs a follow-up (the import's announcement).
+    assert "Ingrid Solberg" in str(bot.slack.messages_in(CHANNEL)[0])
+
     again = bot.requests.view_submission(view, user_id=MANAGER, values=values)  # a replay
     assert again.status == 200
     with bot.runtime.sessions() as session:
         assert len(session.scalars(select(Followup)).all()) == 1
+    assert len(bot.slack.messages_in(CHANNEL)) == 1
 
 
 def test_a_new_person_with_a_bad_email_is_told_on_the_field(bot: SlackBot) -> None:

@@ -24,11 +24,12 @@ MANAGER = "U0AMNORD"  # Nordhavn and Ashgrove
 OTHER_MANAGER = "U0AMCALD"  # Calder & Finch
 ADMIN = "U0ADMIN1"
 
+CHANNEL = "C0NORDHAV"
 ROSTER = (
-    "account,segment,account_manager\n"
-    f"Nordhavn Logistics,Enterprise,{MANAGER}\n"
-    f"Ashgrove Health Trust,Healthcare,{MANAGER}\n"
-    f"Calder & Finch Engineering,Enterprise,{OTHER_MANAGER}\n"
+    "account,segment,account_manager,channel\n"
+    f"Nordhavn Logistics,Enterprise,{MANAGER},{CHANNEL}\n"
+    f"Ashgrove Health Trust,Healthcare,{MANAGER},\n"
+    f"Calder & Finch Engineering,Enterprise,{OTHER_MANAGER},\n"
 )
 WAVE = (
     b"account,cycle,respondent,email,satisfaction,recommend,comment\n"
@@ -47,6 +48,7 @@ def bot(make_bot: Callable[..., SlackBot]) -> SlackBot:
         )
     for user in (MANAGER, OTHER_MANAGER, ADMIN):
         made.slack.add_user(user)
+    made.slack.add_channel(CHANNEL, name="acct-nordhavn", members=[MANAGER])
     return made
 
 
@@ -117,6 +119,7 @@ def test_upload_preview_then_import_once(bot: SlackBot) -> None:
     updates = [c.params["text"] for c in bot.slack.calls_to("chat.update")]
     assert updates[0].startswith("Reading *Q4 &lt;wave&gt; &amp; more.csv*… 3 rows")
     assert stored(bot) == (0, 0)  # nothing written before Import
+    assert bot.slack.messages_in(CHANNEL) == []  # and nothing announced
     download = bot.slack.downloads()[-1]
     assert download.headers["Authorization"] == "Bearer xoxb-test" and download.status == 200
 
@@ -128,11 +131,15 @@ def test_upload_preview_then_import_once(bot: SlackBot) -> None:
     )
     assert "upload_import" not in str(done["blocks"])
     assert stored(bot) == (3, 1)
+    # Nordhavn's channel hears once that Jonas Berg needs a follow-up.
+    bot.slack.wait_until(lambda: len(bot.slack.messages_in(CHANNEL)) == 1)
+    assert "Jonas Berg" in str(bot.slack.messages_in(CHANNEL)[0])
 
     click(bot, "upload_import", MANAGER, dm, preview)  # a double click on the old preview
     answer = bot.slack.wait_for_response_url(1)[-1]
     assert answer["text"] == "That file was imported or cancelled already; nothing more was done."
     assert stored(bot) == (3, 1)
+    assert len(bot.slack.messages_in(CHANNEL)) == 1
 
 
 def test_a_retried_delivery_previews_once(bot: SlackBot) -> None:

@@ -14,9 +14,11 @@ from typing import TextIO
 from bot.accounts.queries import unresolved_channels
 from bot.accounts.service import resolve_channels
 from bot.cli import status
+from bot.core.clock import utc_now
 from bot.core.text import plural
 from bot.directory import Directory, TtlCache
-from bot.followups.rules import FollowupPolicy
+from bot.followups.announce import Outcome, owed_announcements
+from bot.followups.service import policy_of
 from bot.intake.exports import Mapping, load_mapping
 from bot.intake.roster import DEFAULT_SEGMENT
 from bot.intake.service import (
@@ -59,9 +61,7 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
                         create_accounts=args.create_accounts,
                         actor=actor(),
                         progress=progress,
-                        followups=FollowupPolicy(
-                            runtime.settings.followup_sla_days, runtime.settings.tz
-                        ),
+                        followups=policy_of(runtime.settings),
                         themes=load_lexicon(runtime.settings.themes_file),
                     )
     except ImportRejected as rejected:
@@ -70,6 +70,7 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.kind == "accounts":
         _check_channels(runtime, summary)
     _print_summary(summary)
+    _announce(runtime, summary.announcements)
     return status.OK
 
 
@@ -92,6 +93,34 @@ def _check_channels(runtime: Runtime, summary: ImportSummary) -> None:
     check = resolve_channels(runtime, workspace, Directory(client, workspace, TtlCache()))
     summary.missing_channels = check.missing
     summary.channels_checked = not check.unanswered
+
+
+def _announce(runtime: Runtime, keys: list[str]) -> None:
+    """Post what the import owes the account channels now, when there is a token to post with.
+
+    Without one the messages stay owed: the running bot's scheduler (or `voc tick`) posts them
+    once a token is configured, within three days of the import.
+    """
+    if not keys:
+        return
+    client = client_for_workspace(runtime, runtime.settings.workspace)
+    if client is None:
+        channels = plural(len(keys), "account channel")
+        print(f"Not announced yet: no Slack token. {channels} will hear of it once there is one.")
+        return
+    for outcome in owed_announcements(runtime, client, runtime.settings.workspace, keys, utc_now()):
+        print(_announced_line(outcome), file=sys.stderr if outcome.outcome == "failed" else None)
+
+
+def _announced_line(outcome: Outcome) -> str:
+    if outcome.outcome in ("sent", "found"):
+        return f"Announced in {outcome.channel}: {outcome.account}"
+    if outcome.outcome == "failed":
+        return (
+            f"Not announced in {outcome.channel} ({outcome.detail}): "
+            "the scheduler tries again at its next tick."
+        )
+    return f"Not announced for {outcome.account or 'an account'}: {outcome.detail}"
 
 
 def _print_summary(summary: ImportSummary, out: TextIO | None = None) -> None:

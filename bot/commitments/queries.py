@@ -18,11 +18,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.commitments import rules
 from bot.commitments.values import AnswerChoice, CommitmentDraft, InvalidCommitments, OpenItem
 from bot.core.identity import normalized_person
+from bot.followups.moving import close_when_answered
 from bot.reports.queries import next_cycle_start
 from bot.settings import Settings
 from storage import audit
 from storage.db import transaction
-from storage.models import Account, Commitment, Cycle, Meeting, Respondent, Response
+from storage.models import (
+    Account,
+    Commitment,
+    Cycle,
+    Followup,
+    Meeting,
+    Respondent,
+    Response,
+)
 
 PAST_MEETING_CHOICES = 4
 UPCOMING_MEETING_CHOICES = 2
@@ -47,6 +56,8 @@ def record_commitments(
     for index, draft in enumerate(drafts):
         if draft.meeting_id is not None and not _meeting_of(session, account, draft.meeting_id):
             problems.setdefault(index, {})["answers"] = "That meeting is not one of this account's."
+        if draft.followup_id is not None and not _followup_of(session, account, draft.followup_id):
+            problems.setdefault(index, {})["text"] = "That follow-up is not one of this account's."
     if problems:
         raise InvalidCommitments(problems)
     if not drafts:
@@ -66,6 +77,7 @@ def _new_row(
         workspace_id=account.workspace_id,
         account_id=account.id,
         meeting_id=draft.meeting_id,
+        followup_id=draft.followup_id,
         text=draft.text.strip(),
         owner=normalized_person(draft.owner or ""),
         due_on=draft.due_on,
@@ -78,6 +90,11 @@ def _new_row(
         channel=channel,
         version=1,
     )
+
+
+def _followup_of(session: Session, account: Account, followup_id: int) -> bool:
+    followup = session.get(Followup, followup_id)
+    return followup is not None and followup.account_id == account.id
 
 
 def _meeting_of(session: Session, account: Account, meeting_id: int) -> bool:
@@ -229,7 +246,7 @@ def complete_commitment_in(
     For a caller that records and completes in one go (the demo back-fills promises kept weeks
     ago): the same conditional update and audit entry, without a second connection.
     """
-    return _transition_in(
+    done = _transition_in(
         session,
         commitment_id,
         from_status="open",
@@ -239,6 +256,9 @@ def complete_commitment_in(
         via=via,
         now=now,
     )
+    if done:
+        close_when_answered(session, session.get_one(Commitment, commitment_id), actor, now)
+    return done
 
 
 def reopen_commitment(

@@ -46,11 +46,12 @@ from bot.commitments.values import (
 from bot.commitments.workspace import SlackWorkspace
 from bot.delivery.tagged import SEND_ERRORS
 from bot.directory import Directory
+from bot.followups.announce import redraw_announcement
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.views import commitments as views
 from storage.db import transaction
-from storage.models import Account
+from storage.models import Account, Commitment
 
 # --- logging commitments ----------------------------------------------------------------------
 
@@ -215,6 +216,7 @@ def complete_from_button(
         return ButtonOutcome("already_done", queries.commitment(sessions, row.id), account.name)
     reply_in_thread(slack, row, views.transition_reply(True, user_id, slack.settings))
     refresh_commitment_message(sessions, slack, row.id)
+    _redraw_followup(sessions, slack, row, now)
     return ButtonOutcome("done", queries.commitment(sessions, row.id), account.name)
 
 
@@ -243,6 +245,7 @@ def set_done_by_operator(
     if slack is not None:
         reply_in_thread(slack, row, views.transition_reply(done, actor, slack.settings))
         refresh_commitment_message(sessions, slack, row.id)
+        _redraw_followup(sessions, slack, row, now)
     outcome = "done" if done else "reopened"
     return ButtonOutcome(outcome, queries.commitment(sessions, row.id), account.name)
 
@@ -271,4 +274,16 @@ def handle_done_reaction(
     outcome = reconcile(sessions, slack, row, account, event, now)
     if outcome != "unchanged":
         refresh_commitment_message(sessions, slack, row.id)
+        _redraw_followup(sessions, slack, row, now)
     return outcome
+
+
+def _redraw_followup(
+    sessions: sessionmaker[Session], slack: SlackWorkspace, row: Commitment, now: datetime
+) -> None:
+    """A change to a commitment that answers a follow-up may have closed it: the follow-ups
+    announcement in the channel shows that, so nobody calls back someone already answered."""
+    if row.followup_id is not None:
+        redraw_announcement(
+            sessions, slack.settings, slack.client, slack.workspace_id, row.followup_id, now
+        )

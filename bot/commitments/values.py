@@ -29,6 +29,7 @@ class CommitmentDraft:
     customer_told: bool = False
     answers: str | None = None
     meeting_id: int | None = None
+    followup_id: int | None = None  # the follow-up this promise answers
 
 
 class InvalidCommitments(ValueError):

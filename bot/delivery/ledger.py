@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -298,6 +298,82 @@ def forget_in(session: Session, *, workspace_id: str, keys: Sequence[str], worke
             )
             .execution_options(synchronize_session=False)
         )
+
+
+def owe_in(
+    session: Session,
+    *,
+    workspace_id: str,
+    recipients: Mapping[str, str | None],
+    kind: str,
+    now: datetime,
+) -> set[str]:
+    """Record messages as owed inside the caller's transaction, to be claimed like a retry.
+
+    For work born in a transaction that must not wait on Slack (an import): the message is owed
+    exactly when that transaction commits. An owed row is `failed` with no attempt yet, so the
+    first claim is not `uncertain`; a key already known (sent, or owed) is left as it is.
+    `recipients` maps each key to where its message goes; returns the keys recorded now (a
+    racing transaction's insert of the same key is still absorbed by ON CONFLICT). One
+    executemany, not one statement of many VALUES: an import may owe hundreds, and compiling
+    such a statement costs more than running it.
+    """
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "delivery_key": key,
+            "kind": kind,
+            "recipient": recipient,
+            "status": "failed",
+            "attempts": 0,
+            "last_error": "not sent yet",
+            "created_at": now,
+        }
+        for key, recipient in recipients.items()
+    ]
+    if not rows:
+        return set()
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(Delivery).on_conflict_do_nothing(
+        index_elements=["workspace_id", "delivery_key"]
+    )
+    known = _known_keys(session, workspace_id, [row["delivery_key"] for row in rows])
+    fresh = [row for row in rows if row["delivery_key"] not in known]
+    if fresh:
+        session.execute(statement, fresh)
+    return {row["delivery_key"] for row in fresh}
+
+
+def _known_keys(session: Session, workspace_id: str, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(keys):
+        found.update(
+            session.scalars(
+                select(Delivery.delivery_key).where(
+                    Delivery.workspace_id == workspace_id, Delivery.delivery_key.in_(chunk)
+                )
+            )
+        )
+    return found
+
+
+def owed(session: Session, *, kind: str, since: datetime, now: datetime) -> list[Row[Any]]:
+    """(`workspace_id`, `delivery_key`, `recipient`) of this kind's keys, owed since `since`,
+    that a claim would win now: never sent, failed, or left claimed past their lease."""
+    return list(
+        session.execute(
+            select(Delivery.workspace_id, Delivery.delivery_key, Delivery.recipient)
+            .where(
+                Delivery.kind == kind,
+                Delivery.created_at >= since,
+                or_(
+                    Delivery.status == "failed",
+                    and_(Delivery.status == "claimed", Delivery.lease_until < now),
+                ),
+            )
+            .order_by(Delivery.id)
+        ).all()
+    )
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from bot.followups.values import FollowupItem
+from bot.followups.values import AnsweredItem, FollowupItem
 from storage.bulk import executemany, fetch_in, upsert_sql
-from storage.models import Account, Cycle, Followup, Respondent, Response
+from storage.models import (
+    Account,
+    AuditEntry,
+    Commitment,
+    Cycle,
+    Delivery,
+    Followup,
+    Respondent,
+    Response,
+)
 
 DECISION_MAKER = "decision_maker"
 
@@ -166,8 +175,13 @@ def _bound(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
 # --- reading and changing follow-ups ------------------------------------------------------
 
 
-def _items_statement(workspace_id: str) -> sa.Select[Any]:
+def _items_statement(workspace_id: str, *, with_answer: bool = False) -> sa.Select[Any]:
+    """Follow-ups with what people see of them; `with_answer` adds the answer's id, scores and
+    comment (what an announcement quotes)."""
     answer = aliased(Response)
+    extra = (
+        (answer.id, answer.satisfaction, answer.recommend, answer.comment) if with_answer else ()
+    )
     return (
         sa.select(
             Followup,
@@ -176,6 +190,7 @@ def _items_statement(workspace_id: str) -> sa.Select[Any]:
             Respondent.name,
             Respondent.email,
             answer.role,
+            *extra,
         )
         .join(Account, Account.id == Followup.account_id)
         .join(Cycle, Cycle.id == Followup.cycle_id)
@@ -192,7 +207,7 @@ def _items_statement(workspace_id: str) -> sa.Select[Any]:
 
 
 def _item(row: Any) -> FollowupItem:
-    followup, account, cycle, name, email, role = row
+    followup, account, cycle, name, email, role = row[:6]
     return FollowupItem(
         id=followup.id,
         account_id=followup.account_id,
@@ -295,3 +310,115 @@ def count_answers(session: Session, cycle_id: int, account_ids: Sequence[int]) -
     )
     rows = fetch_in(session, statement, "ids", sorted(account_ids), cycle=cycle_id)
     return sum(int(count) for (count,) in rows)
+
+
+# --- announcing and closing ---------------------------------------------------------------
+
+
+def opened_together(
+    session: Session, workspace_id: str, opened_at: datetime
+) -> list[tuple[int, int]]:
+    """(account_id, cycle_id) of the follow-ups one import opened: they share its moment."""
+    rows = session.execute(
+        sa.select(Followup.account_id, Followup.cycle_id)
+        .where(
+            # New ones are open: the (workspace, status) index narrows the look to those.
+            Followup.workspace_id == workspace_id,
+            Followup.status == "open",
+            *_opened_at(opened_at),
+        )
+        .distinct()
+    )
+    return sorted((int(a), int(c)) for a, c in rows)
+
+
+def _opened_at(moment: datetime) -> tuple[Any, ...]:
+    """Opened at exactly `moment`, as a one-microsecond range rather than an equality.
+
+    SQLite keeps timestamps as text, and the bulk insert writes them with an offset
+    (`…+00:00`) that a bound comparison value lacks: the range holds both spellings of the
+    same moment, and on PostgreSQL it is the moment itself.
+    """
+    return (Followup.opened_at >= moment, Followup.opened_at < moment + timedelta(microseconds=1))
+
+
+def answered_items(
+    session: Session,
+    workspace_id: str,
+    account_id: int,
+    cycle_id: int,
+    opened_at: datetime | None,
+) -> list[AnsweredItem]:
+    """An account's follow-ups of one cycle (opened at `opened_at`, when given), the unhappiest
+    first, each with the answer that opened it."""
+    statement = _items_statement(workspace_id, with_answer=True).where(
+        Followup.account_id == account_id, Followup.cycle_id == cycle_id
+    )
+    if opened_at is not None:
+        statement = statement.where(*_opened_at(opened_at))
+    rows = session.execute(statement.order_by(Followup.id)).all()
+    return [_answered(row) for row in rows]
+
+
+def answered_item(session: Session, workspace_id: str, followup_id: int) -> AnsweredItem | None:
+    row = session.execute(
+        _items_statement(workspace_id, with_answer=True).where(Followup.id == followup_id)
+    ).first()
+    return None if row is None else _answered(row)
+
+
+def _answered(row: Any) -> AnsweredItem:
+    response_id, satisfaction, recommend, comment = row[6:10]
+    return AnsweredItem(_item(row), row[0].cycle_id, response_id, satisfaction, recommend, comment)
+
+
+def latest_actors(
+    session: Session, workspace_id: str, followup_ids: Sequence[int]
+) -> dict[tuple[int, str], str]:
+    """Who last did each thing to these follow-ups, by (follow-up id, audit action)."""
+    if not followup_ids:
+        return {}
+    rows = session.execute(
+        sa.select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.actor)
+        .where(
+            AuditEntry.workspace_id == workspace_id,
+            AuditEntry.entity == "followup",
+            AuditEntry.entity_id.in_([str(i) for i in followup_ids]),
+        )
+        .order_by(AuditEntry.at, AuditEntry.id)
+    )
+    return {(int(entity_id), action): actor for entity_id, action, actor in rows}
+
+
+def account_channels(session: Session, account_ids: Sequence[int]) -> dict[int, str | None]:
+    """Where each account's team talks: the channel ID its name resolved to, else as written."""
+    statement = sa.select(Account.id, Account.channel_id, Account.channel).where(
+        Account.id.in_(sa.bindparam("ids", expanding=True))
+    )
+    rows = fetch_in(session, statement, "ids", sorted(account_ids))
+    return {int(i): channel_id or channel for i, channel_id, channel in rows}
+
+
+def sent_message(session: Session, workspace_id: str, key: str) -> tuple[str, str] | None:
+    """(channel, ts) of a keyed message once it went out."""
+    row = session.execute(
+        sa.select(Delivery.channel, Delivery.message_ts).where(
+            Delivery.workspace_id == workspace_id,
+            Delivery.delivery_key == key,
+            Delivery.status == "sent",
+        )
+    ).first()
+    if row is None or not row.channel or not row.message_ts:
+        return None
+    return str(row.channel), str(row.message_ts)
+
+
+def open_linked_commitments(session: Session, followup_id: int) -> tuple[int, int]:
+    """(linked, still open) commitments of a follow-up."""
+    linked, still_open = session.execute(
+        sa.select(
+            sa.func.count(Commitment.id),
+            sa.func.count(Commitment.id).filter(Commitment.status != "done"),
+        ).where(Commitment.followup_id == followup_id)
+    ).one()
+    return int(linked), int(still_open)

@@ -19,6 +19,7 @@ import pandas as pd
 from bot.core.clock import add_working_hours, working_hours_between
 from bot.insights import DETRACTOR_MAX, HIGH_RISK, loyalty_segments
 
+CONTACT_METHODS = ("call", "meeting", "email")
 REASONS = ("dissatisfied", "detractor", "high_risk", "dropped", "asked", "silent")
 STATUSES = ("open", "contacted", "closed", "not_needed")
 DISSATISFIED_MAX = 6.0
@@ -37,6 +38,10 @@ class FollowupPolicy:
 
     sla_days: int = 2
     tz: tzinfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    # Whether the import owes the account channels a message (the real import paths), and
+    # whether an account whose import opened nothing still hears its headline.
+    announce: bool = False
+    announce_headlines: bool = False
 
     def due_at(self, opened_at: datetime) -> datetime:
         """`sla_days` working days later: weekends do not eat into the owner's time."""

@@ -8,7 +8,7 @@ follow-up belongs with the responses that called for it.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -20,21 +20,35 @@ from bot.accounts.service import account_by_id, named_account
 from bot.core.identity import normalized_person, person_ref
 from bot.errors import BadInput, NotFound
 from bot.followups import queries
-from bot.followups.rules import STATUSES, FollowupPolicy, LoopRow, loop_figures, move_to
-from bot.followups.values import FollowupItem
+from bot.followups.moving import SETTLED, Moved, change_followup_in
+from bot.followups.rules import (
+    CONTACT_METHODS,
+    STATUSES,
+    FollowupPolicy,
+    LoopRow,
+    loop_figures,
+)
+from bot.followups.values import AnsweredItem, FollowupItem
 from bot.runtime import Runtime
 from bot.settings import Settings
 from storage import audit
 from storage.db import transaction
+from storage.models import Followup
 
-SETTLED = ("closed", "not_needed")
 STATUS_CHOICES = (*STATUSES[:3], "all")
+GONE_FOLLOWUP = "That follow-up no longer exists."
+NO_REASON = "Say why no contact is needed: the team reads it later."
 TARGETS = {"contacted": "contacted", "closed": "closed", "not-needed": "not_needed"}
 
 
 def policy_of(settings: Settings) -> FollowupPolicy:
-    """The SLA and calendar the deployment is configured with."""
-    return FollowupPolicy(settings.followup_sla_days, settings.tz)
+    """The SLA and calendar the deployment is configured with; its imports are announced."""
+    return FollowupPolicy(
+        settings.followup_sla_days,
+        settings.tz,
+        announce=True,
+        announce_headlines=settings.announce_headlines,
+    )
 
 
 def list_followups(
@@ -52,13 +66,6 @@ def list_followups(
         return queries.followup_items(
             session, workspace_id, account_ids=account_ids, statuses=statuses
         )
-
-
-@dataclass(frozen=True)
-class Moved:
-    item: FollowupItem
-    changed: bool
-    previous: str
 
 
 def move_followup(
@@ -92,65 +99,6 @@ def move_followup(
             note=note,
             now=now,
         )
-
-
-def change_followup_in(
-    session: Session,
-    workspace_id: str,
-    followup_id: int,
-    status: str,
-    *,
-    actor: str,
-    note: str | None,
-    now: datetime,
-) -> Moved:
-    """`move_followup` inside the caller's transaction (the demo loader settles a few so)."""
-    text = (note or "").strip() or None
-    if status == "not_needed" and text is None:
-        raise BadInput("not-needed needs --note saying why no contact is needed")
-    row = queries.followup_for_change(session, workspace_id, followup_id)
-    if row is None:
-        raise NotFound(f"There is no follow-up #{followup_id}.")
-    previous = row.status
-    move = move_to(status, current=previous, contacted_at=row.contacted_at, now=now)
-    if move is not None or text is not None:
-        queries.update_followup(session, row, _values(move, text, now))
-        audit.record(
-            session,
-            workspace_id=workspace_id,
-            actor=actor,
-            action=_action(previous, status),
-            entity="followup",
-            entity_id=row.id,
-            at=now,
-            details={"from": previous, "to": status, "note": text},
-        )
-    item = queries.followup_item(session, workspace_id, followup_id)
-    if item is None:  # deleted between the two reads of one transaction: it cannot be
-        raise NotFound(f"There is no follow-up #{followup_id}.")
-    return Moved(item=item, changed=move is not None, previous=previous)
-
-
-def _values(move: Any, note: str | None, now: datetime) -> dict[str, Any]:
-    values: dict[str, Any] = {"updated_at": now}
-    if note is not None:
-        values["note"] = note
-    if move is None:
-        return values
-    values["status"] = move.status
-    if move.contacted_at is not None:
-        values["contacted_at"] = move.contacted_at
-    if move.closed_at is not None:
-        values["closed_at"] = move.closed_at
-    for name in move.clear:
-        values[name] = None
-    return values
-
-
-def _action(previous: str, status: str) -> str:
-    if previous in SETTLED and status not in SETTLED:
-        return "followup_reopened"
-    return f"followup_{status}"
 
 
 def closed_loop(runtime: Runtime, workspace_id: str, now: datetime) -> dict[str, Any]:
@@ -201,22 +149,99 @@ def account_followups(
 def move_from_slack(
     runtime: Runtime,
     workspace_id: str,
-    followup_id: int,
+    followup_id: int | None,
     target: str,
     *,
     reader: Reader,
     now: datetime,
+    note: str | None = None,
+    contact_method: str | None = None,
+    reopen: bool = True,
 ) -> Moved:
-    """A button press: the follow-up and its account are read again and access checked now.
+    """A button press or a dialog: the follow-up and its account are read again and access
+    checked now. A button carries only an id anyone could forge, so a refusal names no account.
 
-    A button carries only an id anyone could forge, so a refusal names no account.
+    Not needed without a reason is refused before anything is read. With `reopen` False (the
+    announcement's controls, pressed on a message that may be older than the last change) a
+    settled follow-up stays as it is: only the open and contacted move on.
     """
     status = TARGETS[target]
+    if status == "not_needed" and not (note or "").strip():
+        raise BadInput(NO_REASON)
+    if contact_method is not None and contact_method not in CONTACT_METHODS:
+        raise BadInput(f"How was contact made? One of {', '.join(CONTACT_METHODS)}.")
     with transaction(runtime.sessions) as session:
-        row = queries.followup_for_change(session, workspace_id, followup_id)
-        if row is None:
-            raise NotFound("That follow-up no longer exists.")
-        account_by_id(session, runtime, workspace_id, row.account_id, reader)
+        row = _checked_row(session, runtime, workspace_id, followup_id, reader)
+        if not reopen and row.status in SETTLED:
+            item = queries.followup_item(session, workspace_id, row.id)
+            assert item is not None  # locked by `_checked_row` until this transaction ends
+            return Moved(item=item, changed=False, previous=row.status)
         return change_followup_in(
-            session, workspace_id, followup_id, status, actor=reader.user_id, note=None, now=now
+            session,
+            workspace_id,
+            row.id,
+            status,
+            actor=reader.user_id,
+            note=note,
+            now=now,
+            contact_method=contact_method,
         )
+
+
+def take_from_slack(
+    runtime: Runtime, workspace_id: str, followup_id: int | None, *, reader: Reader, now: datetime
+) -> Moved:
+    """*I'll take it*: the presser becomes the owner (audited); a settled one stays as it is."""
+    with transaction(runtime.sessions) as session:
+        row = _checked_row(session, runtime, workspace_id, followup_id, reader)
+        previous, previous_owner = row.status, row.owner
+        changed = row.status not in SETTLED and row.owner != reader.user_id
+        if changed:
+            queries.update_followup(session, row, {"owner": reader.user_id, "updated_at": now})
+            audit.record(
+                session,
+                workspace_id=workspace_id,
+                actor=reader.user_id,
+                action="followup_taken",
+                entity="followup",
+                entity_id=row.id,
+                at=now,
+                details={"from": previous_owner, "to": reader.user_id},
+            )
+        item = queries.followup_item(session, workspace_id, row.id)
+        assert item is not None  # locked by `_checked_row` until this transaction ends
+        return Moved(item=item, changed=changed, previous=previous)
+
+
+def followup_from_slack(
+    runtime: Runtime, workspace_id: str, followup_id: int | None, *, reader: Reader
+) -> AnsweredItem:
+    """The follow-up a control names, with its answer, if the presser may act on it now
+    (before a dialog about it opens, and to prefill the commitments modal)."""
+    with runtime.sessions() as session:
+        if followup_id is None:
+            raise NotFound(GONE_FOLLOWUP)
+        found = queries.answered_item(session, workspace_id, followup_id)
+        if found is None:
+            raise NotFound(GONE_FOLLOWUP)
+        account_by_id(session, runtime, workspace_id, found.item.account_id, reader)
+        return found
+
+
+def _checked_row(
+    session: Session,
+    runtime: Runtime,
+    workspace_id: str,
+    followup_id: int | None,
+    reader: Reader,
+) -> Followup:
+    """The follow-up, locked, once the reader may act on its account; else why not."""
+    row = (
+        None
+        if followup_id is None
+        else queries.followup_for_change(session, workspace_id, followup_id)
+    )
+    if row is None:
+        raise NotFound(GONE_FOLLOWUP)
+    account_by_id(session, runtime, workspace_id, row.account_id, reader)
+    return row

@@ -31,6 +31,21 @@ class FollowupItem:
         return self.status == "open" and self.due_at < now
 
 
+@dataclass(frozen=True)
+class AnsweredItem:
+    """A follow-up with the answer that opened it: what the channel announcement quotes.
+
+    A silent decision maker answered nothing in the cycle, so the answer's fields are None.
+    """
+
+    item: FollowupItem
+    cycle_id: int
+    response_id: int | None
+    satisfaction: float | None
+    recommend: float | None
+    comment: str | None
+
+
 def _moment(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 

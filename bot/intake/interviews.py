@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 
 from bot.core.cycles import cycle_sort_key
-from bot.followups.rules import FollowupPolicy
+from bot.followups.service import policy_of
 from bot.intake.interview_values import InterviewAnswers, InterviewForm, Person
 from bot.intake.queries import (
     benchmarked_attributes,
@@ -106,7 +106,7 @@ def record_interview(
             workspace_id=workspace_id,
             actor=actor,
             filename="interview",
-            followups=FollowupPolicy(settings.followup_sla_days, settings.tz),
+            followups=policy_of(settings),
             themes=load_lexicon(settings.themes_file),
         )
     return Recorded(summary, name)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
 from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh_statistics
+from bot.followups.announce import TouchedCycles, owe_announcements
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
@@ -96,6 +97,7 @@ class ImportSummary:
     # Survey-tool question columns no field was mapped to (bot.intake.exports).
     unmapped_questions: list[str] = field(default_factory=list)
     account_ids: list[int] = field(default_factory=list)  # the accounts the file's rows name
+    announcements: list[str] = field(default_factory=list)  # ledger keys of what Slack is owed
 
     def audit_details(self) -> dict[str, Any]:
         return {
@@ -200,8 +202,10 @@ def import_responses(
         driver_moments.add(rows)  # the key drivers' statistics, summed the same way
 
     writer.on_fresh_rows = on_fresh_rows
-    opener = FollowupOpener(followups or FollowupPolicy())
-    writer.on_rows = opener.add
+    policy = followups or FollowupPolicy()
+    opener = FollowupOpener(policy)
+    touched = TouchedCycles(policy)
+    writer.on_rows = touched.watching(opener.add)
     writer.tag_comments = CommentTagger(themes)
     try:
         with bulk_write_settings(session):
@@ -219,7 +223,9 @@ def import_responses(
     refresh_statistics(
         session, workspace_id, writer.changed_cycles, writer.fresh_cycles, driver_moments
     )
-    opened = opener.open(session, workspace_id, clock.utc_now())
+    opened_at = clock.utc_now()
+    opened = opener.open(session, workspace_id, opened_at)
+    owed = owe_announcements(session, workspace_id, opened_at, policy, touched)
     counts = writer.counts
     summary = ImportSummary(
         kind="responses",
@@ -244,6 +250,7 @@ def import_responses(
         followups_opened=opened,
         unmapped_questions=table.unmapped_questions,
         account_ids=sorted(writer.touched_accounts),
+        announcements=owed,
     )
     _audit(session, workspace_id, actor, summary)
     return summary

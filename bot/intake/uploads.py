@@ -34,7 +34,7 @@ from slack_sdk.errors import SlackApiError
 from bot.accounts import rules
 from bot.accounts.access import Reader
 from bot.errors import VocError
-from bot.followups.rules import FollowupPolicy
+from bot.followups.service import policy_of
 from bot.intake.queries import accounts_with_ids
 from bot.intake.service import ImportSummary, Progress, import_responses
 from bot.runtime import Runtime
@@ -210,7 +210,7 @@ def _import(
         actor=f"slack:{reader.user_id}",
         filename=file.name,
         progress=progress,
-        followups=FollowupPolicy(settings.followup_sla_days, settings.tz),
+        followups=policy_of(settings),
         themes=load_lexicon(settings.themes_file),
     )
 

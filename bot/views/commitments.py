@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot import formatting
 from bot.commitments.values import AnswerChoice, OpenItem
+from bot.core.ids import parse_id
 from bot.core.slack import (
     USER_MENTION,
     Mrkdwn,
@@ -83,6 +84,7 @@ class ModalContext:
     channel: str | None = None
     rows: tuple[int, ...] = (0,)
     next_row: int = 1
+    followup_id: int | None = None  # opened from a follow-up: what is saved answers it
 
     def to_metadata(self) -> str:
         return json.dumps(
@@ -92,6 +94,7 @@ class ModalContext:
                 "channel": self.channel,
                 "rows": list(self.rows),
                 "next_row": self.next_row,
+                "followup_id": self.followup_id,
             },
             separators=(",", ":"),
         )
@@ -106,6 +109,7 @@ class ModalContext:
             channel=data.get("channel"),
             rows=rows,
             next_row=int(data.get("next_row") or max(rows) + 1),
+            followup_id=parse_id(data.get("followup_id")),
         )
 
     def with_rows(self, rows: tuple[int, ...], next_row: int | None = None) -> ModalContext:
@@ -115,6 +119,7 @@ class ModalContext:
             channel=self.channel,
             rows=rows,
             next_row=self.next_row if next_row is None else next_row,
+            followup_id=self.followup_id,
         )
 
 
