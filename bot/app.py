@@ -27,6 +27,7 @@ BOT_SCOPES = [
     "im:history",
     "reactions:read",
     "files:write",
+    "files:read",
 ]
 OAUTH_STATE_SECONDS = 600
 

@@ -12,12 +12,14 @@ from handlers import (
     drivers,
     followups,
     home,
+    interviews,
     meetings,
     middleware,
     pack,
     portfolio,
     reminders,
     submissions,
+    uploads,
 )
 from handlers.command import CommandRouter
 
@@ -34,6 +36,8 @@ def register_all(app: App, services: Services) -> None:
     drivers.register(router)
     pack.register(router)
     portfolio.register(router)
+    interviews.register(app, router)
     home.register(app)
     reminders.register(app)
+    uploads.register(app)
     router.register(app)

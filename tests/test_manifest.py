@@ -24,8 +24,9 @@ def test_the_manifest_declares_the_command_shortcut_events_and_home() -> None:
     features = manifest["features"]
     assert [c["command"] for c in features["slash_commands"]] == ["/voc"]
     assert features["slash_commands"][0]["should_escape"] is True
-    assert {s["callback_id"] for s in features["shortcuts"]} == {"log_commitment"}
+    assert {s["callback_id"] for s in features["shortcuts"]} == {"log_commitment", "log_interview"}
     assert features["app_home"]["home_tab_enabled"] is True
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert events == {"app_home_opened", "reaction_added", "reaction_removed"}
+    assert events == {"app_home_opened", "reaction_added", "reaction_removed", "message.im"}
+    assert features["app_home"]["messages_tab_read_only_enabled"] is False  # files are sent there
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -101,6 +101,17 @@ def _data_commands(sub: Any) -> None:
         action="store_true",
         help="create accounts missing from the roster, in segment Unsegmented",
     )
+    responses.add_argument(
+        "--format",
+        choices=("auto", "plain", "qualtrics", "surveymonkey"),
+        default="auto",
+        help="the file's layout: our columns (plain) or a survey tool's export; auto detects it",
+    )
+    responses.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help="YAML file naming which export column holds which field (fields: {…})",
+    )
     responses.set_defaults(handler=_cmd_import)
 
     demo = subcommand(sub, "demo", "fill the workspace with a sample portfolio")

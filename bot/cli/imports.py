@@ -1,4 +1,5 @@
-"""`voc import accounts FILE` and `voc import responses FILE [--cycle L] [--create-accounts]`."""
+"""`voc import accounts FILE` and `voc import responses FILE [--cycle L] [--create-accounts]
+[--format F] [--mapping FILE]`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.core.text import plural
 from bot.directory import Directory, TtlCache
 from bot.followups.announce import Outcome, owed_announcements
 from bot.followups.service import policy_of
+from bot.intake.exports import Mapping, load_mapping
 from bot.intake.roster import DEFAULT_SEGMENT
 from bot.intake.service import (
     ImportRejected,
@@ -43,6 +45,7 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
         return status.REJECTED
     workspace = runtime.settings.workspace
     try:
+        mapping = _mapping(args)
         with transaction(runtime.sessions) as session:
             if args.kind == "accounts":
                 summary = import_accounts(session, path, workspace_id=workspace, actor=actor())
@@ -53,6 +56,8 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
                         path,
                         workspace_id=workspace,
                         cycle=args.cycle,
+                        format=args.format,
+                        mapping=mapping,
                         create_accounts=args.create_accounts,
                         actor=actor(),
                         progress=progress,
@@ -67,6 +72,12 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
     _print_summary(summary)
     _announce(runtime, summary.announcements)
     return status.OK
+
+
+def _mapping(args: argparse.Namespace) -> Mapping | None:
+    """`--mapping FILE`, read before the database is touched: a bad one is rejected input."""
+    path = getattr(args, "mapping", None)
+    return load_mapping(path) if path else None
 
 
 def _check_channels(runtime: Runtime, summary: ImportSummary) -> None:
@@ -142,10 +153,19 @@ def summary_lines(summary: ImportSummary) -> list[str]:
     if summary.ignored_columns:
         quoted = ", ".join(f'"{name}"' for name in summary.ignored_columns)
         lines.append(f"Ignored columns (not part of the format): {quoted}")
+    if summary.unmapped_questions:
+        lines.append(_unmapped_line(summary.unmapped_questions))
     if summary.missing_channels:
         lines.append(_channels_line(summary))
     lines.extend(f"Warning: {warning}" for warning in summary.warnings)
     return lines
+
+
+def _unmapped_line(questions: list[str]) -> str:
+    """Survey questions no field was mapped to: named, so a forgotten rating is noticed."""
+    shown = ", ".join(questions[:20])
+    more = f" and {len(questions) - 20:,} more" if len(questions) > 20 else ""
+    return f"Unmapped questions (not imported; map them with --mapping): {shown}{more}"
 
 
 def _channels_line(summary: ImportSummary) -> str:

@@ -36,6 +36,46 @@ def cycles_answered_by(
     return [(int(person), label, starts) for person, label, starts in session.execute(statement)]
 
 
+def accounts_with_ids(session: Session, workspace_id: str, ids: Sequence[int]) -> list[Account]:
+    """The workspace's accounts among `ids`, by name: whom an uploaded file is about."""
+    statement = (
+        sa.select(Account)
+        .where(Account.workspace_id == workspace_id, Account.id.in_(list(ids)))
+        .order_by(Account.name)
+    )
+    return list(session.scalars(statement))
+
+
+def respondents_of(session: Session, account_id: int, limit: int = 100) -> list[Respondent]:
+    """The account's known people, by name: whom an interview may be with."""
+    statement = (
+        sa.select(Respondent)
+        .where(Respondent.account_id == account_id)
+        .order_by(Respondent.name, Respondent.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def respondent_of(session: Session, account_id: int, respondent_id: int) -> Respondent | None:
+    """One of the account's people; None for an ID of anyone else's."""
+    return session.scalar(
+        sa.select(Respondent).where(
+            Respondent.id == respondent_id, Respondent.account_id == account_id
+        )
+    )
+
+
+def workspace_cycles(session: Session, workspace_id: str) -> list[tuple[int, str, Any]]:
+    """(id, label, start) of every cycle of the workspace."""
+    statement = sa.select(Cycle.id, Cycle.label, Cycle.starts_on).where(
+        Cycle.workspace_id == workspace_id
+    )
+    return [
+        (int(cycle_id), label, starts) for cycle_id, label, starts in session.execute(statement)
+    ]
+
+
 def account_names_by_key(session: Session, workspace_id: str) -> dict[str, str]:
     """Every account's name by its matching key, to suggest one for a name the file got wrong."""
     statement = sa.select(Account.name_key, Account.name).where(

@@ -67,6 +67,8 @@ class Table:
     chunks: Iterator[RawChunk]
     estimated_rows: int | None = None
     notes: list[str] = field(default_factory=list)
+    # Survey-tool question columns that mean no field (bot.intake.exports): listed, not dropped.
+    unmapped_questions: list[str] = field(default_factory=list)
 
 
 Repetitive = Callable[[list[str]], Iterable[int]]

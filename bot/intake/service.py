@@ -34,6 +34,7 @@ from bot.followups.announce import TouchedCycles, owe_announcements
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
+from bot.intake.exports import ExportMapping, open_export
 from bot.intake.headers import repetitive_response_columns
 from bot.intake.hostile import MAX_ATTRIBUTES, cycle_attributes_over_cap
 from bot.intake.people import Namesake
@@ -93,6 +94,9 @@ class ImportSummary:
     # whether Slack was asked (no token, or Slack busy: not checked).
     missing_channels: list[str] = field(default_factory=list)
     channels_checked: bool = True
+    # Survey-tool question columns no field was mapped to (bot.intake.exports).
+    unmapped_questions: list[str] = field(default_factory=list)
+    account_ids: list[int] = field(default_factory=list)  # the accounts the file's rows name
     announcements: list[str] = field(default_factory=list)  # ledger keys of what Slack is owed
 
     def audit_details(self) -> dict[str, Any]:
@@ -166,6 +170,8 @@ def import_responses(
     progress: Progress | None = None,
     followups: FollowupPolicy | None = None,
     themes: ThemeLexicon | None = None,
+    format: str = "auto",
+    mapping: ExportMapping | None = None,
 ) -> ImportSummary:
     """Load feedback responses; re-importing the same file changes nothing.
 
@@ -174,9 +180,17 @@ def import_responses(
     otherwise they make the file rejected, listed by name. Follow-ups are opened for the
     latest cycle's unhappy voices in the same transaction (`followups` says when they are due).
     Comments are tagged with themes (`themes`: default the built-in lexicon) and a tone.
+    `format` and `mapping` read survey-tool exports (`bot.intake.exports`); every path in (the
+    CLI, a Slack upload, an interview) comes through here.
     """
     started = time.perf_counter()
-    table = open_table(source, filename=filename, repetitive=repetitive_response_columns)
+    table = open_export(
+        source,
+        filename=filename,
+        format=format,
+        mapping=mapping,
+        repetitive=repetitive_response_columns,
+    )
     validator = ResponseValidator(table, default_cycle=cycle)
     one_import_at_a_time(session, workspace_id)
     writer = ResponseWriter(session, workspace_id, create_accounts=create_accounts)
@@ -221,7 +235,7 @@ def import_responses(
         unchanged=counts.unchanged,
         accounts_created=len(writer.created_accounts),
         cycles=writer.cycle_labels(),
-        ignored_columns=validator.columns.ignored,
+        ignored_columns=[c for c in validator.columns.ignored if c not in table.unmapped_questions],
         warnings=[
             *_response_warnings(table, validator),
             *_undated_cycle_warnings(writer.cycle_labels()),
@@ -234,6 +248,8 @@ def import_responses(
         benchmark_rows=benchmark_rows,
         seconds=time.perf_counter() - started,
         followups_opened=opened,
+        unmapped_questions=table.unmapped_questions,
+        account_ids=sorted(writer.touched_accounts),
         announcements=owed,
     )
     _audit(session, workspace_id, actor, summary)

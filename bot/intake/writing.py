@@ -170,6 +170,7 @@ class ResponseWriter:
         self.wrote = False  # anything sent to the database (the caller rolls back on rejection)
         self.unknown: dict[str, UnknownAccount] = {}
         self.touched_cycles: set[int] = set()
+        self.touched_accounts: set[int] = set()  # every known account a valid row names
         self.changed_cycles: set[int] = set()
         self.fresh_cycles: set[int] = set()
         self._checked_cycles: set[int] = set()
@@ -223,6 +224,7 @@ class ResponseWriter:
                 ids = self._account_ids(chunk)
             else:
                 self._note_unknown(part)
+        self.touched_accounts.update(int(a) for a in np.unique(ids[ids >= 0]))
         return ids
 
     def _account_ids(self, chunk: pd.DataFrame) -> np.ndarray:

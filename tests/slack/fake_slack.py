@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from .blockkit import message_errors, view_errors
@@ -267,6 +267,27 @@ class FakeSlack:
             message = self.workspace.seed_message(channel, text=text, blocks=blocks, user=user)
             return copy.deepcopy(message)
 
+    def add_file(
+        self,
+        user_id: str,
+        name: str,
+        content: bytes,
+        *,
+        size: int | None = None,
+        filetype: str | None = None,
+    ) -> Params:
+        """A file `user_id` shared with the bot: files.info knows it, and its private download
+        URL serves `content` to a bot token (`size` may lie, as a test of the reader's cap)."""
+        with self._cond:
+            file = self.workspace.add_file(
+                user_id, name, content, self.base_url, size=size, filetype=filetype
+            )
+            return copy.deepcopy(file)
+
+    def downloads(self) -> list[Call]:
+        """Every GET of a private file URL, as `files.download` calls (with their headers)."""
+        return self.calls_to("files.download")
+
     def set_handler(self, method: str, handler: Handler) -> None:
         """Answer `method` with `handler(params)` (a full response dict, incl. `ok`)."""
         with self._cond:
@@ -391,6 +412,13 @@ class FakeSlack:
                 )
             return self._matching(method, ok)
 
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Block until `condition()` holds, re-checked after every call the fake answers."""
+        with self._cond:
+            if not self._cond.wait_for(condition, timeout):
+                seen = [c.method for c in self._calls]
+                raise AssertionError(f"condition not met within {timeout}s; calls: {seen}")
+
     def wait_for_response_url(self, count: int = 1, timeout: float = 5.0) -> list[Params]:
         """Block until at least `count` payloads were posted to response URLs."""
         with self._cond:
@@ -456,6 +484,21 @@ class FakeSlack:
             self._cond.notify_all()
         return _Reply(200, text=f"OK - {len(content)}")
 
+    def handle_download(self, file_id: str, headers: dict[str, str]) -> _Reply:
+        """A private file URL: bytes for a bot token, a refusal (as Slack's login page) else."""
+        auth = headers.get("Authorization", "")
+        allowed = auth.startswith("Bearer xoxb-")
+        with self._cond:
+            content = self.workspace.file_contents.get(file_id)
+            status = 200 if allowed and content is not None else 403 if content is not None else 404
+            self._calls.append(
+                Call("files.download", {"file": file_id}, headers, status, {"ok": status == 200})
+            )
+            self._cond.notify_all()
+        if status != 200:
+            return _Reply(status, text="<html>Sign in to Slack</html>")
+        return _Reply(200, raw=content)
+
     def record_internal_error(self, where: str, exc: BaseException) -> None:
         """A bug in the fake must fail the test, not hide behind a connection reset."""
         with self._cond:
@@ -488,8 +531,11 @@ class _Reply:
     body: Params = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     text: str | None = None
+    raw: bytes | None = None
 
     def encode(self) -> tuple[bytes, str]:
+        if self.raw is not None:
+            return self.raw, "application/octet-stream"
         if self.text is not None:
             return self.text.encode(), "text/plain; charset=utf-8"
         return json.dumps(self.body).encode(), "application/json; charset=utf-8"
@@ -599,6 +645,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return self.fake.handle_api(method, params, headers)
         if path.startswith("/response/"):
             return self.fake.handle_response_url(f"{self.fake.base_url}{path}", body)
+        if path.startswith("/files-pri/"):
+            file_id = path.removeprefix("/files-pri/").split("/")[0].split("-")[-1]
+            return self.fake.handle_download(file_id, headers)
         if path.startswith("/upload/"):
             file_id = path.removeprefix("/upload/")
             return self.fake.handle_upload(file_id, _upload_content(content_type, body))
@@ -632,6 +681,8 @@ class Workspace:
         self.views: dict[str, Params] = {}
         self.home_views: dict[str, str] = {}
         self.uploads: dict[str, Upload] = {}
+        self.files: dict[str, Params] = {}
+        self.file_contents: dict[str, bytes] = {}
         self.reactions: set[tuple[str, str, str]] = set()
         self.used_triggers: set[str] = set()
         self.upload_base = ""
@@ -667,6 +718,7 @@ class Workspace:
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "files.upload": self._files_upload_legacy,
+            "files.info": self._files_info,
         }
 
     def call(self, method: str, params: Params) -> Params:
@@ -1139,6 +1191,46 @@ class Workspace:
             "size": len(upload.content),
             "mimetype": mimetypes.guess_type(upload.filename)[0] or "application/octet-stream",
         }
+
+    def add_file(
+        self,
+        user_id: str,
+        name: str,
+        content: bytes,
+        base_url: str,
+        *,
+        size: int | None = None,
+        filetype: str | None = None,
+    ) -> Params:
+        """A file object shaped like files.info returns it, with its bytes kept aside."""
+        file_id = self.new_id("F")
+        kind = filetype or name.rsplit(".", 1)[-1].lower()
+        file = {
+            "id": file_id,
+            "created": BASE_TS,
+            "name": name,
+            "title": name,
+            "mimetype": mimetypes.guess_type(name)[0] or "application/octet-stream",
+            "filetype": kind,
+            "user": user_id,
+            "user_team": TEAM_ID,
+            "size": len(content) if size is None else size,
+            "mode": "hosted",
+            "is_external": False,
+            "url_private": f"{base_url}/files-pri/{TEAM_ID}-{file_id}/{quote(name)}",
+            "url_private_download": (
+                f"{base_url}/files-pri/{TEAM_ID}-{file_id}/download/{quote(name)}"
+            ),
+        }
+        self.files[file_id] = file
+        self.file_contents[file_id] = content
+        return file
+
+    def _files_info(self, params: Params) -> Params:
+        file = self.files.get(str(params.get("file") or ""))
+        if file is None:
+            raise SlackError("file_not_found")
+        return {"file": file, "comments": [], "response_metadata": {"next_cursor": ""}}
 
     def _files_upload_legacy(self, params: Params) -> Params:
         raise SlackError("method_deprecated")  # Slack retired files.upload; use files_upload_v2
