@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.charts import trend_chart_png
 from bot.core.clock import utc_now
+from bot.delivery.files import send_file_to_dm
 from bot.reports.service import account_report
 from bot.views.report import (
     SHOW_PEOPLE_ACTION,
@@ -22,8 +21,6 @@ from bot.views.report import (
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.errors import answering
 from handlers.subjects import account_report_from_button
-
-log = logging.getLogger(__name__)
 
 
 def register(app: App, router: CommandRouter) -> None:
@@ -74,16 +71,14 @@ def send_trend_chart(
     """The report is private, so the chart goes to the requester's DM, not the channel."""
     ack()
     report = account_report_from_button(body, context)
-    try:
-        dm = client.conversations_open(users=user_id)["channel"]["id"]
-        client.files_upload_v2(
-            channel=dm,
-            content=trend_chart_png(report),
-            filename=f"trend-{report.account_id}.png",
-            title=f"{report.account}: trend by cycle",
-        )
-    except SlackApiError as error:
-        log.warning("trend chart upload failed: %s", error)
+    sent = send_file_to_dm(
+        client,
+        user_id,
+        trend_chart_png(report),
+        filename=f"trend-{report.account_id}.png",
+        title=f"{report.account}: trend by cycle",
+    )
+    if not sent:
         _tell(respond, "Sorry, the chart could not be sent. Try again in a minute.")
         return
     _tell(respond, "The trend chart is in your DMs.")

@@ -6,18 +6,13 @@ the requester's DM, like the account report's trend chart.
 
 from __future__ import annotations
 
-import logging
-
-from slack_sdk.errors import SlackApiError
-
 from bot.charts import priority_matrix_png
 from bot.core.slack import escape
+from bot.delivery.files import send_file_to_dm
 from bot.drivers.service import key_drivers
 from bot.errors import NotFound
 from bot.views.drivers import MATRIX_SENT, drivers_message, scope_name
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
-
-log = logging.getLogger(__name__)
 
 
 def register(router: CommandRouter) -> None:
@@ -43,16 +38,14 @@ def show_drivers(request: CommandRequest) -> None:
     request.reply(text, blocks)
     if not analysis.enough_data:
         return
-    try:
-        dm = request.client.conversations_open(users=request.user_id)["channel"]["id"]
-        request.client.files_upload_v2(
-            channel=dm,
-            content=priority_matrix_png(analysis),
-            filename=f"drivers-{analysis.cycle}.png",
-            title=f"Priority matrix · {scope_name(analysis)} · {analysis.cycle}",
-        )
-    except SlackApiError as error:
-        log.warning("priority matrix upload failed: %s", error)
+    sent = send_file_to_dm(
+        request.client,
+        request.user_id,
+        priority_matrix_png(analysis),
+        filename=f"drivers-{analysis.cycle}.png",
+        title=f"Priority matrix · {scope_name(analysis)} · {analysis.cycle}",
+    )
+    if not sent:
         request.reply("Sorry, the priority matrix could not be sent. Try again in a minute.")
         return
     request.reply(MATRIX_SENT)

@@ -1,24 +1,20 @@
 """`/voc pack ACCOUNT`: the review pack as a PDF, to the requester's DM.
 
 A response URL cannot carry a file, and the pack is for the meeting, not the channel: it is
-uploaded to the requester's DM (files.getUploadURLExternal + files.completeUploadExternal, through
-slack_sdk's `files_upload_v2`, as `/voc drivers` sends its picture), and the answer in the channel
+uploaded to the requester's DM (`bot.delivery.files`, as `/voc drivers` sends its picture), and
+the answer in the channel
 is a private "sent". Access is the report's: the account's team and the admins.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 
-from slack_sdk.errors import SlackApiError
-
 from bot.core.clock import utc_now
+from bot.delivery.files import send_file_to_dm
 from bot.pack.render import pack_pdf
 from bot.pack.service import review_pack
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
-
-log = logging.getLogger(__name__)
 
 PACK_SENT = "The review pack is in your DMs."
 PACK_NOT_SENT = "Sorry, the review pack could not be sent. Try again in a minute."
@@ -49,16 +45,14 @@ def send_pack(request: CommandRequest) -> None:
         now=utc_now(),
         name_of=request.reader.directory.name_of,
     )
-    try:
-        dm = request.client.conversations_open(users=request.user_id)["channel"]["id"]
-        request.client.files_upload_v2(
-            channel=dm,
-            content=pack_pdf(pack),
-            filename=filename(pack.account, pack.cycle),
-            title=f"Customer review · {pack.account} · {pack.cycle or 'no cycle yet'}",
-        )
-    except SlackApiError as error:
-        log.warning("review pack upload failed: %s", error)
+    sent = send_file_to_dm(
+        request.client,
+        request.user_id,
+        pack_pdf(pack),
+        filename=filename(pack.account, pack.cycle),
+        title=f"Customer review · {pack.account} · {pack.cycle or 'no cycle yet'}",
+    )
+    if not sent:
         request.reply(PACK_NOT_SENT)
         return
     request.reply(PACK_SENT)
