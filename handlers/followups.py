@@ -10,6 +10,7 @@ refreshed tab is the answer; after an announcement's control the announcement is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
@@ -145,22 +146,30 @@ def open_contact_modal(
     ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
 ) -> None:
     """*Contacted…*: checked now, then a dialog asks how (call, meeting, email) and a note."""
-    ack()
-    found = _pressed(body, context)
-    if _already_settled(found.item, respond):
-        return
-    client.views_open(trigger_id=body.get("trigger_id"), view=contact_modal(found.item))
+    _open_dialog(ack, body, client, context, respond, contact_modal)
 
 
 def open_not_needed_modal(
     ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
 ) -> None:
     """*Not needed…*: checked now, then a dialog asks why (required)."""
+    _open_dialog(ack, body, client, context, respond, not_needed_modal)
+
+
+def _open_dialog(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    dialog: Callable[[FollowupItem], Any],
+) -> None:
+    """The follow-up is re-read and access checked at the press; a settled one opens nothing."""
     ack()
     found = _pressed(body, context)
     if _already_settled(found.item, respond):
         return
-    client.views_open(trigger_id=body.get("trigger_id"), view=not_needed_modal(found.item))
+    client.views_open(trigger_id=body.get("trigger_id"), view=dialog(found.item))
 
 
 def _already_settled(item: FollowupItem, respond: Respond) -> bool:
