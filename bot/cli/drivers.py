@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import unicodedata
 from typing import Any
 
 from bot.cli import status
@@ -40,11 +39,11 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
             runtime, runtime.settings.workspace, segment=args.segment, cycle=args.cycle
         )
     except VocError as refusal:
-        return status.reject("drivers", printable(str(refusal)))
+        return status.reject("drivers", str(refusal))
     if args.json:
         print(json.dumps(analysis.to_json(), indent=2, ensure_ascii=False))
     else:
-        print(printable("\n".join(lines(analysis))))
+        print("\n".join(lines(analysis)))
     return status.OK
 
 
@@ -79,8 +78,3 @@ def _stability_line(analysis: DriverAnalysis) -> str:
         f"{BOOTSTRAP_DRAWS} bootstrap draws"
     )
     return line + (" — a tentative ranking." if analysis.tentative else ".")
-
-
-def printable(text: str) -> str:
-    """Customer text without control characters, so a file cannot drive the terminal."""
-    return "".join(c for c in text if c == "\n" or unicodedata.category(c) not in ("Cc", "Cf"))
