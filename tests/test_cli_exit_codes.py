@@ -4,6 +4,8 @@ configuration. Each case runs the real `voc` against a small portfolio."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from bot.cli import status
 from bot.reports.rules import UnknownCycle, describe_unknown_cycle
 from bot.runtime import Runtime
-from tests.cli import voc
+from tests.cli import TIMEOUT_SECONDS, clean_env, voc
 from tests.portfolio import account_row, load, response_row
 
 CLI_DIR = Path(__file__).parents[1] / "bot" / "cli"
@@ -36,6 +38,21 @@ def halvorsen(runtime: Runtime) -> str:
 def test_an_unknown_account_is_rejected_input(halvorsen: str, tmp_path: Path) -> None:
     ran = voc("account", "zzz", cwd=tmp_path, DATABASE_URL=halvorsen)
     assert (ran.code, ran.err_lines, ran.out) == (2, ['No account is called "zzz".'], "")
+
+
+def test_output_read_by_a_reader_that_stops_is_no_traceback(halvorsen: str, tmp_path: Path) -> None:
+    """`voc account … | head -1`: the reader has gone before the report is written."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "account", "halvorsen"],
+        cwd=tmp_path,
+        env=clean_env(DATABASE_URL=halvorsen),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # long before the interpreter has started, let alone written
+    _, err = child.communicate(timeout=TIMEOUT_SECONDS)
+    assert (child.returncode, err.decode()) == (141, "")
 
 
 def test_an_unknown_cycle_lists_the_cycles_the_account_has(halvorsen: str, tmp_path: Path) -> None:

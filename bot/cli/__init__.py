@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -280,10 +281,24 @@ def _cmd_meetings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with terminal_output():
-        args = build_parser().parse_args(argv)
-        with cli_logging(level_for(args.command)):
-            return _main(args)
+    try:
+        with terminal_output():
+            args = build_parser().parse_args(argv)
+            with cli_logging(level_for(args.command)):
+                return _main(args)
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """`voc portfolio | head`: the reader stopped listening, which is no error of ours.
+
+    What is left to print goes nowhere (so the interpreter's own flush at exit cannot fail
+    again), and the status is the one a shell gives a command SIGPIPE stopped.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return status.BROKEN_PIPE
 
 
 def _main(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ PROBLEMS = 1  # a check found problems (a tick with a failed delivery, later `vo
 REJECTED = 2  # unknown account or cycle, bad date, bad file, bad option: nothing was written
 CONFIG = 78  # settings, the database or the Slack token (EX_CONFIG)
 INTERRUPTED = 130  # Ctrl+C, as shells report SIGINT
+BROKEN_PIPE = 141  # the reader of the output went away (`voc … | head`), as shells report SIGPIPE
 
 
 def reject(command: str, message: str) -> int:
