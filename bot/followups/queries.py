@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -156,9 +156,13 @@ def insert_new(session: Session, columns: dict[str, list[Any]]) -> int:
 
 
 def _bound(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
-    """Values as the column's type binds them; JSON as its text, which every driver takes."""
+    """Values as the column's type binds them on this database (its dialect's own type, as the
+    ORM binds them: SQLite's timestamps as the same text); JSON as its text, which every driver
+    takes."""
     process = (
-        json.dumps if isinstance(column_type, sa.JSON) else column_type.bind_processor(dialect)
+        json.dumps
+        if isinstance(column_type, sa.JSON)
+        else column_type.dialect_impl(dialect).bind_processor(dialect)
     )
     if process is None:
         return values
@@ -325,21 +329,11 @@ def opened_together(
             # New ones are open: the (workspace, status) index narrows the look to those.
             Followup.workspace_id == workspace_id,
             Followup.status == "open",
-            *_opened_at(opened_at),
+            Followup.opened_at == opened_at,
         )
         .distinct()
     )
     return sorted((int(a), int(c)) for a, c in rows)
-
-
-def _opened_at(moment: datetime) -> tuple[Any, ...]:
-    """Opened at exactly `moment`, as a one-microsecond range rather than an equality.
-
-    SQLite keeps timestamps as text, and the bulk insert writes them with an offset
-    (`…+00:00`) that a bound comparison value lacks: the range holds both spellings of the
-    same moment, and on PostgreSQL it is the moment itself.
-    """
-    return (Followup.opened_at >= moment, Followup.opened_at < moment + timedelta(microseconds=1))
 
 
 def answered_items(
@@ -355,7 +349,7 @@ def answered_items(
         Followup.account_id == account_id, Followup.cycle_id == cycle_id
     )
     if opened_at is not None:
-        statement = statement.where(*_opened_at(opened_at))
+        statement = statement.where(Followup.opened_at == opened_at)
     rows = session.execute(statement.order_by(Followup.id)).all()
     return [_answered(row) for row in rows]
 
