@@ -7,10 +7,8 @@ the requester's DM, like the account report's trend chart.
 from __future__ import annotations
 
 from bot.charts import priority_matrix_png
-from bot.core.slack import escape
 from bot.delivery.files import send_file_to_dm
 from bot.drivers.service import key_drivers
-from bot.errors import NotFound
 from bot.views.drivers import MATRIX_SENT, drivers_message, scope_name
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 
@@ -29,11 +27,7 @@ def register(router: CommandRouter) -> None:
 
 def show_drivers(request: CommandRequest) -> None:
     segment = typed_account(request.raw_args) or None
-    try:
-        analysis = key_drivers(request.runtime, request.workspace_id, segment=segment)
-    except NotFound as unknown:  # names the segments there are: text from files, escaped
-        request.reply(escape(str(unknown)))
-        return
+    analysis = key_drivers(request.runtime, request.workspace_id, segment=segment)
     text, blocks = drivers_message(analysis)
     request.reply(text, blocks)
     if not analysis.enough_data:
