@@ -4,9 +4,10 @@ Access checks and timezone rendering ask the same questions on every request (wh
 is their email and timezone, who is in that channel); asking Slack each time would make every
 report wait on several Web API round trips and burn rate limits.
 
-Only Slack's definite answers are kept: "no such user" (`user_not_found`, a deactivated
-account) or "no such channel" is an answer and is cached like any other, but a rate limit, a
-5xx, a dropped connection or a token problem says nothing about the person. Those raise
+Only Slack's definite answers are kept: "no such user" (`user_not_found`; a deactivated person
+is a user marked `deleted`) or "no such channel" is an answer and is cached like any other, but
+a rate limit, a 5xx, a dropped connection or a token problem (`account_inactive` is the bot's
+own token) says nothing about the person. Those raise
 `DirectoryUnavailable` and leave the cache untouched, so a busy Slack is never remembered as
 "not on the team" or "nobody in the channel".
 
@@ -39,7 +40,6 @@ DEFINITE_NO = frozenset(
         "user_not_found",
         "users_not_found",
         "user_not_visible",
-        "account_inactive",
         "channel_not_found",
     }
 )

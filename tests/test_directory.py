@@ -125,3 +125,44 @@ def test_entries_expire() -> None:
     now[0] = 11
     assert cache.get_or_load(("k",), lambda: loads.append(1) or "c") == "c"
     assert len(loads) == 2
+
+
+# --- through the signed Slack path: a hiccup refuses once, never for the cache's lifetime ---
+
+
+def _account_request(bot: Any, user: str) -> str:
+    from tests.test_slack_account import _ask
+
+    return str(_ask(bot, "account acme", user=user).get("text", ""))
+
+
+BUSY = "Slack did not answer in time"
+
+
+def test_an_account_manager_named_by_email_is_let_in_once_slack_answers_again(bot: Any) -> None:
+    from tests.portfolio import AM, account_row, load, response_row
+
+    roster = account_row("ACME Corp", account_manager="am@acme.example", team="", channel="")
+    load(bot.runtime, [roster], [response_row("ACME Corp", "2026-Q4", "Ann Lee", 9, 9, 9)])
+    bot.slack.add_user(AM, email="am@acme.example")
+    bot.slack.fail_next("users.info", status=500, count=3)  # the client's retries, all failing
+
+    assert BUSY in _account_request(bot, AM)
+    # Slack is healthy again: the next request asks again and sees the account manager's email.
+    assert _account_request(bot, AM).startswith("ACME Corp (2026-Q4): NPS +100")
+    assert [call.status for call in bot.slack.calls_to("users.info")] == [500, 500, 500, 200]
+
+
+def test_a_channel_member_is_let_in_once_slack_answers_again(bot: Any) -> None:
+    from tests.portfolio import MEMBER, account_row, load, response_row
+
+    roster = account_row("ACME Corp", team="", channel="C0ACME001")
+    load(bot.runtime, [roster], [response_row("ACME Corp", "2026-Q4", "Ann Lee", 9, 9, 9)])
+    bot.slack.add_user(MEMBER)
+    bot.slack.add_channel("C0ACME001", members=[MEMBER])
+    bot.slack.fail_next("conversations.members", status=500, count=3)
+
+    assert BUSY in _account_request(bot, MEMBER)
+    assert _account_request(bot, MEMBER).startswith("ACME Corp (2026-Q4): NPS +100")
+    statuses = [call.status for call in bot.slack.calls_to("conversations.members")]
+    assert statuses == [500, 500, 500, 200]
