@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -230,6 +231,9 @@ class Commitment(Base):
         Index("ix_commitments_open", "workspace_id", "status", "due_on"),
         Index("ix_commitments_account", "account_id", "status"),
         Index("ix_commitments_followup", "followup_id"),
+        # A person's open commitments (App Home, `voc open --owner`) in any workspace size: the
+        # owner as compared, emails in any case (`bot.commitments.queries.open_commitments`).
+        Index("ix_commitments_owner_key", "workspace_id", text("lower(owner)"), "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -267,6 +271,7 @@ class Followup(Base):
         UniqueConstraint("respondent_id", "cycle_id"),
         Index("ix_followups_open", "workspace_id", "status", "due_at"),
         Index("ix_followups_account", "workspace_id", "account_id", "status", "due_at"),
+        Index("ix_followups_owner", "workspace_id", "owner", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -341,3 +346,24 @@ class Delivery(Base):
     channel: Mapped[str | None] = mapped_column(String(100))
     message_ts: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class SlackPerson(Base):
+    """Slack's people as the last `users.list` of the workspace listed them, with when.
+
+    Planning a tick needs every owner's timezone; one `users.info` per owner is thousands of
+    calls, a paged `users.list` a handful. Rows older than the directory's refresh age are not
+    trusted (`bot.people`), and a person missing here is asked about one by one, as before.
+    """
+
+    __tablename__ = "slack_people"
+    __table_args__ = (Index("ix_slack_people_email", "workspace_id", "email"),)
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(320))  # lower-cased
+    tz: Mapped[str | None] = mapped_column(String(64))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    refreshed_at: Mapped[datetime]

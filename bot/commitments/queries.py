@@ -348,6 +348,17 @@ def commitment_at(
     ).first()
 
 
+def owner_key(column: Any) -> Any:
+    """How a stored owner is compared: lower-cased, so an email matches in any case. The
+    expression is the one `ix_commitments_owner_key` indexes; the query must use it as is."""
+    return func.lower(column)
+
+
+def owner_keys(owners: Iterable[str]) -> list[str]:
+    """The keys one person goes by (Slack ID, email), as `owner_key` compares them."""
+    return sorted({normalized_person(owner).lower() for owner in owners if owner})
+
+
 def open_commitments(
     session: Session,
     workspace_id: str,
@@ -365,10 +376,7 @@ def open_commitments(
     if account_id is not None:
         query = query.where(Commitment.account_id == account_id)
     if owners is not None:
-        names = sorted({normalized_person(owner) for owner in owners if owner})
-        query = query.where(
-            or_(Commitment.owner.in_(names), func.lower(Commitment.owner).in_(names))
-        )
+        query = query.where(owner_key(Commitment.owner).in_(owner_keys(owners)))
     query = query.order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
     if limit is not None:
         query = query.limit(limit)
