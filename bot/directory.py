@@ -13,14 +13,17 @@ own token) says nothing about the person. Those raise
 
 It is also the one place that knows where a person's day starts (`recipient`): reminders,
 escalations and the reader's timezone all ask it, so a person is looked up once, whatever for.
+The scheduler's directory also holds the workspace's people as a recent `users.list` listed
+them (`ListedPeople`, kept in the database by `bot.people_list`): a tick for 5,000 owners then
+costs a handful of calls, and only someone not listed is asked about one by one.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -80,6 +83,28 @@ class Recipient:
     tz: ZoneInfo
 
 
+@dataclass(frozen=True)
+class ListedPeople:
+    """The workspace's people as a recent `users.list` listed them: answers without a call.
+
+    Someone not in it (joined since, or the list was too old to trust) is asked about one by one.
+    """
+
+    by_id: Mapping[str, SlackUser] = field(default_factory=dict)
+    by_email: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, people: Iterable[SlackUser]) -> ListedPeople:
+        listed = list(people)
+        return cls(
+            by_id={person.id: person for person in listed},
+            by_email={person.email: person.id for person in listed if person.email},
+        )
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+
 class TtlCache:
     """The directory's cache: entries expire after `ttl` seconds; safe to share across threads.
 
@@ -137,14 +162,18 @@ class Directory:
         workspace_id: str,
         cache: TtlCache,
         fallback_tz: ZoneInfo = UTC_ZONE,
+        listed: ListedPeople | None = None,
     ) -> None:
         self.client = client
         self.workspace_id = workspace_id
         self.cache = cache
         self.fallback_tz = fallback_tz
+        self.listed = listed or ListedPeople()
         self._members: dict[str, frozenset[str]] = {}
 
     def user(self, user_id: str) -> SlackUser | None:
+        if (listed := self.listed.by_id.get(user_id)) is not None:
+            return listed
         return self.cache.get_or_load(
             (self.workspace_id, "user", user_id), lambda: self._load_user(user_id)
         )
@@ -166,6 +195,8 @@ class Directory:
         return self.user_id_for_email(email) if email else None
 
     def user_id_for_email(self, email: str) -> str | None:
+        if (listed := self.listed.by_email.get(email.lower())) is not None:
+            return listed
         return self.cache.get_or_load(
             (self.workspace_id, "email", email.lower()), lambda: self._lookup_email(email)
         )
@@ -241,20 +272,17 @@ class Directory:
         return self._members[channel_id]
 
     def _load_members(self, channel_id: str) -> frozenset[str]:
-        members: set[str] = set()
-        cursor = None
-        while True:
-            page = _ask_slack(
-                lambda cursor=cursor: self.client.conversations_members(
-                    channel=channel_id, limit=PAGE_SIZE, cursor=cursor
-                )
-            )
-            if page is None:
-                return frozenset(members)
-            members.update(page.get("members") or [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return frozenset(members)
+        pages = _pages(self.client.conversations_members, channel=channel_id)
+        return frozenset(member for page in pages for member in page.get("members") or [])
+
+    def everyone(self) -> list[SlackUser]:
+        """Every person of the workspace (bots and deactivated people included, marked so):
+        `users.list`, a thousand a page, one call per page."""
+        return [
+            _slack_user(member)
+            for page in _pages(self.client.users_list)
+            for member in page.get("members") or []
+        ]
 
     def channel_id(self, channel: str) -> str | None:
         """Rosters may name channels as `#acct-acme`, public or private; Slack wants the ID."""
@@ -267,24 +295,31 @@ class Directory:
 
     def _find_channel(self, name: str) -> str | None:
         """Private channels are listed only when the bot is in them, which posting needs anyway."""
-        cursor = None
-        while True:
-            page = _ask_slack(
-                lambda cursor=cursor: self.client.conversations_list(
-                    limit=PAGE_SIZE,
-                    cursor=cursor,
-                    exclude_archived=True,
-                    types="public_channel,private_channel",
-                )
-            )
-            if page is None:
-                return None
+        pages = _pages(
+            self.client.conversations_list,
+            exclude_archived=True,
+            types="public_channel,private_channel",
+        )
+        for page in pages:
             for found in page.get("channels") or []:
                 if found.get("name") == name:
                     return str(found["id"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return None
+        return None
+
+
+def _pages(method: Callable[..., Any], **params: Any) -> Iterator[Any]:
+    """A listing method's pages, `PAGE_SIZE` at a time, following Slack's cursor; none after a
+    definite no (no such channel). A failure on any page raises `DirectoryUnavailable`, so a
+    partial listing is never taken for the whole."""
+    cursor = None
+    while True:
+        page = _ask_slack(lambda cursor=cursor: method(limit=PAGE_SIZE, cursor=cursor, **params))
+        if page is None:
+            return
+        yield page
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return
 
 
 def _slack_user(data: dict[str, Any]) -> SlackUser:

@@ -165,9 +165,9 @@ def test_one_message_per_owner_bundles_everything_most_urgent_first(
     tick(rt, datetime(2026, 12, 7, 9, 0, tzinfo=PARIS) + timedelta(hours=6))  # 09:00 New York
     [bo] = reminders_to(slack, BO)
     assert _titles(item_texts(bo)) == ["Named support engineer"]
-    # One lookup per person for all those ticks: Ann by ID, Ann and Bo by email.
-    assert len(slack.calls_to("users.info")) == 1
-    assert len(slack.calls_to("users.lookupByEmail")) == 2
+    # The workspace's people are listed once for all those ticks; nobody is asked about alone.
+    assert len(slack.calls_to("users.list")) == 1
+    assert slack.calls_to("users.info") == slack.calls_to("users.lookupByEmail") == []
 
 
 def test_each_item_has_done_snooze_and_open_in_channel(rt: Runtime, slack: FakeSlack) -> None:
@@ -334,3 +334,58 @@ def test_voc_tick_dry_run_says_who_would_get_what_and_sends_nothing(
     assert f"sent: reminder DM to {ANN}" in capsys.readouterr().out
     assert len(reminders_to(slack, ANN)) == 1 and len(reminders_to(slack, BO)) == 1
     rt.engine.dispose()
+
+
+# --- who the owners are: the workspace's list, kept in the database -----------------------------
+
+
+def test_someone_who_joined_after_the_list_is_looked_up_alone(
+    rt: Runtime, slack: FakeSlack
+) -> None:
+    promise(rt, "Send the SSO plan", ANN, date(2026, 12, 4))
+    tick(rt, datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))
+    assert len(reminders_to(slack, ANN)) == 1
+
+    slack.add_user("U0NEW0001", tz="Asia/Tokyo", name="Nia New")  # joined since the list
+    promise(rt, "Fix the invoice format", "U0NEW0001", date(2026, 12, 4))
+    tick(rt, datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))  # 17:00 in Tokyo: her day has started
+    assert len(reminders_to(slack, "U0NEW0001")) == 1
+    assert [call.params["user"] for call in slack.calls_to("users.info")] == ["U0NEW0001"]
+    assert len(slack.calls_to("users.list")) == 1  # the list itself is still fresh
+
+
+def test_a_list_older_than_its_refresh_age_is_taken_again(
+    rt: Runtime, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.core import clock
+
+    promise(rt, "Send the SSO plan", ANN, date(2026, 12, 4))
+    started = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    monkeypatch.setattr(clock, "utc_now", lambda: started)
+    tick(rt, datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))
+    assert len(reminders_to(slack, ANN)) == 1
+
+    # Ann moved to Tokyo; six hours on, the list is no longer trusted and is taken again, so
+    # her next reminder starts her Tokyo morning (09:00 there is 00:00 UTC): not before.
+    slack.add_user(ANN, tz="Asia/Tokyo", name="Ann Paris", email="ann@example.com")
+    promise(rt, "Fix the invoice format", ANN, date(2026, 12, 4))
+    monkeypatch.setattr(clock, "utc_now", lambda: started + timedelta(hours=6))
+    tick(rt, datetime(2026, 12, 7, 23, 30, tzinfo=UTC))  # Tuesday 08:30 in Tokyo
+    assert len(reminders_to(slack, ANN)) == 1
+    tick(rt, datetime(2026, 12, 8, 0, 0, tzinfo=UTC))  # Tuesday 09:00 in Tokyo
+    assert len(reminders_to(slack, ANN)) == 2
+    assert _titles(item_texts(reminders_to(slack, ANN)[-1])) == ["Fix the invoice format"]
+    assert len(slack.calls_to("users.list")) == 2
+    assert slack.calls_to("users.info") == []
+
+
+def test_while_slack_cannot_list_people_each_owner_is_asked_about_alone(
+    rt: Runtime, slack: FakeSlack
+) -> None:
+    promise(rt, "Send the SSO plan", ANN, date(2026, 12, 4))
+    promise(rt, "Named support engineer", BO_EMAIL, date(2026, 12, 4))
+    slack.fail_next("users.list", status=500, count=3)  # the client's retries, all failing
+    tick(rt, datetime(2026, 12, 7, 15, 0, tzinfo=PARIS))  # 09:00 in New York
+    assert len(reminders_to(slack, ANN)) == len(reminders_to(slack, BO)) == 1
+    assert [call.params["user"] for call in slack.calls_to("users.info")] == [ANN]
+    assert [call.params["email"] for call in slack.calls_to("users.lookupByEmail")] == [BO_EMAIL]

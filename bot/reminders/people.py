@@ -3,7 +3,9 @@
 The questions are the directory's (`Directory.recipient`); what is particular to the scheduler
 is how long answers live. Timezones rarely change, so the scheduler's directory keeps them for
 hours in a cache that lives as long as the database engine (the scheduler's lifetime in
-production, one test in tests): 5,000 owners cost 5,000 calls once, not every tick.
+production, one test in tests), and starts from the workspace's list of people that
+`bot.people_list` keeps in the database: 5,000 owners cost a handful of `users.list` pages
+every few hours, and only someone not listed is asked about on their own.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.directory import Directory, DirectoryUnavailable, Recipient, TtlCache
+from bot.people_list import listed_people
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace, retry_handlers
 
@@ -40,6 +43,9 @@ class People(Protocol):
     """What planning asks of the directory: whom to DM for an owner, and in which timezone."""
 
     def recipient(self, who: str) -> Recipient | None: ...
+
+
+PeopleFor = Callable[[str], "People | None"]
 
 
 class FallbackPeople:
@@ -92,10 +98,22 @@ def people_for_workspace(runtime: Runtime, workspace_id: str) -> People | None:
         timeout=delivery.timeout,
         retry_handlers=retry_handlers(),
     )
-    return Directory(client, workspace_id, people_cache(runtime), runtime.settings.tz)
+    directory = Directory(client, workspace_id, people_cache(runtime), runtime.settings.tz)
+    directory.listed = listed_people(runtime, directory)
+    return directory
 
 
-PeopleFor = Callable[[str], "People | None"]
+def once_per_workspace(people_for: PeopleFor) -> PeopleFor:
+    """`people_for`, asked once per workspace: a tick's reminders, follow-ups and escalations
+    share one directory, so the stored list is read once per tick, not once per kind."""
+    found: dict[str, People | None] = {}
+
+    def people(workspace_id: str) -> People | None:
+        if workspace_id not in found:
+            found[workspace_id] = people_for(workspace_id)
+        return found[workspace_id]
+
+    return people
 
 
 def permalink(team_url: str | None, channel: str | None, ts: str | None) -> str | None:
@@ -109,7 +127,9 @@ def permalink(team_url: str | None, channel: str | None, ts: str | None) -> str 
 def directory_for(runtime: Runtime, client: WebClient, workspace_id: str) -> Directory:
     """The directory on the delivering client, sharing the scheduler's long-lived cache: the
     owners a message mentions were mostly looked up when it was planned."""
-    return Directory(client, workspace_id, people_cache(runtime), runtime.settings.tz)
+    directory = Directory(client, workspace_id, people_cache(runtime), runtime.settings.tz)
+    directory.listed = listed_people(runtime, directory, ask_slack=False)
+    return directory
 
 
 def team_url(runtime: Runtime, client: WebClient, workspace_id: str) -> str | None:

@@ -1,7 +1,8 @@
 """Planning a tick's reminders, set-based: every open commitment read once, decided with numpy.
 
 `plan_reminders` is read-only (`voc tick --dry-run` uses it through `find_due`): one query for the
-commitments, one cached Slack lookup per owner, a few set queries for the ledger. What each owner
+commitments, the workspace's people from the stored `users.list` (a lookup of its own only for
+someone not listed), a few set queries for the ledger. What each owner
 is owed becomes one `OwnerReminder` per owner and local day, most urgent first and capped at
 `MAX_ITEMS_PER_DM`; `bundle` delivers it.
 """
@@ -24,7 +25,7 @@ from bot.delivery.jobs import DueItem
 from bot.directory import DirectoryUnavailable
 from bot.reminders.escalations import DueEscalation, plan_escalations
 from bot.reminders.followups import DueFollowups, PersonFollowups, plan_followups
-from bot.reminders.people import PeopleFor, people_for_workspace
+from bot.reminders.people import PeopleFor, once_per_workspace, people_for_workspace
 from bot.reminders.queries import (
     item_titles,
     load_open_commitments,
@@ -269,9 +270,9 @@ def plan_reminders(
     runtime: Runtime, now: datetime, *, people_for: PeopleFor | None = None
 ) -> list[OwnerReminder]:
     """Who gets which reminders, follow-ups and escalations at `now`: read-only, one query for
-    the commitments and one for the follow-ups, one Slack lookup per person (cached), a few set
-    queries for the ledger."""
-    lookups = people_for or (lambda ws: people_for_workspace(runtime, ws))
+    the commitments and one for the follow-ups, the people of each workspace once (the stored
+    list, else one lookup per person), a few set queries for the ledger."""
+    lookups = once_per_workspace(people_for or (lambda ws: people_for_workspace(runtime, ws)))
     reminders = _commitment_reminders(runtime, now, lookups)
     reminders = with_followups(reminders, _followups_owed(runtime, now, lookups))
     return with_escalations(reminders, plan_escalations(runtime, now, people_for=lookups))

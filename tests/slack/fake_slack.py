@@ -23,6 +23,7 @@ import json
 import mimetypes
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -339,6 +340,11 @@ class FakeSlack:
         """Every Web API call so far, including injected failures, in arrival order."""
         with self._cond:
             return list(self._calls)
+
+    def call_counts(self) -> dict[str, int]:
+        """How many calls each Web API method received so far, failed ones included."""
+        with self._cond:
+            return dict(Counter(call.method for call in self._calls))
 
     def calls_to(self, method: str, *, ok: bool | None = None) -> list[Call]:
         """Calls to one method; `ok=True` keeps successful ones, `ok=False` failed ones."""
@@ -709,6 +715,7 @@ class Workspace:
             "conversations.info": self._conversations_info,
             "conversations.list": self._conversations_list,
             "users.info": self._users_info,
+            "users.list": self._users_list,
             "users.lookupByEmail": self._users_lookup_by_email,
             "views.open": self._views_open,
             "views.push": self._views_push,
@@ -1049,6 +1056,16 @@ class Workspace:
     # -- users -----------------------------------------------------------------------------
     def _users_info(self, params: Params) -> Params:
         return {"user": self._user(params.get("user"))}
+
+    def _users_list(self, params: Params) -> Params:
+        """Everyone, bots and deactivated people included, paged as Slack pages it."""
+        listed = list(self.users.values())
+        limit = _parse_limit(params.get("limit"))
+        start = _decode_cursor(params.get("cursor"))
+        page = listed[start : start + limit]
+        end = start + len(page)
+        next_cursor = _encode_cursor(end) if end < len(listed) else ""
+        return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
 
     def _users_lookup_by_email(self, params: Params) -> Params:
         wanted = str(params.get("email") or "").lower()
