@@ -10,17 +10,14 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
-from bot.drivers.rules import DriverAnalysis
-from bot.reports.model import AccountReport
+    from bot.drivers.rules import DriverAnalysis
+    from bot.reports.model import AccountReport
 
 ACCOUNT_COLOUR = "#1264a3"
 SEGMENT_COLOUR = "#9a9a9a"
@@ -52,11 +49,25 @@ SATISFACTION_PANEL = Panel(
 )
 
 
+def new_figure(inches: tuple[float, float]) -> Figure:
+    """A figure of its own on the Agg canvas. Matplotlib loads at the first chart drawn, not
+    when a module that may draw one is imported: `voc tick` with no digest due draws nothing."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=inches, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
 def trend_figure(report: AccountReport, *, segment: bool = True) -> Figure:
     """NPS and mean satisfaction per cycle, the account solid, its segment dashed.
 
     `segment=False` draws the account alone: the customer's own pack shows nobody else."""
-    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
+    figure = new_figure(FIGURE_INCHES)
     nps_axis, sat_axis = figure.subplots(1, 2)
     trend = report.trend
     series = (
@@ -86,7 +97,6 @@ def trend_figure(report: AccountReport, *, segment: bool = True) -> Figure:
 def trend_chart_png(report: AccountReport, *, segment: bool = True) -> bytes:
     """The chart as a PNG of exactly `SIZE_PIXELS`, for Slack uploads and the review pack."""
     figure = trend_figure(report, segment=segment)
-    FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
@@ -146,7 +156,7 @@ QUADRANT_LABELS = {  # (right of the importance line, above the performance line
 def priority_matrix_figure(analysis: DriverAnalysis) -> Figure:
     """Importance (x) against performance (y), split at their means into the four quadrants,
     each attribute a labelled point; fix-first points stand out in the account colour."""
-    figure = Figure(figsize=MATRIX_INCHES, dpi=DPI, layout="constrained")
+    figure = new_figure(MATRIX_INCHES)
     axis = figure.subplots()
     drivers = analysis.ranked
     x = [d.importance or 0.0 for d in drivers]
@@ -180,7 +190,6 @@ def priority_matrix_figure(analysis: DriverAnalysis) -> Figure:
 def priority_matrix_png(analysis: DriverAnalysis) -> bytes:
     """The matrix as a PNG of exactly `MATRIX_PIXELS`, for Slack uploads."""
     figure = priority_matrix_figure(analysis)
-    FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
@@ -229,7 +238,7 @@ def portfolio_png(points: Sequence[PortfolioPoint], title: str) -> bytes:
 
     Plain points in, so the chart knows nothing of how "at risk" is decided.
     """
-    figure = Figure(figsize=PORTFOLIO_INCHES, dpi=DPI, layout="constrained")
+    figure = new_figure(PORTFOLIO_INCHES)
     axis = figure.subplots()
     colours = [AT_RISK_COLOUR if p.at_risk else SEGMENT_COLOUR for p in points]
     axis.scatter([p.revenue for p in points], [p.nps for p in points], s=50, c=colours, zorder=3)
@@ -247,7 +256,6 @@ def portfolio_png(points: Sequence[PortfolioPoint], title: str) -> bytes:
     axis.set_xlabel("Annual revenue", fontsize=9)
     axis.set_ylabel("NPS (latest cycle)", fontsize=9)
     axis.set_title(title, fontsize=10)
-    FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -14,7 +14,7 @@ own token) says nothing about the person. Those raise
 It is also the one place that knows where a person's day starts (`recipient`): reminders,
 escalations and the reader's timezone all ask it, so a person is looked up once, whatever for.
 The scheduler's directory also holds the workspace's people as a recent `users.list` listed
-them (`ListedPeople`, kept in the database by `bot.people_list`): a tick for 5,000 owners then
+them (`ListedPeople`, kept in the database by `bot.people`): a tick for 5,000 owners then
 costs a handful of calls, and only someone not listed is asked about one by one.
 """
 

@@ -171,3 +171,51 @@ def test_sql_lives_in_query_rooms(name: str, path: Path) -> None:
     if name.startswith("storage") or name.endswith(".queries") or name in SQL_ROOMS:
         return
     assert _runs_sql(path) == []
+
+
+# --- start-up: a command loads what it uses, so `voc --help` answers at once ----------------
+
+_LOADED = """
+import atexit, sys
+from bot.cli import main
+atexit.register(lambda: print(*sorted({m.split(".")[0] for m in sys.modules}), file=sys.__stderr__))
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _packages_loaded(tmp_path: Path, *argv: str) -> set[str]:
+    """The top-level packages a `voc ARGV…` process had imported when it ended."""
+    import subprocess
+    import sys
+
+    from tests.cli import TIMEOUT_SECONDS, clean_env
+
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, *argv],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+    )
+    return set(done.stderr.splitlines()[-1].split())
+
+
+HEAVY = {"sqlalchemy", "alembic", "mako", "pygments", "pandas", "numpy", "matplotlib", "slack_sdk"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "unused"),
+    [
+        (("--help",), HEAVY),
+        (("account", "ACME"), {"alembic", "mako", "matplotlib", "vaderSentiment", "yaml"}),
+        (("tick", "--dry-run"), {"alembic", "mako", "matplotlib"}),
+    ],
+)
+def test_a_command_loads_only_what_it_uses(
+    tmp_path: Path, argv: tuple[str, ...], unused: set[str]
+) -> None:
+    _packages_loaded(tmp_path, "db", "upgrade")  # at head: no later command needs Alembic
+    loaded = _packages_loaded(tmp_path, *argv)
+    assert "bot" in loaded  # the command ran and reported
+    assert loaded & unused == set()

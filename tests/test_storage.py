@@ -49,3 +49,21 @@ def test_a_delivery_key_can_be_claimed_once(any_runtime: Runtime) -> None:
         session.add(Delivery(workspace_id="local", delivery_key="digest:1", kind="digest"))
     with pytest.raises(IntegrityError), transaction(any_runtime.sessions) as session:
         session.add(Delivery(workspace_id="local", delivery_key="digest:1", kind="digest"))
+
+
+def test_the_head_read_from_file_names_is_alembics_head() -> None:
+    """A start-up at head never imports Alembic: it compares with `HEAD_REVISION`, read from
+    the migration files' names. That holds while each file is named after its revision."""
+    from pathlib import Path
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from storage.db import HEAD_REVISION, MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(config)
+    assert script.get_heads() == [HEAD_REVISION]
+    for migration in script.walk_revisions():
+        assert Path(migration.path).name.startswith(f"{migration.revision}_")

@@ -6,16 +6,16 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from sqlalchemy.exc import OperationalError
+from typing import TYPE_CHECKING, Any
 
 from bot.cli import status
 from bot.cli.logs import cli_logging, level_for
 from bot.cli.options import HelpFormatter, at_least_one, port, subcommand
 from bot.cli.terminal import terminal_output
-from bot.runtime import Runtime, database_problem, open_runtime
 from bot.settings import Settings, SettingsError, UnusableSetting, load_settings
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 EXIT_REJECTED = status.REJECTED
 EXIT_CONFIG = status.CONFIG
@@ -302,6 +302,12 @@ def _reader_went_away() -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    """The command, its failures as one line each. The database's modules load here, once the
+    arguments are known: `voc --help` and a mistyped command need none of them."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.runtime import database_problem
+
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -329,6 +335,8 @@ def _main(args: argparse.Namespace) -> int:
 
 
 def _runtime(settings: Settings) -> Runtime:
+    from bot.runtime import open_runtime
+
     return open_runtime(settings)
 
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli import status
 from bot.cli.options import subcommand
-from bot.drivers.rules import BOOTSTRAP_DRAWS, DriverAnalysis
-from bot.drivers.service import key_drivers
 from bot.errors import VocError
-from bot.runtime import Runtime
+
+if TYPE_CHECKING:  # imported where used: `voc --help` loads none of it
+    from bot.drivers.rules import DriverAnalysis
+    from bot.runtime import Runtime
 
 QUADRANT_WORDS = {
     "fix_first": "FIX FIRST",
@@ -34,6 +35,8 @@ def add_command(sub: Any, handler: Any) -> None:
 
 
 def run(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.drivers.service import key_drivers
+
     try:
         analysis = key_drivers(
             runtime, runtime.settings.workspace, segment=args.segment, cycle=args.cycle
@@ -71,6 +74,8 @@ def lines(analysis: DriverAnalysis) -> list[str]:
 
 
 def _stability_line(analysis: DriverAnalysis) -> str:
+    from bot.drivers.rules import BOOTSTRAP_DRAWS
+
     top = analysis.top
     assert top is not None and analysis.stability is not None
     line = (

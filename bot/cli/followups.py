@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.accounts.service import account_named
 from bot.cli import status
 from bot.cli.options import subcommand
 from bot.core import clock
 from bot.errors import VocError
-from bot.followups.service import closed_loop, list_followups, move_followup
-from bot.followups.values import FollowupItem, followup_json
-from bot.runtime import Runtime
+
+if TYPE_CHECKING:  # imported where used: `voc --help` loads none of it
+    from bot.followups.values import FollowupItem
+    from bot.runtime import Runtime
 
 
 def add_commands(sub: Any, handler: Any) -> None:
@@ -49,6 +49,10 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def run_followups(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.accounts.service import account_named
+    from bot.followups.service import list_followups
+    from bot.followups.values import followup_json
+
     workspace = runtime.settings.workspace
     account_ids = None
     if args.account:
@@ -78,6 +82,8 @@ def _line(item: FollowupItem, now: Any) -> str:
 
 
 def run_followup(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.followups.service import move_followup
+
     moved = move_followup(
         runtime,
         runtime.settings.workspace,
@@ -97,6 +103,8 @@ def run_followup(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def run_loop(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.followups.service import closed_loop
+
     report = closed_loop(runtime, runtime.settings.workspace, clock.utc_now())
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))

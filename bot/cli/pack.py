@@ -9,16 +9,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli import status
 from bot.cli.options import subcommand
-from bot.cli.reports import people_names
 from bot.core.clock import utc_now
 from bot.errors import VocError
-from bot.pack.render import pack_html, pack_pdf, update_html, update_markdown
-from bot.pack.service import customer_update, review_pack
-from bot.runtime import Runtime
+
+if TYPE_CHECKING:  # imported where used: `voc --help` loads none of it
+    from bot.runtime import Runtime
 
 PACK_FORMATS = (".html", ".pdf")
 UPDATE_FORMATS = (".html", ".md")
@@ -49,6 +48,10 @@ def bad_out(command: str, out: str, formats: tuple[str, ...]) -> int | None:
 
 
 def run_pack(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.cli.reports import people_names
+    from bot.pack.render import pack_html, pack_pdf
+    from bot.pack.service import review_pack
+
     try:
         pack = review_pack(
             runtime,
@@ -67,6 +70,9 @@ def run_pack(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def run_update(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.pack.render import update_html, update_markdown
+    from bot.pack.service import customer_update
+
     try:
         update = customer_update(
             runtime, runtime.settings.workspace, now=utc_now(), cycle_label=args.cycle

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli import status
 from bot.cli.options import subcommand
 from bot.core import clock
 from bot.errors import VocError
-from bot.portfolio.rules import AccountLine, Portfolio
-from bot.portfolio.service import portfolio, sponsor_from_cli
-from bot.runtime import Runtime
+
+if TYPE_CHECKING:  # imported where used: `voc --help` loads none of it
+    from bot.portfolio.rules import AccountLine, Portfolio
+    from bot.runtime import Runtime
 
 
 def add_command(sub: Any, handler: Any) -> None:
@@ -31,6 +32,8 @@ def add_command(sub: Any, handler: Any) -> None:
 
 
 def run(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.portfolio.service import portfolio, sponsor_from_cli
+
     try:
         sponsor = sponsor_from_cli(args.sponsor) if args.sponsor is not None else None
     except VocError as refusal:

@@ -4,7 +4,7 @@ The questions are the directory's (`Directory.recipient`); what is particular to
 is how long answers live. Timezones rarely change, so the scheduler's directory keeps them for
 hours in a cache that lives as long as the database engine (the scheduler's lifetime in
 production, one test in tests), and starts from the workspace's list of people that
-`bot.people_list` keeps in the database: 5,000 owners cost a handful of `users.list` pages
+`bot.people` keeps in the database: 5,000 owners cost a handful of `users.list` pages
 every few hours, and only someone not listed is asked about on their own.
 """
 
@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.directory import Directory, DirectoryUnavailable, Recipient, TtlCache
-from bot.people_list import listed_people
+from bot.people.listing import listed_people
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace, retry_handlers
 

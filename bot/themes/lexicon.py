@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 OTHER = "other"
 THEME_SEPARATOR = "|"
 
@@ -172,6 +170,8 @@ def load_lexicon(path: str | None) -> ThemeLexicon:
 
 def read_themes_file(path: str) -> dict[str, list[str]]:
     """`themes: {Theme: [keyword, …]}` from YAML, checked; ThemesFileError says what is wrong."""
+    import yaml  # only a deployment with VOC_THEMES_FILE reads YAML
+
     try:
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as error:

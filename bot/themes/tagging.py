@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from bot.themes.lexicon import THEME_SEPARATOR, ThemeLexicon, build_lexicon
-from bot.themes.tone import tone_of
 
 
 @dataclass(frozen=True)
@@ -19,6 +18,8 @@ class Tags:
 
 
 def tag(text: str, lexicon: ThemeLexicon) -> Tags:
+    from bot.themes.tone import tone_of  # VADER loads when a comment is read, not on every report
+
     return Tags(lexicon.themes_of(text), tone_of(text))
 
 
