@@ -32,10 +32,13 @@ class Runtime:
     schema: SchemaChange | None = None  # what opening did to the schema, when it migrated
 
 
-def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    """Connect and migrate once at start, so no request ever meets an old schema."""
+def open_runtime(
+    settings: Settings, *, migrate: bool = True, concurrency: int | None = None
+) -> Runtime:
+    """Connect and migrate once at start, so no request ever meets an old schema; the pool has
+    room for `concurrency` threads at once (a web worker's thread count)."""
     try:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, concurrency=concurrency)
         schema = upgrade(engine) if migrate else None
     except failures.FAILURES as error:
         raise database_problem(settings, error) from error

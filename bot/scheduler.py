@@ -232,7 +232,7 @@ def start_background_scheduler(
 
 def _own_runtime(runtime: Runtime) -> Runtime:
     """A separate engine, so the web workers' pool and the scheduler never share connections."""
-    engine = make_engine(runtime.settings.database_url)
+    engine = make_engine(runtime.settings.database_url, concurrency=2)  # a tick, and one spare
     return Runtime(settings=runtime.settings, engine=engine, sessions=session_factory(engine))
 
 

@@ -55,7 +55,7 @@ def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
         def load(self) -> Any:
             from bot.web import create_wsgi_app
 
-            return create_wsgi_app(open_runtime(settings, migrate=False))
+            return create_wsgi_app(open_runtime(settings, migrate=False, concurrency=THREADS))
 
     if not args.no_scheduler:
         _start_scheduler(runtime)
