@@ -200,7 +200,7 @@ def main() -> None:
     cache = TtlCache(ttl=3600.0)
     monthly.people_for_workspace = lambda rt, ws: Directory(slack, ws, cache, UTC)  # type: ignore[assignment]
     started = time.perf_counter()
-    due = monthly.find_due(runtime, NOW)
+    due = monthly.plan_parts(runtime, NOW)
     seconds = time.perf_counter() - started
     calls = sum(slack.calls.values())
     print(

@@ -27,7 +27,8 @@ from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
 from bot.followups import announce
 from bot.portfolio import leadership, monthly
-from bot.reminders import bundle, escalations, followups, planning
+from bot.reminders import bundle, escalations, followups
+from bot.reminders.day import day_job
 from bot.reminders.people import planning_without_slack
 from bot.runtime import Runtime
 from bot.slack_client import client_for_workspace
@@ -86,13 +87,13 @@ def default_jobs() -> list[Job]:
     return [
         Job("digest", digests.find_due, digests.deliver),
         Job(announce.JOB_NAME, announce.find_due, announce.deliver),
-        Job("reminder", planning.find_due, bundle.deliver),
+        # The one DM of the day, carrying what other rooms owe people that day.
+        day_job([monthly.plan_parts]),
         # A DM, so it goes as (or in) the person's one DM of the day: through the bundle.
         Job("escalation", escalations.find_due_escalations, bundle.deliver_escalation),
         Job("open_promises", escalations.find_due_summaries, escalations.deliver),
         Job(reactions.RECHECK_JOB, reactions.find_due_rechecks, reactions.recheck),
         Job("followup_late", followups.find_due_flags, followups.deliver_flag),
-        Job(monthly.JOB, monthly.find_due, monthly.deliver),
         Job(leadership.JOB, leadership.find_due, leadership.deliver),
     ]
 

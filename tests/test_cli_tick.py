@@ -40,6 +40,11 @@ def test_a_dry_run_without_a_token_plans_reminders_in_the_team_timezone(
     assert ran.code == 0
     assert ran.out.splitlines() == [
         "dry run at 2026-12-01T10:00:00+00:00:",
+        # The sponsor's monthly digest makes their DM of the day, the week's escalation in it.
+        "  would send: reminder DM to U0EXEC001 at Tue 2026-12-01 09:00 Europe/Paris "
+        "(08:00 UTC): 0 items",
+        "      with the escalation of 2026-W49: late #2",
+        "      with the executive digest (2026-12)",
         "  would send: reminder DM to U0TEAM001 at Tue 2026-12-01 09:00 Europe/Paris "
         "(08:00 UTC): 1 item",
         "      #1 due soon: ACME Corp — Send the roadmap",
@@ -51,8 +56,6 @@ def test_a_dry_run_without_a_token_plans_reminders_in_the_team_timezone(
         "  would send: escalation DM to U0EXEC001 at Tue 2026-12-01 09:00 Europe/Paris "
         "(2026-W49): 1 late: #2",
         "  would send: open promises summary for ACME Corp in C0ACME001 (2026-W49)",
-        "  would send: executive digest DM to U0EXEC001 at Tue 2026-12-01 09:00 Europe/Paris "
-        "(2026-12)",
     ]
     assert ran.err_lines == [
         "No Slack token: reminders planned in VOC_TIMEZONE (Europe/Paris), owners not resolved."
@@ -88,18 +91,18 @@ def test_a_tick_logs_each_delivery_and_each_warning_with_time_and_level(
         SLACK_API_URL=slack.api_url,
     )  # fmt: skip
     assert ran.code == 0
-    assert sum(line.startswith("  sent: ") for line in ran.out.splitlines()) == 5
+    assert sum(line.startswith("  sent: ") for line in ran.out.splitlines()) == 4
     logged = [re.sub(f"^{STAMP} ", "<time> ", line) for line in ran.err_lines]
     assert logged[0].startswith(
         "<time> WARNING bot.reminders.planning: reminders for bo@example.com wait for the "
         "next tick: "
     )
     assert logged[1:] == [
+        # The sponsor's one DM of the day: the monthly digest, with the week's escalation.
+        "<time> INFO bot.scheduler: reminder reminder:U0EXEC001:2026-12-01: sent",
         "<time> INFO bot.scheduler: reminder reminder:U0TEAM001:2026-12-01: sent",
         "<time> INFO bot.scheduler: escalation escalation:U0AM00001:2026-W49: sent",
-        "<time> INFO bot.scheduler: escalation escalation:U0EXEC001:2026-W49: sent",
         "<time> INFO bot.scheduler: open_promises open-promises:1:2026-W49: sent",
-        "<time> INFO bot.scheduler: exec_digest exec_digest:U0EXEC001:2026-12: sent",
     ]
 
 

@@ -28,7 +28,7 @@ from tests.executive_world import EMAIL_SPONSOR, EMAIL_SPONSOR_ID, at, build, ok
 from tests.portfolio import AM, SPONSOR
 from tests.reminders_world import tagged, tick
 
-EVENT = "voc_exec_digest"
+EVENT = "voc_reminder"  # the DM of the day, which carries the digest
 
 
 @pytest.fixture
@@ -54,11 +54,13 @@ def world(
 
 
 def digests(bot: SlackBot, user: str) -> list[str]:
-    """The text a sponsor can read in each monthly digest they got, oldest first."""
+    """The text a sponsor can read in each DM of the day that carried their monthly digest,
+    oldest first."""
     channel = bot.slack.dm_channel(user)
     return [
         m["text"] + "\n" + "\n".join(b["text"]["text"] for b in m["blocks"] if "text" in b)
         for m in tagged(bot.slack, channel, EVENT)
+        if any(key.startswith("exec_digest:") for key in m["metadata"]["event_payload"]["parts"])
     ]
 
 
@@ -75,7 +77,11 @@ def test_once_a_month_in_the_sponsors_timezone_with_what_changed(world: Any) -> 
 
     tick(bot.runtime, datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
     (november,) = digests(bot, SPONSOR)
-    assert november.startswith("Your accounts this month (2026-11)")
+    # Seb also hears of the follow-ups waiting past their target that day: one DM holds both.
+    assert len(bot.slack.messages_in(bot.slack.dm_channel(SPONSOR))) == 1
+    assert november.startswith(
+        "3 waiting past the first-contact target; Your accounts this month (2026-11)"
+    )
     changed = november[november.index("*What changed") : november.index("*Overdue*")]
     assert changed.count("• ") == 2
     assert "• *Foxtrot* (2026-Q3): :red_circle: newly at risk (satisfaction below 7)" in changed
@@ -124,3 +130,66 @@ def test_a_busy_slack_makes_the_sponsor_wait_for_the_next_tick(world: Any) -> No
     bot.slack.clear()  # Slack answers again
     tick(bot.runtime, datetime(2026, 11, 2, 14, 2, tzinfo=UTC))
     assert len(digests(bot, SPONSOR)) == 1
+
+
+def dms(bot: SlackBot, user: str) -> list[dict[str, Any]]:
+    return bot.slack.messages_in(bot.slack.dm_channel(user))
+
+
+def reads(message: dict[str, Any]) -> str:
+    return "\n".join(b["text"]["text"] for b in message["blocks"] if "text" in b)
+
+
+def test_a_sponsor_with_reminders_that_day_gets_one_dm_with_both_in_tokyo_and_berlin(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seb moves to Berlin: 09:00 there on Monday 2 November is 08:00 UTC (CET since 25
+    October), 17:00 in Tokyo. Seb has follow-ups past their target on his strategic accounts;
+    the Echo sponsor has a promise of their own due that day."""
+    bot, cli = world
+    bot.slack.add_user(SPONSOR, tz="Europe/Berlin")
+    at(monkeypatch, datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
+    ok(cli("commit", "Echo", "Send the deck", "--owner", EMAIL_SPONSOR, "--due", "2026-11-02"))
+
+    tick(bot.runtime, datetime(2026, 11, 2, 7, 59, tzinfo=UTC))
+    assert dms(bot, SPONSOR) == []  # 08:59 in Berlin
+    tick(bot.runtime, datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
+    tick(bot.runtime, datetime(2026, 11, 2, 8, 2, tzinfo=UTC))
+
+    (tokyo,) = dms(bot, EMAIL_SPONSOR_ID)
+    assert "Send the deck" in reads(tokyo)  # the day's reminder…
+    assert "Your accounts this month · 2026-11" in reads(tokyo)  # …and the month's digest
+    assert "Ed Echo changed title: CIO → CTO" in reads(tokyo)
+    assert (
+        tokyo["text"]
+        == "1 promise to a customer needs you today; Your accounts this month (2026-11)"
+    )
+
+    (berlin,) = dms(bot, SPONSOR)
+    assert "Waiting past the first-contact target" in reads(berlin)
+    assert "Your accounts this month · 2026-11" in reads(berlin)
+    assert "*Delta* (2026-Q3): :red_circle: newly at risk (NPS fell significantly)" in reads(berlin)
+
+    # The next working day brings reminders again, never the digest a second time.
+    tick(bot.runtime, datetime(2026, 11, 3, 8, 0, tzinfo=UTC))
+    assert len(digests(bot, SPONSOR)) == 1 and len(digests(bot, EMAIL_SPONSOR_ID)) == 1
+
+
+def test_a_month_with_nothing_for_the_digest_leaves_the_days_dm_without_it(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """December for the Echo sponsor: no cycle since November's digest, nothing overdue once
+    Erin's follow-up is closed; their promise due 1 December still gets its reminder."""
+    bot, cli = world
+    tick(bot.runtime, datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
+    at(monkeypatch, datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+    (erin,) = json.loads(ok(cli("followups", "Echo", "--json")))
+    ok(cli("followup", str(erin["id"]), "not-needed", "--by", AM, "--note", "moved on"))
+    ok(cli("commit", "Echo", "Send the deck", "--owner", EMAIL_SPONSOR, "--due", "2026-12-01"))
+
+    tick(bot.runtime, datetime(2026, 12, 1, 0, 0, tzinfo=UTC))  # 09:00 in Tokyo
+    december = dms(bot, EMAIL_SPONSOR_ID)[-1]
+    assert "Send the deck" in reads(december)
+    assert "Your accounts this month" not in reads(december) + december["text"]
+    assert december["metadata"]["event_payload"]["parts"] == []
+    assert len(digests(bot, EMAIL_SPONSOR_ID)) == 1  # November's only

@@ -11,8 +11,11 @@ due today or overdue, and those past the first-contact target on accounts they a
 have no ledger rows of their own, being the day's state, re-checked inside the claim. The week's
 escalation, when it is owed to someone the same day as their reminders, is claimed in the same
 transaction (its own key, `escalation:<user>:<ISO week>`, held by the DM's key) and rides in the
-same DM; owed alone, it is a bundle with no reminder items. Either way the day's key,
-`reminder:<user>:<local date>`, is taken, so a person never gets a second DM that day.
+same DM; owed alone, it is a bundle with no reminder items. What other rooms owe the person
+that day (`parts`: the monthly executive digest, the word that no leadership review happened in
+a year) is claimed the same way, rendered when the DM is sent, and withdrawn when its render has
+nothing to say. Either way the day's key, `reminder:<user>:<local date>`, is taken, so a person
+never gets a second DM that day.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from bot.delivery.tagged import SEND_ERRORS, Found, describe_error, dm_channel, 
 from bot.reminders import escalations
 from bot.reminders.escalations import ESCALATION_EVENT, ESCALATION_KIND, DueEscalation
 from bot.reminders.followups import DueFollowups, followup_section, still_listed
+from bot.reminders.parts import DayPart, PartContent
 from bot.reminders.people import permalink, team_url
 from bot.reminders.planning import OwnerReminder, PlannedItem
 from bot.reminders.queries import (
@@ -64,6 +68,7 @@ class Bundle:
     items: tuple[PlannedItem, ...]
     escalation: DueEscalation | None = None  # claimed with the DM, to ride in it
     followups: DueFollowups | None = None  # still open and still this person's at the claim
+    parts: tuple[DayPart, ...] = ()  # other rooms' parts whose keys this DM won
 
     @property
     def item_keys(self) -> list[str]:
@@ -73,7 +78,7 @@ class Bundle:
     def keys(self) -> list[str]:
         """Every key besides the DM's that this DM delivers."""
         escalation = [self.escalation.key] if self.escalation is not None else []
-        return [*self.item_keys, *escalation]
+        return [*self.item_keys, *escalation, *(part.key for part in self.parts)]
 
     @property
     def look_first(self) -> bool:
@@ -163,9 +168,10 @@ def _claim(
             items = _claim_items(session, plan, _still_owed(session, plan, now), now, lease)
             escalation = _claim_escalation(session, plan, now, lease)
             followups = _still_due_followups(session, plan)
-            if not items and escalation is None and followups is None:
+            parts = _claim_parts(session, plan, now, lease)
+            if not items and escalation is None and followups is None and not parts:
                 raise NothingToSend
-            return Bundle(claim, items, escalation, followups)
+            return Bundle(claim, items, escalation, followups, parts)
     except NothingToSend:
         return NOTHING_LEFT
 
@@ -190,6 +196,28 @@ def _claim_escalation(
         worker_is_exclusive=True,
     )
     return due if due.key in won else None
+
+
+def _claim_parts(
+    session: Session, plan: OwnerReminder, now: datetime, lease: timedelta
+) -> tuple[DayPart, ...]:
+    """The parts whose keys no other DM delivered or is delivering, held by this DM's key."""
+    won: set[str] = set()
+    for kind in sorted({part.kind for part in plan.parts}):
+        won |= set(
+            ledger.claim_in(
+                session,
+                workspace_id=plan.workspace_id,
+                keys=[part.key for part in plan.parts if part.kind == kind],
+                kind=kind,
+                recipient=plan.user_id,
+                now=now,
+                lease=lease,
+                worker=plan.key,
+                worker_is_exclusive=True,
+            )
+        )
+    return tuple(part for part in plan.parts if part.key in won)
 
 
 def _still_due_followups(session: Session, plan: OwnerReminder) -> DueFollowups | None:
@@ -292,19 +320,32 @@ def _send_bundle(
         if found is not None:
             carried = {int(i) for i in found.payload.get("items") or []}
             escalated = found.payload.get("escalation")
-            _record_found(runtime.sessions, plan, bundle, found, carried, escalated, now)
+            also = {escalated, *(found.payload.get("parts") or [])} - {None}
+            _record_found(runtime.sessions, plan, bundle, found, carried, also, now)
             listed = ", ".join(f"#{i}" for i in sorted(carried)) or "the escalation"
             return Delivered("found", f"an earlier attempt had sent it, carrying {listed}")
     url = team_url(runtime, client, plan.workspace_id)
     lines = reminder_lines(runtime.sessions, bundle.items, url)
     section = _escalation_section(runtime, client, bundle.escalation)
     followups = followup_section(runtime, client, plan.workspace_id, bundle.followups, now)
-    if not lines and section is None and followups is None:  # done meanwhile: retried
-        return _failed(runtime, plan, bundle, "nothing left to say when sending")
+    said, silent = _rendered_parts(runtime, bundle.parts, now)
+    if silent:
+        _withdraw_parts(runtime.sessions, plan, silent, now)
+    if not lines and section is None and followups is None and not said:
+        if bundle.parts and not bundle.item_keys and bundle.escalation is None:
+            _record_failed(runtime.sessions, plan, bundle, "nothing to say")  # the day stays free
+            return Delivered("skipped", "nothing to say")
+        return _failed(runtime, plan, bundle, "nothing left to say when sending")  # retried
     text, blocks = views.daily_message(
-        lines, plan.tz, held_back=plan.held_back, escalation=section, followups=followups
+        lines,
+        plan.tz,
+        held_back=plan.held_back,
+        escalation=section,
+        followups=followups,
+        parts=[(content.text, content.blocks) for _, content in said],
     )
     escalated = bundle.escalation.key if bundle.escalation and section else None
+    carried = [part.key for part, _ in said]
     try:
         reply = client.chat_postMessage(
             channel=plan.user_id,
@@ -316,15 +357,43 @@ def _send_bundle(
                 items=[line.commitment_id for line in lines],
                 escalation=escalated,
                 followups=[item.id for item in followups.items] if followups else [],
+                parts=carried,
             ),
             unfurl_links=False,
             unfurl_media=False,
         )
     except SEND_ERRORS as error:
         return _failed(runtime, plan, bundle, describe_error(error))
-    keys = [*bundle.item_keys, *([escalated] if escalated else [])]
+    keys = [*bundle.item_keys, *([escalated] if escalated else []), *carried]
     _record_sent(runtime.sessions, plan, bundle, keys, str(reply["channel"]), str(reply["ts"]), now)
     return Delivered("sent")
+
+
+def _rendered_parts(
+    runtime: Runtime, parts: tuple[DayPart, ...], now: datetime
+) -> tuple[list[tuple[DayPart, PartContent]], list[DayPart]]:
+    """(parts with something to say and what they say, parts with nothing to say), as the
+    database reads at the moment of sending."""
+    said: list[tuple[DayPart, PartContent]] = []
+    silent: list[DayPart] = []
+    for part in parts:
+        content = part.render(runtime, now)
+        if content is None:
+            silent.append(part)
+        else:
+            said.append((part, content))
+    return said, silent
+
+
+def _withdraw_parts(
+    sessions: sessionmaker[Session], plan: OwnerReminder, parts: list[DayPart], now: datetime
+) -> None:
+    """A part with nothing to say is settled as cancelled: its planner stops owing it."""
+    keys = [part.key for part in parts]
+    with transaction(sessions) as session:
+        ledger.mark_failed_in(session, workspace_id=plan.workspace_id, keys=keys, error="withdrawn")
+    for key in keys:
+        ledger.cancel(sessions, workspace_id=plan.workspace_id, key=key, now=now)
 
 
 def _escalation_section(
@@ -423,12 +492,12 @@ def _record_found(
     bundle: Bundle,
     found: Found,
     carried: set[int],
-    escalated: str | None,
+    also: set[str],
     now: datetime,
 ) -> None:
     """An earlier attempt's DM is there: what it carried is sent; the rest is owed again."""
     delivered = [key for key in bundle.item_keys if commitment_of_key(key) in carried]
-    delivered += [key for key in bundle.keys if key == escalated]
+    delivered += [key for key in bundle.keys if key in also]
     not_carried = [key for key in bundle.keys if key not in delivered]
     with transaction(sessions) as session:
         ledger.mark_sent_in(

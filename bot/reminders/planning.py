@@ -25,6 +25,7 @@ from bot.delivery.jobs import DueItem
 from bot.directory import DirectoryUnavailable
 from bot.reminders.escalations import DueEscalation, plan_escalations
 from bot.reminders.followups import DueFollowups, PersonFollowups, plan_followups
+from bot.reminders.parts import DayPart
 from bot.reminders.people import PeopleFor, once_per_workspace, people_for_workspace
 from bot.reminders.queries import (
     item_titles,
@@ -69,6 +70,7 @@ class OwnerReminder:
     held_back: int = 0
     escalation: DueEscalation | None = None  # the week's, when owed to this person today
     followups: DueFollowups | None = None  # theirs due today or overdue, others' past the SLA
+    parts: tuple[DayPart, ...] = ()  # what other rooms owe this person today (`parts`)
 
     @property
     def key(self) -> str:

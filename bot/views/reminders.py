@@ -16,12 +16,13 @@ Everything that came from a person or a customer goes through `escape()`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.core.ids import parse_id
-from bot.core.slack import Mrkdwn, escape, mention, mrkdwn
+from bot.core.slack import Mrkdwn, as_mrkdwn, escape, mention, mrkdwn
 from bot.core.text import plural
 from bot.followups.values import FollowupItem
 from bot.views.common import (
@@ -319,10 +320,12 @@ def daily_message(
     held_back: int = 0,
     escalation: EscalationSection | None = None,
     followups: FollowupSection | None = None,
+    parts: Sequence[tuple[str, list[Block]]] = (),
 ) -> tuple[str, list[Block]]:
     """The one DM a person gets today, whatever it carries: the people waiting to hear from
     them first (a person outranks a task), then their reminders, then the week's escalation
-    when it is owed the same day (an owner who also manages the account)."""
+    when it is owed the same day (an owner who also manages the account), then what other
+    rooms owe them today (`parts`: (notification line, blocks), already built by their views)."""
     texts: list[str] = []
     blocks: list[Block] = []
     if followups is not None:
@@ -339,6 +342,10 @@ def daily_message(
             late_text, late_blocks = _escalation(escalation, tz, room)
             blocks += [divider()] * bool(blocks) + late_blocks
             texts.append(late_text)
+    for part_text, part_blocks in parts:
+        room = MAX_MESSAGE_BLOCKS - len(blocks) - (1 if blocks else 0)
+        blocks += [divider()] * bool(blocks) + part_blocks[:room]
+        texts.append(as_mrkdwn(part_text))
     return Mrkdwn("; ".join(texts)), blocks[:MAX_MESSAGE_BLOCKS]
 
 
