@@ -22,7 +22,7 @@ from bot.delivery.tagged import describe_error
 from bot.digests.service import post_digest_now
 from bot.errors import BadInput, NotFound
 from bot.meetings import service
-from bot.meetings.rules import meeting_number, parse_meeting_text, parse_when
+from bot.meetings.rules import attendee_refs, meeting_number, parse_meeting_text, parse_when
 from bot.services import Services
 from bot.views import meetings as views
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
@@ -32,10 +32,10 @@ from handlers.subjects import review_from_button, review_from_view
 log = logging.getLogger(__name__)
 
 MEETING_USAGE = (
-    "Schedule a review with `/voc meeting ACCOUNT DATE [TIME] [#channel]`, "
-    "e.g. `/voc meeting halvorsen 2026-12-03 14:00 #acct-halvorsen-freight-group`.\n"
+    "Schedule a review with `/voc meeting ACCOUNT DATE [TIME] [#channel] [@people…]`, "
+    "e.g. `/voc meeting halvorsen 2026-12-03 14:00 #acct-halvorsen-freight-group @jane`.\n"
     "List, move or cancel: `/voc meetings [ACCOUNT]`, `/voc meeting move 12 2026-12-04 10:00`, "
-    "`/voc meeting cancel 12`."
+    "`/voc meeting cancel 12`. Who was there: `/voc meeting attendees 12 @jane @omar`."
 )
 CANCELLED_MEANWHILE = "This meeting was cancelled meanwhile."
 
@@ -44,11 +44,16 @@ def register(app: App, router: CommandRouter) -> None:
     router.add(
         Subcommand(
             name="meeting",
-            usage="meeting ACCOUNT DATE [TIME] [#channel]",
+            usage="meeting ACCOUNT DATE [TIME] [#channel] [@people…]",
             summary="schedule a customer review meeting; its digest goes out before it",
             example="/voc meeting halvorsen 2026-12-03 14:00 #acct-halvorsen-freight-group",
             run=meeting_command,
-            also=("meeting list [ACCOUNT]", "meeting move ID DATE [TIME]", "meeting cancel ID"),
+            also=(
+                "meeting list [ACCOUNT]",
+                "meeting move ID DATE [TIME]",
+                "meeting cancel ID",
+                "meeting attendees ID @people…",
+            ),
         )
     )
     router.add(
@@ -86,6 +91,15 @@ def register(app: App, router: CommandRouter) -> None:
 # -- parsing what Slack sends ----------------------------------------------------------------
 
 
+def pop_attendees(words: list[str]) -> tuple[list[str], list[str]]:
+    """Trailing `<@U…>` mentions are the people at the meeting (autocomplete sends them so)."""
+    words = list(words)
+    people: list[str] = []
+    while words and words[-1].startswith("<@"):
+        people.insert(0, words.pop())
+    return words, people
+
+
 def pop_channel(words: list[str]) -> tuple[list[str], str | None]:
     """A trailing `<#C123|name>` (or `#name` when Slack did not escape it) is where to post."""
     if words and words[-1].startswith(("<#", "#")) and (channel := channel_ref(words[-1])):
@@ -111,12 +125,16 @@ def meeting_command(request: CommandRequest) -> None:
         move_command(request, words[1:])
     elif action == "cancel":
         cancel_command(request, words[1:])
+    elif action == "attendees":
+        attendees_command(request, words[1:])
     else:
         schedule_command(request, words)
 
 
 def schedule_command(request: CommandRequest, words: list[str]) -> None:
+    words, people = pop_attendees(words)
     words, channel = pop_channel(words)
+    attendees = attendee_refs(people)
     text = parse_meeting_text([unescape(w) for w in words], _today(request.tz))
     review = service.schedule_review(
         request.runtime,
@@ -127,10 +145,15 @@ def schedule_command(request: CommandRequest, words: list[str]) -> None:
         channel=channel,
         fallback_channel=request.channel_id,
         now=utc_now(),
+        attendees=attendees,
     )
     request.reply(
         views.scheduled_text(
-            review.meeting, review.account, request.tz, time_given=text.at is not None
+            review.meeting,
+            review.account,
+            request.tz,
+            time_given=text.at is not None,
+            attendees=attendees,
         )
     )
 
@@ -150,6 +173,18 @@ def move_command(request: CommandRequest, words: list[str]) -> None:
         request.runtime, review, day, at, request.tz, actor=request.user_id, now=utc_now()
     )
     request.reply(views.moved_text(moved.meeting, moved.account, request.tz))
+
+
+def attendees_command(request: CommandRequest, words: list[str]) -> None:
+    """`/voc meeting attendees 12 @jane @omar`: who was at review 12 (or will be)."""
+    review = _numbered_review(request, words)
+    people = attendee_refs(words[1:])
+    if not people:
+        raise BadInput("Who was there? For example `/voc meeting attendees 12 @jane @omar`.")
+    recorded = service.record_attendees(
+        request.runtime, review, people, actor=request.user_id, now=utc_now()
+    )
+    request.reply(views.attendees_text(review.meeting, review.account, recorded))
 
 
 def cancel_command(request: CommandRequest, words: list[str]) -> None:

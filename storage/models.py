@@ -222,6 +222,18 @@ class Meeting(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 
+class MeetingAttendee(Base):
+    """Someone at a review meeting, as the roster names people (a Slack ID or an email):
+    what tells whether a sponsor took part in their accounts' reviews."""
+
+    __tablename__ = "meeting_attendees"
+    __table_args__ = (UniqueConstraint("meeting_id", "person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    person: Mapped[str] = mapped_column(String(320))
+
+
 class Commitment(Base):
     """A promise made to the customer, with an owner, a due date and the function that acts."""
 

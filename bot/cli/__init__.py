@@ -246,6 +246,11 @@ def _add_without_slack_commands(sub: Any) -> None:
         "when", nargs="+", metavar="DATE [TIME]", help="e.g. 2026-12-03 14:00, or thursday 10am"
     )
     meeting.add_argument("--channel", help="where its digest goes (default: the account's)")
+    meeting.add_argument(
+        "--attendees",
+        metavar="PEOPLE",
+        help="who will be there: Slack user IDs or emails, comma-separated",
+    )
     meeting.set_defaults(handler=_cmd_meeting)
     meetings = subcommand(sub, "meetings", "upcoming review meetings")
     meetings.add_argument("account", nargs="?", help="only this account's (default: all)")

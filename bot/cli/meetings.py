@@ -1,8 +1,9 @@
 """`voc meeting` and `voc meetings`: review meetings from the terminal, through the Slack use cases.
 
-`voc meeting ACCOUNT DATE [TIME] [--channel C]` schedules a review exactly as `/voc meeting` does
-(the same date words, 10:00 without a time, only in the future), read in `VOC_TIMEZONE` since the
-terminal has no Slack timezone. `voc meetings [ACCOUNT] [--json]` lists the upcoming reviews of
+`voc meeting ACCOUNT DATE [TIME] [--channel C] [--attendees PEOPLE]` schedules a review exactly
+as `/voc meeting` does (the same date words, 10:00 without a time, only in the future, the people
+expected there as Slack IDs or emails), read in `VOC_TIMEZONE` since the terminal has no Slack
+timezone. `voc meetings [ACCOUNT] [--json]` lists the upcoming reviews of
 one account or, without one, of the whole workspace (the operator has the database). An unknown
 account or a date that cannot be read exits with status 2 and says what to type instead.
 """
@@ -18,7 +19,7 @@ from typing import Any
 from bot.cli import status
 from bot.core.clock import utc_now
 from bot.errors import BadInput, NotFound
-from bot.meetings.rules import MeetingText, digest_due_at, parse_when
+from bot.meetings.rules import MeetingText, attendee_refs, digest_due_at, parse_when
 from bot.meetings.service import schedule_review, upcoming_for
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -31,6 +32,7 @@ def run_meeting(args: argparse.Namespace, runtime: Runtime) -> int:
     tz = settings.tz
     try:
         day, at = parse_when(args.when, now.astimezone(tz).date())
+        attendees = attendee_refs(_listed(args.attendees))
         review = schedule_review(
             runtime,
             settings.workspace,
@@ -41,6 +43,7 @@ def run_meeting(args: argparse.Namespace, runtime: Runtime) -> int:
             fallback_channel=None,
             now=now,
             actor=_actor(),
+            attendees=attendees,
         )
     except (BadInput, NotFound) as refused:
         return status.reject("meeting", str(refused))
@@ -50,6 +53,8 @@ def run_meeting(args: argparse.Namespace, runtime: Runtime) -> int:
         f"Scheduled review #{meeting.id} with {account.name} for "
         f"{_local(meeting.starts_at, tz)}{assumed}."
     )
+    if attendees:
+        print(f"With {', '.join(attendees)}.")
     where = meeting.channel or "no channel: set the account's channel"
     print(f"Its digest is due {_local(_due(meeting, settings), tz)}, in {where}.")
     return status.OK
@@ -105,6 +110,11 @@ def _digest_state(meeting: Meeting, settings: Settings) -> str:
 
 def _local(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _listed(value: str | None) -> list[str]:
+    """`--attendees a,b c`: commas or spaces between people."""
+    return (value or "").replace(",", " ").split()
 
 
 def _actor() -> str:

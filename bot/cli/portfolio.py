@@ -70,6 +70,8 @@ def lines(view: Portfolio) -> list[str]:
         out.append("Strategic without a sponsor: " + ", ".join(gaps.strategic_without_sponsor))
     for who, count in gaps.sponsors_over_capacity:
         out.append(f"Sponsor over capacity: {who} has {count} accounts (max {gaps.max_accounts})")
+    if gaps.sponsors_at_no_review:
+        out.append("Sponsors at no review in the cadence: " + ", ".join(gaps.sponsors_at_no_review))
     for change in view.champion_changes:
         out.append(f"Champion change: {change.account} · {change.respondent} · {change.change}")
     return out

@@ -8,12 +8,13 @@ these, so "next meeting" and "last review" mean the same thing everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import Account, Meeting
+from storage.models import Account, Meeting, MeetingAttendee
 
 MAX_LISTED = 20
 SCHEDULED = "scheduled"
@@ -104,3 +105,20 @@ def add_meeting(session: Session, meeting: Meeting) -> Meeting:
     session.add(meeting)
     session.flush()
     return meeting
+
+
+def set_attendees(session: Session, meeting_id: int, people: Sequence[str]) -> None:
+    """The meeting's attendees become `people` (already normalised, deduplicated)."""
+    session.execute(delete(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting_id))
+    session.add_all(MeetingAttendee(meeting_id=meeting_id, person=who) for who in people)
+    session.flush()
+
+
+def attendees_of(session: Session, meeting_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(MeetingAttendee.person)
+            .where(MeetingAttendee.meeting_id == meeting_id)
+            .order_by(MeetingAttendee.id)
+        )
+    )

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.core.clock import working_days_before
 from bot.core.cycles import MONTH_NUMBERS
+from bot.core.identity import person_ref
 from bot.core.ids import parse_id
 from bot.errors import BadInput
 from bot.settings import Settings
@@ -58,6 +59,32 @@ class MeetingText:
     account_query: str
     day: date
     at: time | None
+
+
+# --------------------------------------------------------------------------------------------
+# Who was there
+
+MAX_ATTENDEES = 50
+
+
+def attendee_refs(values: list[str]) -> tuple[str, ...]:
+    """People as typed (`<@U…>` mentions, Slack IDs, emails) → the roster's spelling, each once.
+
+    Anything else is refused whole, naming it: a half-recorded list would under-count a sponsor.
+    """
+    refs: list[str] = []
+    for value in values:
+        ref = person_ref(value)
+        if ref is None:
+            shown = value if len(value) <= 60 else value[:60] + "…"
+            raise MeetingInputError(
+                f'"{shown}" is not a person: give attendees as @mentions, Slack user IDs or emails.'
+            )
+        if ref not in refs:
+            refs.append(ref)
+    if len(refs) > MAX_ATTENDEES:
+        raise MeetingInputError(f"At most {MAX_ATTENDEES} attendees per meeting.")
+    return tuple(refs)
 
 
 # --------------------------------------------------------------------------------------------

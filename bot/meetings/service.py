@@ -11,6 +11,7 @@ every other function owns its transaction, so Slack listeners and scripts call t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 
@@ -26,8 +27,10 @@ from bot.meetings.queries import (
     CANCELLED,
     SCHEDULED,
     add_meeting,
+    attendees_of,
     meeting_by_id,
     scheduled_meeting,
+    set_attendees,
     upcoming_meetings,
 )
 from bot.meetings.rules import (
@@ -75,8 +78,10 @@ def schedule_review(
     fallback_channel: str | None,
     now: datetime,
     actor: str | None = None,
+    attendees: Sequence[str] = (),
 ) -> Review:
-    """`/voc meeting ACCOUNT DATE [TIME] [#channel]`: at 10:00 the reader's time by default.
+    """`/voc meeting ACCOUNT DATE [TIME] [#channel] [@people…]`: at 10:00 the reader's time by
+    default, with the people expected there (`rules.attendee_refs`).
 
     The digest goes to the channel given, else the account's, else where the command was typed.
     `reader=None` is the operator at the terminal (`voc meeting`), who names the `actor`.
@@ -92,8 +97,26 @@ def schedule_review(
             actor=actor or (reader.user_id if reader is not None else "cli"),
             now=now,
             settings=runtime.settings,
+            attendees=attendees,
         )
     return Review(meeting, account)
+
+
+def record_attendees(
+    runtime: Runtime, review: Review, people: Sequence[str], *, actor: str, now: datetime
+) -> tuple[str, ...]:
+    """`/voc meeting attendees N @people…`: who was (or will be) at the review, replacing what
+    was recorded; for a review already held, this is how it is recorded."""
+    with transaction(runtime.sessions) as session:
+        set_attendees(session, review.meeting.id, people)
+        meeting = _scheduled(session, review.meeting.id)
+        _audit(session, meeting, actor, now, "meeting_attendees", {"attendees": ", ".join(people)})
+    return tuple(people)
+
+
+def attendees(runtime: Runtime, meeting_id: int) -> list[str]:
+    with runtime.sessions() as session:
+        return attendees_of(session, meeting_id)
 
 
 def review_for(
@@ -180,8 +203,10 @@ def schedule_meeting(
     actor: str,
     now: datetime,
     settings: Settings,
+    attendees: Sequence[str] = (),
 ) -> Meeting:
-    """Record the meeting and when its digest is due; the caller commits."""
+    """Record the meeting, who is expected there, and when its digest is due; the caller
+    commits."""
     require_future(starts_at, now)
     meeting = add_meeting(
         session,
@@ -197,7 +222,11 @@ def schedule_meeting(
             updated_at=now,
         ),
     )
-    _audit(session, meeting, actor, now, "meeting_scheduled", {"starts_at": starts_at.isoformat()})
+    set_attendees(session, meeting.id, attendees)
+    details = {"starts_at": starts_at.isoformat()}
+    if attendees:
+        details["attendees"] = ", ".join(attendees)
+    _audit(session, meeting, actor, now, "meeting_scheduled", details)
     return meeting
 
 

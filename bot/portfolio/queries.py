@@ -8,7 +8,7 @@ trips and no IN lists of thousands of IDs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -24,6 +24,7 @@ from storage.models import (
     Delivery,
     Followup,
     Meeting,
+    MeetingAttendee,
     Respondent,
     Response,
 )
@@ -170,6 +171,23 @@ def sponsor_loads(session: Session, workspace_id: str) -> list[tuple[str, int]]:
         .group_by(Account.exec_sponsor)
     )
     return [(str(who), int(n)) for who, n in rows]
+
+
+def sponsor_attended_reviews(
+    session: Session, workspace_id: str, now: datetime, within: timedelta
+) -> list[tuple[str, str, datetime]]:
+    """(sponsor as the account names them, the account's cadence, when) of each review held on
+    a sponsored account in the `within` before now that lists its sponsor among the attendees."""
+    rows = session.execute(
+        sa.select(Account.exec_sponsor, Account.cadence, Meeting.starts_at)
+        .join(Meeting, Meeting.account_id == Account.id)
+        .join(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
+        .where(Account.workspace_id == workspace_id, Account.exec_sponsor.is_not(None))
+        .where(Meeting.status != CANCELLED, Meeting.starts_at < now)
+        .where(Meeting.starts_at >= now - within)
+        .where(sa.func.lower(MeetingAttendee.person) == sa.func.lower(Account.exec_sponsor))
+    )
+    return [(str(who), str(cadence or ""), _utc(at)) for who, cadence, at in rows]
 
 
 def strategic_without_sponsor(session: Session, workspace_id: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -108,6 +108,7 @@ class Coverage:
     strategic_without_sponsor: list[str] = field(default_factory=list)
     sponsors_over_capacity: list[tuple[str, int]] = field(default_factory=list)
     max_accounts: int = 3
+    sponsors_at_no_review: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -116,6 +117,7 @@ class Coverage:
                 {"sponsor": who, "accounts": n} for who, n in self.sponsors_over_capacity
             ],
             "max_accounts": self.max_accounts,
+            "sponsors_at_no_review": self.sponsors_at_no_review,
         }
 
 
@@ -290,11 +292,41 @@ def _loyalty_moves(previous: pd.DataFrame, current: pd.DataFrame) -> dict[int, l
 
 
 def coverage(
-    strategic_unsponsored: Iterable[str], loads: Iterable[tuple[str, int]], max_accounts: int
+    strategic_unsponsored: Iterable[str],
+    loads: Iterable[tuple[str, int]],
+    max_accounts: int,
+    at_no_review: Iterable[str] = (),
 ) -> Coverage:
-    """The gaps: strategic accounts with nobody, sponsors with more than they can carry."""
+    """The gaps: strategic accounts with nobody, sponsors with more than they can carry,
+    sponsors who were at none of their accounts' reviews."""
     over = sorted(((who, n) for who, n in loads if n > max_accounts), key=lambda p: (-p[1], p[0]))
-    return Coverage(sorted(strategic_unsponsored, key=str.casefold), over, max_accounts)
+    return Coverage(
+        sorted(strategic_unsponsored, key=str.casefold),
+        over,
+        max_accounts,
+        sorted(at_no_review, key=str.casefold),
+    )
+
+
+def sponsors_at_no_review(
+    sponsors: Iterable[str],
+    attended: Iterable[tuple[str, str, datetime]],
+    now: datetime,
+    cadence_days: dict[str, int],
+) -> list[str]:
+    """Sponsors who attended no review held within the cadence of the account it was for.
+
+    `attended` is (sponsor, account cadence, when) per review that lists the account's sponsor
+    among its attendees; a cadence not in `cadence_days` counts as quarterly. Sponsors compare
+    as rosters write them, case aside: a sponsor named by email is matched by that email.
+    """
+    default = cadence_days["quarterly"]
+    present = {
+        who.lower()
+        for who, cadence, at in attended
+        if at >= now - timedelta(days=cadence_days.get(cadence, default))
+    }
+    return [who for who in sponsors if who.lower() not in present]
 
 
 def ordered(lines: Sequence[AccountLine]) -> list[AccountLine]:

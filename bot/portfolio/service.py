@@ -9,7 +9,7 @@ anyone else a refusal that names no account.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -27,9 +27,10 @@ from bot.portfolio.rules import (
     Survey,
     coverage,
     ordered,
+    sponsors_at_no_review,
     surveys,
 )
-from bot.reports.rules import cycle_order, pick_cycles, review_overdue
+from bot.reports.rules import CADENCE_DAYS, cycle_order, pick_cycles, review_overdue
 from bot.runtime import Runtime
 from storage.models import Cycle
 
@@ -62,7 +63,7 @@ def portfolio(
         past_sla = queries.followups_past_sla(session, ids, now)
         last = queries.last_reviews(session, ids, now)
         upcoming = queries.next_reviews(session, ids, now)
-        gaps = _coverage(session, workspace_id, runtime.settings.sponsor_max_accounts, sponsor)
+        gaps = _coverage(session, workspace_id, runtime.settings.sponsor_max_accounts, sponsor, now)
     lines = [
         AccountLine(
             account_id=r.id,
@@ -107,13 +108,22 @@ def sponsor_from_cli(who: str) -> list[str]:
 
 
 def _coverage(
-    session: Session, workspace_id: str, max_accounts: int, sponsor: list[str] | None
+    session: Session,
+    workspace_id: str,
+    max_accounts: int,
+    sponsor: list[str] | None,
+    now: datetime,
 ) -> Coverage:
     loads = queries.sponsor_loads(session, workspace_id)
-    if sponsor is not None:  # a sponsor's own view: only their own load is theirs to see
+    within = timedelta(days=max(CADENCE_DAYS.values()))
+    attended = queries.sponsor_attended_reviews(session, workspace_id, now, within)
+    absent = sponsors_at_no_review([who for who, _ in loads], attended, now, CADENCE_DAYS)
+    if sponsor is not None:  # a sponsor's own view: only their own gaps are theirs to see
         wanted = {s.lower() for s in sponsor}
-        return coverage([], [(w, n) for w, n in loads if w.lower() in wanted], max_accounts)
-    return coverage(queries.strategic_without_sponsor(session, workspace_id), loads, max_accounts)
+        own = [(w, n) for w, n in loads if w.lower() in wanted]
+        return coverage([], own, max_accounts, [w for w in absent if w.lower() in wanted])
+    unsponsored = queries.strategic_without_sponsor(session, workspace_id)
+    return coverage(unsponsored, loads, max_accounts, absent)
 
 
 def _surveys(

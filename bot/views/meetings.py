@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from bot.core.slack import Mrkdwn, channel_link, escape, mention
@@ -43,18 +44,38 @@ def digest_status(meeting: Meeting, tz: tzinfo) -> str:
     return "no digest planned"
 
 
-def scheduled_text(meeting: Meeting, account: Account, tz: tzinfo, *, time_given: bool) -> Mrkdwn:
-    """The requester's confirmation: what, when, where the digest goes, how to change it."""
+def scheduled_text(
+    meeting: Meeting,
+    account: Account,
+    tz: tzinfo,
+    *,
+    time_given: bool,
+    attendees: Sequence[str] = (),
+) -> Mrkdwn:
+    """The requester's confirmation: what, when, who, where the digest goes, how to change it."""
     assumed = "" if time_given else " (no time given, so 10:00 your time)"
     due = meeting.digest_due_at
     digest_when = f", due {when(due, tz)}" if due else " before it"
+    with_whom = f" With {people_list(attendees)}." if attendees else ""
     return Mrkdwn(
         f":calendar: Review with *{escape(account.name)}* scheduled for "
-        f"{when(meeting.starts_at, tz)}{assumed}, meeting #{meeting.id}.\n"
+        f"{when(meeting.starts_at, tz)}{assumed}, meeting #{meeting.id}.{with_whom}\n"
         f"The pre-meeting digest goes to {channel_link(meeting.channel)}"
         f"{digest_when}.\n"
         f"To move or cancel it: `/voc meetings {escape(account.name)}`."
     )
+
+
+def attendees_text(meeting: Meeting, account: Account, attendees: Sequence[str]) -> Mrkdwn:
+    return Mrkdwn(
+        f":busts_in_silhouette: Review #{meeting.id} with *{escape(account.name)}*: "
+        f"{people_list(attendees)}."
+    )
+
+
+def people_list(people: Sequence[str]) -> str:
+    """People as mentions (an email, which cannot be one, escaped as text)."""
+    return ", ".join(mention(who) for who in people)
 
 
 def moved_text(meeting: Meeting, account: Account, tz: tzinfo) -> Mrkdwn:

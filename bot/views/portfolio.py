@@ -126,6 +126,16 @@ def _gaps(view: Portfolio) -> list[Block]:
         )
         for who, count in gaps.sponsors_over_capacity
     ]
+    if gaps.sponsors_at_no_review:
+        people = gaps.sponsors_at_no_review
+        shown = ", ".join(mention(who) for who in people[:MAX_GAP_LINES])
+        lines.append(
+            mrkdwn(
+                "*Sponsors at none of their accounts' reviews in the cadence:* {}{}",
+                Mrkdwn(shown),
+                _more(len(people)),
+            )
+        )
     changes = [
         mrkdwn("*Champion change · {}:* {}", change.account, champion_text(change))
         for change in view.champion_changes
