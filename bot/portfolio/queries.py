@@ -247,6 +247,26 @@ def sponsors_with_news(
     return [(str(ws), str(who)) for ws, who in rows]
 
 
+def last_sent(session: Session, workspace_id: str, kind: str) -> datetime | None:
+    """When the latest message of this ledger kind went out in the workspace, if one did."""
+    moment = session.scalar(
+        sa.select(sa.func.max(Delivery.sent_at)).where(
+            Delivery.workspace_id == workspace_id,
+            Delivery.kind == kind,
+            Delivery.status == "sent",
+        )
+    )
+    return _utc(moment) if moment is not None else None
+
+
+def first_account_at(session: Session, workspace_id: str) -> datetime | None:
+    """When the workspace's first account arrived: where "a year without a review" starts."""
+    moment = session.scalar(
+        sa.select(sa.func.min(Account.created_at)).where(Account.workspace_id == workspace_id)
+    )
+    return _utc(moment) if moment is not None else None
+
+
 def workspaces_with_accounts(session: Session) -> list[str]:
     return list(session.scalars(sa.select(Account.workspace_id).distinct()))
 
