@@ -26,7 +26,7 @@ from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
 from bot.followups import announce
-from bot.portfolio import lapse, leadership, monthly
+from bot.portfolio import champion_news, lapse, leadership, monthly
 from bot.reminders import bundle, escalations, followups
 from bot.reminders.day import day_job
 from bot.reminders.people import planning_without_slack
@@ -87,6 +87,7 @@ def default_jobs() -> list[Job]:
     return [
         Job("digest", digests.find_due, digests.deliver),
         Job(announce.JOB_NAME, announce.find_due, announce.deliver),
+        Job(champion_news.JOB_NAME, champion_news.find_due, champion_news.deliver),
         # The one DM of the day, carrying what other rooms owe people that day.
         day_job([monthly.plan_parts, lapse.plan_parts]),
         # A DM, so it goes as (or in) the person's one DM of the day: through the bundle.

@@ -51,6 +51,7 @@ from bot.intake.reading import Source, Table, open_table
 from bot.intake.responses import ResponseValidator
 from bot.intake.roster import DEFAULT_SEGMENT, validate_roster
 from bot.intake.writing import ResponseWriter, write_roster
+from bot.portfolio.champion_news import owe_champion_news
 from bot.themes.lexicon import ThemeLexicon
 from bot.themes.tagging import CommentTagger
 from storage import audit
@@ -226,6 +227,8 @@ def import_responses(
     opened_at = clock.utc_now()
     opened = opener.open(session, workspace_id, opened_at)
     owed = owe_announcements(session, workspace_id, opened_at, policy, touched)
+    if policy.announce:
+        owe_champion_news(session, workspace_id, writer.touched_accounts, opened_at)
     counts = writer.counts
     summary = ImportSummary(
         kind="responses",

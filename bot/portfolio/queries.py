@@ -267,6 +267,30 @@ def first_account_at(session: Session, workspace_id: str) -> datetime | None:
     return _utc(moment) if moment is not None else None
 
 
+def named_channels(
+    session: Session, workspace_id: str, account_ids: Sequence[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """(name, channel) per account among `account_ids`: the channel its name resolved to, else
+    as the roster wrote it; accounts without one are left out of the second."""
+    rows = session.execute(
+        sa.select(Account.id, Account.name, Account.channel_id, Account.channel).where(
+            Account.workspace_id == workspace_id, Account.id.in_(list(account_ids))
+        )
+    ).all()
+    names = {int(r.id): str(r.name) for r in rows}
+    channels = {
+        int(r.id): str(r.channel_id or r.channel) for r in rows if r.channel_id or r.channel
+    }
+    return names, channels
+
+
+def among(workspace_id: str, account_ids: Sequence[int]) -> sa.Select[Any]:
+    """Account IDs in view: these of the workspace's."""
+    return sa.select(Account.id).where(
+        Account.workspace_id == workspace_id, Account.id.in_(list(account_ids))
+    )
+
+
 def workspaces_with_accounts(session: Session) -> list[str]:
     return list(session.scalars(sa.select(Account.workspace_id).distinct()))
 

@@ -58,7 +58,7 @@ def portfolio(
     with runtime.sessions() as session:
         ids = queries.scope(workspace_id, sponsor, ADMIN_TIERS)
         rows = queries.accounts(session, ids)
-        surveys = _surveys(session, workspace_id, ids, {r.id: r.name for r in rows})
+        surveys = latest_surveys(session, workspace_id, ids, {r.id: r.name for r in rows})
         overdue = queries.overdue_commitments(session, ids, now.astimezone(tz).date())
         past_sla = queries.followups_past_sla(session, ids, now)
         last = queries.last_reviews(session, ids, now)
@@ -126,10 +126,11 @@ def _coverage(
     return coverage(unsponsored, loads, max_accounts, absent)
 
 
-def _surveys(
+def latest_surveys(
     session: Session, workspace_id: str, ids: sa.Select, names: dict[int, str]
 ) -> dict[int, Survey]:
-    """Each account's latest cycle against its previous one, as the account report picks them."""
+    """Each account's latest cycle against its previous one, as the account report picks them:
+    the figures, the risk and the champion changes of the accounts `ids` selects."""
     cycles = {cycle.id: cycle for cycle in queries.workspace_cycles(session, workspace_id)}
     by_account: dict[int, list[Cycle]] = defaultdict(list)
     for account_id, cycle_id in queries.cycle_pairs(session, ids):

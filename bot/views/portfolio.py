@@ -11,6 +11,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot import formatting
+from bot.champions import ChampionChange
 from bot.core.slack import Mrkdwn, mention, mrkdwn
 from bot.portfolio.rules import AccountLine, LeadershipPack, MonthlyNews, Portfolio, SegmentTrend
 from bot.views.common import Block, context, header, pack_lines, section, slack_date
@@ -204,6 +205,38 @@ def _change_line(line: AccountLine) -> Mrkdwn:
     ]
     parts += [champion_text(change) for change in s.champion_changes]
     return mrkdwn("• *{}* ({}): {}", line.account, s.cycle, Mrkdwn("; ".join(parts)))
+
+
+# -- a champion change, told to the account channel (bot.portfolio.champion_news) -------------
+
+
+def champion_news_message(
+    account: str,
+    cycle: str,
+    change: ChampionChange,
+    sponsor: str | None,
+    manager: str | None,
+) -> tuple[Mrkdwn, list[Block]]:
+    """(fallback text, blocks) of the channel message: what changed, and who should act."""
+    who = [mention(p) for p in (sponsor, manager) if p]
+    blocks: list[Block] = [
+        section(
+            mrkdwn(
+                ":rotating_light: *Champion change at {}* ({}): {}",
+                account,
+                cycle,
+                champion_text(change),
+            )
+        ),
+        context(
+            mrkdwn(
+                "For the account team{}: a decision maker gone quiet or moved is the earliest "
+                "sign of churn. Find out who decides now.",
+                Mrkdwn(" and " + ", ".join(who)) if who else Mrkdwn(""),
+            )
+        ),
+    ]
+    return mrkdwn("Champion change at {}: {}", account, champion_text(change)), blocks
 
 
 # -- the leadership review pack (bot.portfolio.leadership) ------------------------------------
