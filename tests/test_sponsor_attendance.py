@@ -118,7 +118,7 @@ def test_sponsors_at_no_review_in_the_cadence_until_their_attendance_is_recorded
 
 
 def test_a_sponsor_sees_only_their_own_gap(world: Any) -> None:
-    bot, cli = world
+    _, cli = world
     status, out, _ = cli("portfolio", "--sponsor", PIA, "--json")
     assert status == 0 and json.loads(out)["coverage"]["sponsors_at_no_review"] == [PIA]
     status, out, _ = cli("portfolio", "--sponsor", JANE, "--json")
