@@ -23,6 +23,7 @@ import pytest
 
 from bot.charts import PORTFOLIO_PIXELS
 from bot.cli import main as voc
+from bot.portfolio import leadership
 from tests.conftest import SlackBot
 from tests.executive_world import build
 from tests.reminders_world import tagged, tick
@@ -107,3 +108,45 @@ def test_the_cadence_is_a_setting(make_world: Callable[..., SlackBot]) -> None:
     assert str(pack["text"]).startswith("Leadership review 2026-12:")
     tick(bot.runtime, datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     assert len(packs(bot)) == 1
+
+
+def test_a_chart_upload_that_fails_is_completed_by_the_next_tick(
+    make_world: Callable[..., SlackBot],
+) -> None:
+    bot = make_world()
+    bot.slack.fail_next("files.getUploadURLExternal", error="internal_error")
+    first = tick(bot.runtime, datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
+    (pack,) = packs(bot)
+    assert bot.slack.uploads == []
+    assert [d.outcome for d in first.done if d.item.job == "leadership"] == ["failed"]
+
+    tick(bot.runtime, datetime(2027, 1, 1, 9, 2, tzinfo=UTC))
+    tick(bot.runtime, datetime(2027, 1, 1, 9, 4, tzinfo=UTC))
+    assert len(packs(bot)) == 1  # the pack is not posted again…
+    (upload,) = bot.slack.uploads  # …its chart comes once, in its thread
+    assert (upload.channel_id, upload.thread_ts) == (CHANNEL, pack["ts"])
+
+
+def test_a_crash_between_the_post_and_the_upload_leaves_the_chart_to_a_later_tick(
+    make_world: Callable[..., SlackBot], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = make_world()
+    drawn = leadership.portfolio_png
+
+    def dies(*args: object, **kwargs: object) -> bytes:
+        monkeypatch.setattr(leadership, "portfolio_png", drawn)
+        raise SystemExit("killed")  # the process ends after the post, before the upload
+
+    monkeypatch.setattr(leadership, "portfolio_png", dies)
+    with pytest.raises(SystemExit):
+        tick(bot.runtime, datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
+    (pack,) = packs(bot)
+    tick(bot.runtime, datetime(2027, 1, 1, 9, 2, tzinfo=UTC))  # the dead claim's lease holds
+    assert bot.slack.uploads == []
+
+    tick(bot.runtime, datetime(2027, 1, 1, 9, 10, tzinfo=UTC))  # lease over: looked, then sent
+    tick(bot.runtime, datetime(2027, 1, 1, 9, 12, tzinfo=UTC))
+    assert len(packs(bot)) == 1
+    (upload,) = bot.slack.uploads
+    assert (upload.channel_id, upload.thread_ts) == (CHANNEL, pack["ts"])
+    assert [c.params["ts"] for c in bot.slack.calls_to("conversations.replies")] == [pack["ts"]]
