@@ -49,7 +49,10 @@ def test_help_lists_the_meeting_actions_and_examples_that_work_on_the_demo(
         ("commit", "Which account? For example `/voc commit halvorsen`."),
         ("sponsor halvorsen", "`/voc sponsor halvorsen @jane` (an email works too)."),
         ("meeting 2026-12-03", "Which account? For example `/voc meeting halvorsen 2026-12-03"),
-        ("meeting", "e.g. `/voc meeting halvorsen 2026-12-03 14:00 #acct-halvorsen-freight-group`"),
+        (
+            "meeting",
+            "e.g. `/voc meeting halvorsen 2026-12-03 14:00 #acct-halvorsen-freight-group @jane`",
+        ),
         ("meetings", "e.g. `/voc meeting halvorsen 2026-12-03 14:00`"),
     ],
 )
