@@ -144,8 +144,9 @@ def test_a_crash_between_the_post_and_the_upload_leaves_the_chart_to_a_later_tic
     tick(bot.runtime, datetime(2027, 1, 1, 9, 2, tzinfo=UTC))  # the dead claim's lease holds
     assert bot.slack.uploads == []
 
-    tick(bot.runtime, datetime(2027, 1, 1, 9, 10, tzinfo=UTC))  # lease over: looked, then sent
-    tick(bot.runtime, datetime(2027, 1, 1, 9, 12, tzinfo=UTC))
+    # The next working day: the lease is long over; the tick looks in the thread, then uploads.
+    tick(bot.runtime, datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+    tick(bot.runtime, datetime(2027, 1, 4, 9, 2, tzinfo=UTC))
     assert len(packs(bot)) == 1
     (upload,) = bot.slack.uploads
     assert (upload.channel_id, upload.thread_ts) == (CHANNEL, pack["ts"])

@@ -76,16 +76,18 @@ def find_due(runtime: Runtime, now: datetime) -> list[DueItem]:
     today = now.astimezone(tz).date()
     period, start = period_of(today, settings.leadership_cadence)
     day = first_working_day(start.year, start.month)
-    if today != day or now < working_day_start(day, tz, settings.digest_hour):
-        return []
+    if now < working_day_start(day, tz, settings.digest_hour):
+        return []  # the period's first working day has not reached the digest hour
     key = f"{JOB}:{period}"
     with runtime.sessions() as session:
         workspaces = queries.workspaces_with_accounts(session)
         if len(workspaces) != 1:
             return []
         settled = queries.settled_keys(session, workspaces[0], [key, chart_key(key)])
-        if settled == {key, chart_key(key)}:
-            return []
+    if settled == {key, chart_key(key)}:
+        return []
+    if today != day and key not in settled:
+        return []  # the pack is owed on its day; a chart owed after its pack, all period
     item = DuePack(settings.leadership_channel, period)
     return [DueItem(JOB, key, workspaces[0], f"leadership review pack {period}", item)]
 

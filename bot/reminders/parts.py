@@ -14,6 +14,7 @@ The rooms that own a part never import the reminders' planning: a planner is a p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -49,9 +50,18 @@ class DayPart:
     render: Render = field(compare=False, repr=False)  # None: nothing to say, withdrawn
 
 
+log = logging.getLogger(__name__)
+
 PartPlanner = Callable[["Runtime", datetime], list[DayPart]]
 
 
 def planned_parts(runtime: Runtime, now: datetime, planners: list[PartPlanner]) -> list[DayPart]:
-    """Every part the planners owe at `now`, read-only."""
-    return [part for planner in planners for part in planner(runtime, now)]
+    """Every part the planners owe at `now`, read-only. A planner that fails is logged and
+    skipped: its parts wait for a later tick, and nobody's reminders wait with them."""
+    parts: list[DayPart] = []
+    for planner in planners:
+        try:
+            parts += planner(runtime, now)
+        except Exception:
+            log.exception("planning %s failed; its parts wait for a later tick", planner)
+    return parts
