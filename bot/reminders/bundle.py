@@ -54,6 +54,7 @@ from bot.reminders.rules import (
 )
 from bot.runtime import Runtime
 from bot.views import reminders as views
+from bot.views.common import MAX_MESSAGE_BLOCKS
 from bot.views.reminders import EscalationSection, ReminderLine
 from storage.db import transaction
 
@@ -336,6 +337,10 @@ def _send_bundle(
             _record_failed(runtime.sessions, plan, bundle, "nothing to say")  # the day stays free
             return Delivered("skipped", "nothing to say")
         return _failed(runtime, plan, bundle, "nothing left to say when sending")  # retried
+    _, day_blocks = views.daily_message(
+        lines, plan.tz, held_back=plan.held_back, escalation=section, followups=followups
+    )
+    said = _fitting(said, len(day_blocks))  # the rest stays owed, for a later DM
     text, blocks = views.daily_message(
         lines,
         plan.tz,
@@ -383,6 +388,21 @@ def _rendered_parts(
         else:
             said.append((part, content))
     return said, silent
+
+
+def _fitting(
+    said: list[tuple[DayPart, PartContent]], used: int
+) -> list[tuple[DayPart, PartContent]]:
+    """The parts that fit whole after `used` blocks (each after a divider), in order: a part
+    is never cut, and one that does not fit is not marked as delivered."""
+    room = MAX_MESSAGE_BLOCKS - used
+    kept = []
+    for part, content in said:
+        needed = len(content.blocks) + (1 if used or kept else 0)
+        if needed <= room:
+            kept.append((part, content))
+            room -= needed
+    return kept
 
 
 def _withdraw_parts(
