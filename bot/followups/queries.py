@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from bot.followups.values import AnsweredItem, FollowupItem
-from storage.bulk import executemany, fetch_in, upsert_sql
+from storage.bulk import fetch_in, insert_or_keep
 from storage.models import (
     Account,
     AuditEntry,
@@ -148,11 +148,10 @@ def insert_new(session: Session, columns: dict[str, list[Any]]) -> int:
         return 0
     dialect = session.get_bind().dialect
     table = Followup.__table__
-    sql, order = upsert_sql(
-        session, "followups", FOLLOWUP_INSERT_COLUMNS, ("respondent_id", "cycle_id"), ()
-    )
-    bound = [_bound(table.c[name].type, dialect, columns[name]) for name in order]
-    return executemany(session, sql, bound)
+    bound = {
+        name: _bound(table.c[name].type, dialect, columns[name]) for name in FOLLOWUP_INSERT_COLUMNS
+    }
+    return insert_or_keep(session, "followups", bound, conflict=("respondent_id", "cycle_id"))
 
 
 def _bound(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
