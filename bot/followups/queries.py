@@ -165,6 +165,8 @@ def _bound(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
     )
     if process is None:
         return values
+    if values and all(value is values[0] for value in values):
+        return [process(values[0])] * len(values)  # one moment, status or workspace for all
     done: dict[Any, Any] = {}
     out = []
     for value in values:
