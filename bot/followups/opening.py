@@ -179,10 +179,10 @@ def _previous_satisfaction(
         return pd.DataFrame({"respondent_id": [], "satisfaction": []})
     before = _answers(session, previous_id, account_ids, held)
     before = before[["respondent_id", "satisfaction"]]
-    missing = np.setdiff1d(
-        current["respondent_id"].to_numpy(dtype=np.int64),
-        before["respondent_id"].to_numpy(dtype=np.int64),
-    )
+    ids = current["respondent_id"].to_numpy(dtype=np.int64)
+    # Ids are dense, so a lookup table over their range beats sorting both sides.
+    answered = np.isin(ids, before["respondent_id"].to_numpy(dtype=np.int64), kind="table")
+    missing = np.unique(ids[~answered])
     if not len(missing):
         return before
     older = queries.older_answers(session, missing.tolist(), cycle_id, previous_id)
@@ -209,17 +209,23 @@ def _compact_scores(chunk: pd.DataFrame) -> pd.DataFrame:
 
 class HeldAnswers:
     """The answers this import wrote, standing in for a read of the database where they are
-    provably all that is stored for a cycle and group of accounts (the counts agree)."""
+    provably all that is stored for a cycle and group of accounts (the counts agree).
+
+    Only the latest and previous cycles are ever asked for, so a cycle's rows are picked out
+    when first asked (one pass over a million compact rows), not split up front."""
 
     def __init__(self, scores: pd.DataFrame) -> None:
-        # A person twice in one cycle of the file: the last row is what was stored.
-        self.scores = scores.drop_duplicates(["respondent_id", "cycle_id"], keep="last")
-        self.by_cycle = {int(c): part for c, part in self.scores.groupby("cycle_id")}
+        self.scores = scores
+        self._cycles = scores["cycle_id"].to_numpy()
+        self._by_cycle: dict[int, pd.DataFrame] = {}
 
     def answers(self, cycle_id: int, account_ids: list[int]) -> pd.DataFrame:
-        part = self.by_cycle.get(cycle_id)
+        part = self._by_cycle.get(cycle_id)
         if part is None:
-            return pd.DataFrame(columns=SCORE_COLUMNS)
+            part = self.scores[self._cycles == cycle_id]
+            # A person twice in one cycle of the file: the last row is what was stored.
+            part = part.drop_duplicates("respondent_id", keep="last")
+            self._by_cycle[cycle_id] = part
         mine = part[part["account_id"].isin(account_ids)]
         return mine[SCORE_COLUMNS]
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from bot.followups.values import AnsweredItem, FollowupItem
-from storage.bulk import executemany, fetch_in, upsert_sql
+from storage.bulk import fetch_in, insert_or_keep
 from storage.models import (
     Account,
     AuditEntry,
@@ -40,11 +40,20 @@ def workspace_cycles(session: Session, workspace_id: str) -> list[tuple[int, str
 
 
 def cycles_of_accounts(session: Session, account_ids: Sequence[int]) -> pd.DataFrame:
-    """(account_id, cycle_id) for every cycle in which these accounts have answers."""
+    """(account_id, cycle_id) for every cycle in which these accounts have answers.
+
+    One index probe per account and cycle of its workspace (a few thousand), rather than a
+    DISTINCT over every response the accounts hold (a million index entries after a big
+    import)."""
+    answered = (
+        sa.select(Response.id)
+        .where(Response.account_id == Account.id, Response.cycle_id == Cycle.id)
+        .exists()
+    )
     statement = (
-        sa.select(Response.account_id, Response.cycle_id)
-        .where(Response.account_id.in_(sa.bindparam("ids", expanding=True)))
-        .distinct()
+        sa.select(Account.id, Cycle.id)
+        .join(Cycle, Cycle.workspace_id == Account.workspace_id)
+        .where(Account.id.in_(sa.bindparam("ids", expanding=True)), answered)
     )
     rows = fetch_in(session, statement, "ids", sorted(account_ids))
     return pd.DataFrame(rows, columns=["account_id", "cycle_id"])
@@ -138,8 +147,10 @@ FOLLOWUP_INSERT_COLUMNS = (
 def insert_new(session: Session, columns: dict[str, list[Any]]) -> int:
     """Insert follow-ups given as columns; one existing for the person and cycle stays as it is.
 
-    `ON CONFLICT DO NOTHING` rather than a look-first: two imports racing on PostgreSQL both
-    get past any look, and only the constraint decides. The rows go straight to the driver
+    The unique (respondent, cycle) constraint decides, never a look-first: two imports racing
+    on PostgreSQL both get past any look (`storage.bulk.insert_or_keep`: `ON CONFLICT DO
+    NOTHING` on SQLite; COPY on PostgreSQL, a re-import's known people merged by the same
+    rule). The rows go straight to the driver
     (a hundred thousand follow-ups from a million-row import cost a quarter of what the ORM's
     insert would); each value is still bound by its column's own type, computed once per
     distinct value, so what is stored is exactly what the models would store.
@@ -148,11 +159,10 @@ def insert_new(session: Session, columns: dict[str, list[Any]]) -> int:
         return 0
     dialect = session.get_bind().dialect
     table = Followup.__table__
-    sql, order = upsert_sql(
-        session, "followups", FOLLOWUP_INSERT_COLUMNS, ("respondent_id", "cycle_id"), ()
-    )
-    bound = [_bound(table.c[name].type, dialect, columns[name]) for name in order]
-    return executemany(session, sql, bound)
+    bound = {
+        name: _bound(table.c[name].type, dialect, columns[name]) for name in FOLLOWUP_INSERT_COLUMNS
+    }
+    return insert_or_keep(session, "followups", bound, conflict=("respondent_id", "cycle_id"))
 
 
 def _bound(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
@@ -166,6 +176,8 @@ def _bound(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
     )
     if process is None:
         return values
+    if values and values.count(values[0]) == len(values):
+        return [process(values[0])] * len(values)  # one moment, status or workspace for all
     done: dict[Any, Any] = {}
     out = []
     for value in values:

@@ -25,10 +25,15 @@ from sqlalchemy.orm import Session
 
 from bot.core.names import name_key
 from bot.intake.cells import mapped, mix, object_frame, string_hashes, text_array
-from storage.bulk import executemany, fetch_rows, in_batches, python_values, update_sql, upsert_sql
+from storage.bulk import (
+    executemany,
+    fetch_rows,
+    in_batches,
+    insert_or_keep,
+    python_values,
+    update_sql,
+)
 from storage.models import Respondent
-
-PEOPLE_COLUMNS = ("account_id", "person_key", "name", "email")
 
 
 @dataclass(frozen=True)
@@ -98,9 +103,6 @@ class People:
         self._people_without_email = False
         self._loaded_accounts: set[int] = set()
         self.namesakes: list[Namesake] = []
-        self._people_insert = upsert_sql(
-            session, "respondents", PEOPLE_COLUMNS, ("account_id", "person_key"), ()
-        )
 
     def resolve(self, chunk: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """respondent_id per row, and whether that person was in the database before."""
@@ -288,14 +290,15 @@ class People:
         above = int(watermark.scalar_one())
         # Numbered account by account, so each account's people sit together in every index.
         new = new.iloc[np.argsort(new["account_id"].to_numpy(), kind="stable")]
-        sql, order = self._people_insert
         values = {
             "account_id": new["account_id"].astype(np.int64).tolist(),
             "person_key": text_array(new["person_key"]).tolist(),
             "name": text_array(new["respondent"]).tolist(),
             "email": python_values(new["email"]),
         }
-        inserted = executemany(self.session, sql, [values[name] for name in order])
+        inserted = insert_or_keep(
+            self.session, "respondents", values, conflict=("account_id", "person_key")
+        )
         stored = self._new_people_frame(new, *self._ids_above(above, inserted, len(new)))
         mine = stored["account_id"].isin(list(self._loaded_accounts)).to_numpy()
         self._remember_people(stored[mine])

@@ -2,9 +2,9 @@
 
 Bulk statements run through the DBAPI cursor of the caller's session (`storage.bulk`), so
 everything lands in the caller's one transaction. Rows already stored and identical are not
-written at all; new rows go in with `INSERT … ON CONFLICT DO NOTHING`, changed rows with
-`… DO UPDATE` (on PostgreSQL new rows are COPied into a scratch table first). This module decides
-*which* rows to write (matching accounts by name, comparing with what is stored); `storage.bulk`
+written at all; new rows go in with `INSERT … ON CONFLICT DO NOTHING` (by COPY on PostgreSQL,
+`storage.bulk.insert_or_keep`), changed rows with `… DO UPDATE`. This module decides *which*
+rows to write (matching accounts by name, comparing with what is stored); `storage.bulk`
 knows only how. The respondents of the responses are resolved and numbered by `people`.
 """
 
@@ -28,10 +28,10 @@ from bot.intake.people import People, WriteCounts
 from bot.intake.roster import DEFAULT_SEGMENT, RosterRows
 from bot.themes.tagging import CommentTagger
 from storage.bulk import (
-    copy_insert,
     dialect_insert,
     executemany,
     fetch_in,
+    insert_or_keep,
     python_values,
     upsert_sql,
 )
@@ -182,9 +182,9 @@ class ResponseWriter:
         self.earliest: dict[int, date] = {}
         self.people = People(session, self.counts)
         key = ("respondent_id", "cycle_id")
-        # New rows go in with DO NOTHING: SQLite runs DO UPDATE with a statement journal per
-        # row, which makes a million-row insert three times slower; changed rows use DO UPDATE.
-        self._insert_sql = upsert_sql(session, "responses", RESPONSE_WRITE_COLUMNS, key, ())
+        # New rows go in with DO NOTHING (storage.bulk.insert_or_keep): SQLite runs DO UPDATE
+        # with a statement journal per row, which makes a million-row insert three times
+        # slower; changed rows use DO UPDATE.
         self._update_sql = upsert_sql(
             session,
             "responses",
@@ -426,13 +426,9 @@ class ResponseWriter:
         values = {
             name: python_values(rows[name].to_numpy()[by_index]) for name in RESPONSE_WRITE_COLUMNS
         }
-        if self.session.get_bind().dialect.name == "postgresql":
-            inserted = copy_insert(
-                self.session, "responses", values, conflict=("respondent_id", "cycle_id")
-            )
-        else:
-            sql, order = self._insert_sql
-            inserted = executemany(self.session, sql, [values[name] for name in order])
+        inserted = insert_or_keep(
+            self.session, "responses", values, conflict=("respondent_id", "cycle_id")
+        )
         if 0 <= inserted < len(rows):
             # Another writer stored some of these keys since we looked: the file wins.
             sql, order = self._update_sql
