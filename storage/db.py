@@ -88,6 +88,37 @@ def _sqlite_pragmas(dbapi_connection, _record, *, cache_kib: int) -> None:  # ty
     cursor.close()
 
 
+def overwrite_deleted_content(session: Session) -> None:
+    """Have SQLite zero what this connection deletes (`PRAGMA secure_delete`), for erasure.
+
+    A deleted row's bytes otherwise stay in its page until the space is reused. With secure
+    delete on they are overwritten as they go, so the erasure holds even if the `VACUUM` of
+    `reclaim_freed_pages` cannot run (another process busy on the file). The setting belongs
+    to the connection; `reclaim_freed_pages` turns it off again on the one it uses.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA secure_delete=ON"))
+
+
+def reclaim_freed_pages(engine: Engine) -> None:
+    """After an erasure: rebuild the SQLite file so no freed page keeps the erased bytes.
+
+    Deleting a row frees its space but leaves its bytes in the file (in free pages and in the
+    write-ahead log) until they happen to be reused; someone who copies `voc.db` could read a
+    forgotten person back. `VACUUM` rewrites the database into fresh pages and
+    `wal_checkpoint(TRUNCATE)` then moves everything into the main file and empties the log.
+    PostgreSQL keeps deleted tuples until its (auto)vacuum reclaims them; no query can see
+    them, and its files are not something an operator hands around, so nothing is done there.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql("PRAGMA secure_delete=OFF")
+        connection.exec_driver_sql("VACUUM")
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 

@@ -186,12 +186,16 @@ def _followup_commands(sub: Any) -> None:
 
 
 def _forget_command(sub: Any) -> None:
-    """`voc forget --cycle`: delete a cycle's responses (`--email`/`--name` come later)."""
-    forget = subcommand(sub, "forget", "delete a cycle's responses (figures recomputed, audited)")
-    forget.add_argument(
-        "--cycle", metavar="L", required=True, help="the cycle whose responses to delete"
+    """`voc forget`: a cycle's responses (`--cycle`) or one person everywhere (`--email`,
+    `--name` with `--account`); exactly one of the three says what."""
+    forget = subcommand(
+        sub, "forget", "delete a cycle's responses or erase one person (figures recomputed)"
     )
-    forget.add_argument("--account", metavar="NAME", help="only this account's responses")
+    what = forget.add_mutually_exclusive_group(required=True)
+    what.add_argument("--cycle", metavar="L", help="the cycle whose responses to delete")
+    what.add_argument("--email", metavar="EMAIL", help="the person to erase, by email")
+    what.add_argument("--name", metavar="NAME", help="the person to erase (with --account)")
+    forget.add_argument("--account", metavar="NAME", help="only at this account")
     forget.add_argument(
         "--yes", action="store_true", help="delete; without it, only say what would be deleted"
     )
@@ -371,7 +375,10 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.forget import run_forget
+    from bot.intake.erasure import NAME_NEEDS_ACCOUNT
 
+    if args.name is not None and args.account is None:
+        return status.reject("forget", NAME_NEEDS_ACCOUNT)
     return run_forget(args, _runtime(settings))
 
 
