@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_without_slack_commands(sub)
     _followup_commands(sub)
     _forget_command(sub)
+    _export_command(sub)
     _drivers_command(sub)
     _pack_commands(sub)
     _portfolio_command(sub)
@@ -200,6 +201,12 @@ def _forget_command(sub: Any) -> None:
         "--yes", action="store_true", help="delete; without it, only say what would be deleted"
     )
     forget.set_defaults(handler=_cmd_forget)
+
+
+def _export_command(sub: Any) -> None:
+    from bot.cli.export import add_command
+
+    add_command(sub, _cmd_export)
 
 
 def _drivers_command(sub: Any) -> None:
@@ -380,6 +387,14 @@ def _cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     if args.name is not None and args.account is None:
         return status.reject("forget", NAME_NEEDS_ACCOUNT)
     return run_forget(args, _runtime(settings))
+
+
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.export import bad_directory, run_export
+
+    if (refused := bad_directory(args.out)) is not None:
+        return refused
+    return run_export(args, _reading_runtime(settings))
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
