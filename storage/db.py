@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -100,23 +101,29 @@ def overwrite_deleted_content(session: Session) -> None:
         session.execute(text("PRAGMA secure_delete=ON"))
 
 
-def reclaim_freed_pages(engine: Engine) -> None:
+def reclaim_freed_pages(engine: Engine) -> bool:
     """After an erasure: rebuild the SQLite file so no freed page keeps the erased bytes.
 
     Deleting a row frees its space but leaves its bytes in the file (in free pages and in the
-    write-ahead log) until they happen to be reused; someone who copies `voc.db` could read a
-    forgotten person back. `VACUUM` rewrites the database into fresh pages and
-    `wal_checkpoint(TRUNCATE)` then moves everything into the main file and empties the log.
-    PostgreSQL keeps deleted tuples until its (auto)vacuum reclaims them; no query can see
-    them, and its files are not something an operator hands around, so nothing is done there.
+    write-ahead log, whose frames outlive a checkpoint until the log is reset) until they happen
+    to be reused; someone who copies `voc.db` could read a forgotten person back. `VACUUM`
+    rewrites the database into fresh pages and `wal_checkpoint(TRUNCATE)` then moves everything
+    into the main file and empties the log. False when another process kept the file busy
+    throughout the busy timeout (a long import): the caller says so, and a later run finishes
+    the job. PostgreSQL keeps deleted tuples until its (auto)vacuum reclaims them; no query can
+    see them, and its files are not something an operator hands around, so nothing is done.
     """
     if engine.dialect.name != "sqlite":
-        return
-    with engine.connect() as connection:
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        connection.exec_driver_sql("PRAGMA secure_delete=OFF")
-        connection.exec_driver_sql("VACUUM")
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
+    try:
+        with engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("PRAGMA secure_delete=OFF")
+            connection.exec_driver_sql("VACUUM")
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    except OperationalError:
+        return False
+    return busy is None or not busy[0]
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,6 +8,7 @@ must not be readable from the file's free pages either.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from bot.cli import status
 from bot.cli.imports import actor
@@ -18,16 +19,21 @@ from bot.intake.forget import Forgetting, forget_cycle, plan_forget_cycle
 from bot.runtime import Runtime
 from storage.db import reclaim_freed_pages, transaction
 
+FILE_BUSY = (
+    "The database file was busy, so its free space still holds what was deleted until it is "
+    "reused: run `sqlite3 {path} VACUUM` when no import is running to clear it."
+)
+
 
 def run_forget(args: argparse.Namespace, runtime: Runtime) -> int:
     try:
         lines = _forget_cycle(args, runtime) if args.cycle else _forget_person(args, runtime)
     except (BadInput, NotFound) as refused:
         return status.reject("forget", str(refused))
-    if args.yes:
-        reclaim_freed_pages(runtime.engine)
     for line in lines:
         print(line)
+    if args.yes and not reclaim_freed_pages(runtime.engine):
+        print(FILE_BUSY.format(path=runtime.engine.url.database), file=sys.stderr)
     return status.OK
 
 
