@@ -163,3 +163,11 @@ def test_export_refuses_a_file_an_earlier_export_and_an_unknown_account(
     assert (earlier / "audit.csv").read_text(encoding="utf-8") == "keep me"
     assert sorted(p.name for p in earlier.iterdir()) == ["audit.csv"]
     assert not (tmp_path / "fresh").exists()
+
+
+def test_export_refuses_a_directory_name_the_file_system_cannot_take(tmp_path: Path) -> None:
+    ran = voc("export", "--out", "a" * 5000, cwd=tmp_path)
+    assert ran.code == 2 and len(ran.err_lines) == 1
+    assert ran.err_lines[0].startswith('voc export: cannot use "aaa')
+    assert ran.err_lines[0].endswith(": File name too long")
+    assert list(tmp_path.iterdir()) == []  # no voc.db either: checked before the database

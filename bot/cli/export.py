@@ -39,9 +39,12 @@ def add_command(sub: Any, handler: Any) -> None:
 def bad_directory(out: str) -> int | None:
     """Exit 2 with one line when `out` cannot take a fresh export, else None."""
     directory = Path(out)
-    if directory.exists() and not directory.is_dir():
-        return status.reject("export", f'--out "{out}" is a file, not a directory')
-    earlier = existing_files(directory) if directory.is_dir() else []
+    try:
+        if directory.exists() and not directory.is_dir():
+            return status.reject("export", f'--out "{out}" is a file, not a directory')
+        earlier = existing_files(directory) if directory.is_dir() else []
+    except OSError as error:  # a name too long for the file system, a directory not readable
+        return status.reject("export", f'cannot use "{out}": {error.strerror or error}')
     if earlier:
         return status.reject(
             "export",
