@@ -10,15 +10,41 @@ spreadsheet shows as text and hides; it is the one rule, applied to every text c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def spreadsheet_safe(text: str) -> str:
     """`text` as a cell no spreadsheet runs as a formula: a leading apostrophe when needed."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return f"'{text}" if text and text[0] in FORMULA_STARTS else text
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _json(value: Any) -> str:
+    return spreadsheet_safe(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+# By exact type, most common first in practice: an export calls this for every cell.
+_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    str: spreadsheet_safe,
+    float: _number,
+    int: str,
+    bool: lambda value: "true" if value else "false",
+    datetime: _moment,
+    date: date.isoformat,
+    list: _json,
+    dict: _json,
+}
 
 
 def cell(value: Any) -> str:
@@ -26,16 +52,5 @@ def cell(value: Any) -> str:
     whole numbers without `.0`, lists and mappings as JSON; text made spreadsheet-safe."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list | dict):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return spreadsheet_safe(str(value))
+    shape = _BY_TYPE.get(type(value))
+    return shape(value) if shape is not None else spreadsheet_safe(str(value))
