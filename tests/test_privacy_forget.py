@@ -69,7 +69,7 @@ def world(any_runtime: Runtime, tmp_path: Path) -> Iterator[str]:
     with transaction(any_runtime.sessions) as session:
         acme = session.scalars(select(Account).where(Account.name == "Acme")).one()
         draft = CommitmentDraft(
-            text=f"Call {NAME} about the invoices",
+            text=f"Call {NAME}, then send Zelda the invoices",
             owner=AM,
             due_on=date(2026, 12, 1),
             answers=f"{NAME}, 2026-Q3: “{COMMENT}”",
@@ -184,7 +184,10 @@ def test_forget_a_person_erases_them_everywhere_and_recomputes_the_figures(
     # Key drivers over satisfaction and support: 8+7+9 = 24 and 8+5+6 = 19.
     assert sum(n for n, _ in driver_n) == 3
     assert [sum(sums[i] for _, sums in driver_n) for i in (0, 1)] == [24.0, 19.0]
-    assert (commitment.text, commitment.answers) == ("Call [erased] about the invoices", "[erased]")
+    assert (commitment.text, commitment.answers) == (
+        "Call [erased], then send [erased] the invoices",
+        "[erased]",
+    )
     assert noted.details["note"] == "[erased]"
     assert entry.details == {
         "by": by,

@@ -3,8 +3,10 @@
 Forgetting a person deletes their rows, but their words also travel: a commitment quotes the
 comment it answers ("Ann Lee, 2026-Q3: “…”"), an audit entry keeps a commitment's text or an
 import's warning about namesakes. Those rows belong to someone else and stay, so the person is
-cut out of them instead. Matching ignores case and spacing and respects word edges, so erasing
-"Al" leaves "Also" alone. A quote may be cut short (a long comment is truncated where it is
+cut out of them instead: their whole name, each part of it of three letters or more ("Call
+Zelda"), their email and their comments. Matching ignores case and spacing and respects word
+edges, so erasing "Ann" leaves "Annual" alone; the longest match wins ("Zelda Quimby" is one
+`[erased]`, not two). A quote may be cut short (a long comment is truncated where it is
 quoted), so a text holding the start of a comment counts as quoting all of it.
 """
 
@@ -16,6 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ERASED = "[erased]"
+# A part of a name this long is taken to mean the person ("Call Zelda"); shorter ones ("Al",
+# "de") would cut into other people's words too often.
+NAME_PART_SHORTEST = 3
 # The start of a comment long enough to be that comment's and no one else's: a quote truncated
 # anywhere after it still names the comment.
 QUOTED_START = 40
@@ -40,7 +45,8 @@ class Redaction:
     _starts: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        whole = _pattern([*self.names, *self.emails, *self.comments])
+        parts = {p for name in self.names for p in name.split() if len(p) >= NAME_PART_SHORTEST}
+        whole = _pattern([*self.names, *parts, *self.emails, *self.comments])
         spaced = (" ".join(comment.split()) for comment in self.comments)
         long_ones = [comment for comment in spaced if len(comment) > QUOTED_START]
         starts = _pattern(c[:QUOTED_START].rstrip() for c in long_ones)
