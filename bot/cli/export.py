@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli import status
 from bot.cli.options import subcommand
 from bot.core.text import plural
-from bot.errors import VocError
-from bot.export.service import FILE_NAMES, existing_files, export
-from bot.runtime import Runtime
-from storage.db import transaction
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 
 def add_command(sub: Any, handler: Any) -> None:
@@ -31,13 +30,15 @@ def add_command(sub: Any, handler: Any) -> None:
         "--out",
         required=True,
         metavar="DIR",
-        help=f"the directory to write {', '.join(FILE_NAMES)} into",
+        help="the directory to write the CSV files into (created if missing)",
     )
     command.set_defaults(handler=handler)
 
 
 def bad_directory(out: str) -> int | None:
     """Exit 2 with one line when `out` cannot take a fresh export, else None."""
+    from bot.export.service import existing_files  # the database libraries: not for --help
+
     directory = Path(out)
     try:
         if directory.exists() and not directory.is_dir():
@@ -55,6 +56,10 @@ def bad_directory(out: str) -> int | None:
 
 
 def run_export(args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.errors import VocError
+    from bot.export.service import export
+    from storage.db import transaction
+
     try:
         with transaction(runtime.sessions) as session:
             written = export(session, runtime.settings.workspace, args.account, Path(args.out))
