@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -86,6 +87,43 @@ def _sqlite_pragmas(dbapi_connection, _record, *, cache_kib: int) -> None:  # ty
     # sent each request at a large portfolio back to the OS for most of them.
     cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
     cursor.close()
+
+
+def overwrite_deleted_content(session: Session) -> None:
+    """Have SQLite zero what this connection deletes (`PRAGMA secure_delete`), for erasure.
+
+    A deleted row's bytes otherwise stay in its page until the space is reused. With secure
+    delete on they are overwritten as they go, so the erasure holds even if the `VACUUM` of
+    `reclaim_freed_pages` cannot run (another process busy on the file). The setting belongs
+    to the connection; `reclaim_freed_pages` turns it off again on the one it uses.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA secure_delete=ON"))
+
+
+def reclaim_freed_pages(engine: Engine) -> bool:
+    """After an erasure: rebuild the SQLite file so no freed page keeps the erased bytes.
+
+    Deleting a row frees its space but leaves its bytes in the file (in free pages and in the
+    write-ahead log, whose frames outlive a checkpoint until the log is reset) until they happen
+    to be reused; someone who copies `voc.db` could read a forgotten person back. `VACUUM`
+    rewrites the database into fresh pages and `wal_checkpoint(TRUNCATE)` then moves everything
+    into the main file and empties the log. False when another process kept the file busy
+    throughout the busy timeout (a long import): the caller says so, and a later run finishes
+    the job. PostgreSQL keeps deleted tuples until its (auto)vacuum reclaims them; no query can
+    see them, and its files are not something an operator hands around, so nothing is done.
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    try:
+        with engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("PRAGMA secure_delete=OFF")
+            connection.exec_driver_sql("VACUUM")
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    except OperationalError:
+        return False
+    return busy is None or not busy[0]
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_without_slack_commands(sub)
     _followup_commands(sub)
     _forget_command(sub)
+    _export_command(sub)
     _drivers_command(sub)
     _pack_commands(sub)
     _portfolio_command(sub)
@@ -186,16 +187,26 @@ def _followup_commands(sub: Any) -> None:
 
 
 def _forget_command(sub: Any) -> None:
-    """`voc forget --cycle`: delete a cycle's responses (`--email`/`--name` come later)."""
-    forget = subcommand(sub, "forget", "delete a cycle's responses (figures recomputed, audited)")
-    forget.add_argument(
-        "--cycle", metavar="L", required=True, help="the cycle whose responses to delete"
+    """`voc forget`: a cycle's responses (`--cycle`) or one person everywhere (`--email`,
+    `--name` with `--account`); exactly one of the three says what."""
+    forget = subcommand(
+        sub, "forget", "delete a cycle's responses or erase one person (figures recomputed)"
     )
-    forget.add_argument("--account", metavar="NAME", help="only this account's responses")
+    what = forget.add_mutually_exclusive_group(required=True)
+    what.add_argument("--cycle", metavar="L", help="the cycle whose responses to delete")
+    what.add_argument("--email", metavar="EMAIL", help="the person to erase, by email")
+    what.add_argument("--name", metavar="NAME", help="the person to erase (with --account)")
+    forget.add_argument("--account", metavar="NAME", help="only at this account")
     forget.add_argument(
         "--yes", action="store_true", help="delete; without it, only say what would be deleted"
     )
     forget.set_defaults(handler=_cmd_forget)
+
+
+def _export_command(sub: Any) -> None:
+    from bot.cli.export import add_command
+
+    add_command(sub, _cmd_export)
 
 
 def _drivers_command(sub: Any) -> None:
@@ -371,8 +382,19 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.forget import run_forget
+    from bot.intake.erasure import NAME_NEEDS_ACCOUNT
 
+    if args.name is not None and args.account is None:
+        return status.reject("forget", NAME_NEEDS_ACCOUNT)
     return run_forget(args, _runtime(settings))
+
+
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.export import bad_directory, run_export
+
+    if (refused := bad_directory(args.out)) is not None:
+        return refused
+    return run_export(args, _reading_runtime(settings))
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

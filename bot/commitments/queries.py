@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.commitments import rules
 from bot.commitments.values import AnswerChoice, CommitmentDraft, InvalidCommitments, OpenItem
 from bot.core.identity import normalized_person
+from bot.core.redaction import ERASED, Redaction
 from bot.followups.moving import close_when_answered
 from bot.reports.queries import next_cycle_start
 from bot.settings import Settings
@@ -428,3 +429,23 @@ def open_commitments_made_before(
             )
         )
     )
+
+
+# --- forgetting a person (`voc forget --email` / `--name`) ------------------------------------
+
+
+def redact_commitments(session: Session, account_ids: Iterable[int], redaction: Redaction) -> int:
+    """Cut a forgotten person out of the accounts' commitments; returns how many changed.
+
+    The promise stays (the team made it); what it says is redacted, and the feedback it answers,
+    a quote of the person (`rules.feedback_answer`), is erased whole."""
+    rows = session.scalars(select(Commitment).where(Commitment.account_id.in_(list(account_ids))))
+    changed = 0
+    for row in rows:
+        text = redaction.text(row.text)
+        answers = ERASED if redaction.mentions(row.answers) else row.answers
+        if (text, answers) != (row.text, row.answers):
+            row.text, row.answers = text, answers
+            changed += 1
+    session.flush()
+    return changed

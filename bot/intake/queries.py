@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.core.names import name_key
 from bot.insights import DETRACTOR_MAX, PROMOTER_MIN
 from storage.bulk import dialect_insert
 from storage.models import Account, Benchmark, Cycle, Followup, Respondent, Response
@@ -217,3 +218,55 @@ def delete_cycle_if_empty(session: Session, cycle_id: int) -> bool:
     session.execute(sa.delete(Benchmark).where(Benchmark.cycle_id == cycle_id))
     session.execute(sa.delete(Cycle).where(Cycle.id == cycle_id))
     return True
+
+
+# --- forgetting one person (`voc forget --email` / `--name`) ----------------------------------
+
+
+def people_with_email(
+    session: Session, workspace_id: str, email: str, account_id: int | None
+) -> list[Respondent]:
+    """The workspace's people (of one account, or all) with this email, ignoring case."""
+    statement = (
+        sa.select(Respondent)
+        .join(Account, Account.id == Respondent.account_id)
+        .where(Account.workspace_id == workspace_id, sa.func.lower(Respondent.email) == email)
+        .order_by(Respondent.id)
+    )
+    if account_id is not None:
+        statement = statement.where(Respondent.account_id == account_id)
+    return list(session.scalars(statement))
+
+
+def people_named(session: Session, account_id: int, key: str) -> list[Respondent]:
+    """The account's people whose name has this `name_key`, compared as the intake compares
+    names (in Python: the key squeezes spaces, which SQL cannot do the same way everywhere)."""
+    statement = sa.select(Respondent).where(Respondent.account_id == account_id)
+    return [person for person in session.scalars(statement) if name_key(person.name) == key]
+
+
+def answers_of(session: Session, people: Sequence[int]) -> list[sa.Row[Any]]:
+    """(response id, account id, cycle id, cycle label, comment) of every answer of these people."""
+    columns = (Response.id, Response.account_id, Response.cycle_id, Cycle.label, Response.comment)
+    statement = (
+        sa.select(*columns)
+        .join(Cycle, Cycle.id == Response.cycle_id)
+        .where(Response.respondent_id.in_(list(people)))
+        .order_by(Cycle.label, Response.id)
+    )
+    return list(session.execute(statement))
+
+
+def followups_of(session: Session, people: Sequence[int]) -> list[int]:
+    """The IDs of the follow-ups opened about these people."""
+    statement = sa.select(Followup.id).where(Followup.respondent_id.in_(list(people)))
+    return list(session.scalars(statement.order_by(Followup.id)))
+
+
+def delete_people(session: Session, people: Sequence[int]) -> None:
+    """Delete these people with their follow-ups and responses (children first, whatever the
+    database's foreign-key enforcement)."""
+    ids = list(people)
+    session.execute(sa.delete(Followup).where(Followup.respondent_id.in_(ids)))
+    session.execute(sa.delete(Response).where(Response.respondent_id.in_(ids)))
+    session.execute(sa.delete(Respondent).where(Respondent.id.in_(ids)))
