@@ -1,20 +1,20 @@
-"""Reading what an account's report is made of: its cycles, responses, benchmarks, commitments.
+"""Reading what an account's report is made of besides its own figures (`bot.figures`): its
+cycles, benchmarks, commitments, the next cycle.
 
-Everything read is bounded by the account (its own responses, a handful of precomputed benchmark
-rows, its open commitments), so it costs the same in a portfolio of ten accounts or ten thousand.
+Everything read is bounded by the account (a handful of precomputed benchmark rows, its open
+commitments), so it costs the same in a portfolio of ten accounts or ten thousand.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.reports.model import OpenCommitment
 from bot.reports.rules import cycle_order, next_cycle_after
-from storage.models import Account, Benchmark, Commitment, Cycle, Respondent, Response
+from storage.models import Account, Benchmark, Commitment, Cycle, Response
 
 
 def cycles_with_data(session: Session, account: Account) -> list[Cycle]:
@@ -22,49 +22,6 @@ def cycles_with_data(session: Session, account: Account) -> list[Cycle]:
     cycle_ids = select(Response.cycle_id).where(Response.account_id == account.id).distinct()
     cycles = session.scalars(select(Cycle).where(Cycle.id.in_(cycle_ids))).all()
     return sorted(cycles, key=cycle_order)
-
-
-RESPONSE_COLUMNS = [
-    "cycle_id",
-    "respondent_key",
-    "respondent",
-    "title",
-    "role",
-    "satisfaction",
-    "recommend",
-    "continue",
-    "comment",
-    "ratings",
-    "source",
-    "themes",
-    "tone",
-]
-
-
-def responses_frame(session: Session, account_id: int, cycle_ids: list[int]) -> pd.DataFrame:
-    rows = session.execute(
-        select(
-            Response.cycle_id,
-            Respondent.person_key,
-            Respondent.name,
-            Response.title,
-            Response.role,
-            Response.satisfaction,
-            Response.recommend,
-            Response.continue_score,
-            Response.comment,
-            Response.ratings,
-            Response.source,
-            Response.themes,
-            Response.tone,
-        )
-        .join(Respondent, Respondent.id == Response.respondent_id)
-        .where(Response.account_id == account_id, Response.cycle_id.in_(cycle_ids))
-    ).all()
-    frame = pd.DataFrame([tuple(row) for row in rows], columns=RESPONSE_COLUMNS)
-    for column in ("satisfaction", "recommend", "continue"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    return frame
 
 
 def benchmarks_of(
