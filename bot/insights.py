@@ -674,15 +674,24 @@ def missing_by_group(
     previous_frame: pd.DataFrame, current_frame: pd.DataFrame, group: str
 ) -> dict[Any, list[str]]:
     """`missing_respondents` of many pairs of cycles at once, each named by the column `group`."""
-    answered = pd.MultiIndex.from_arrays(
-        [current_frame[group].to_numpy(), current_frame["respondent_key"].to_numpy()]
+    asked = pd.DataFrame(
+        {
+            "group": previous_frame[group].to_numpy(),
+            "respondent_key": previous_frame["respondent_key"].to_numpy(),
+            "respondent": previous_frame["respondent"].astype(str).to_numpy(),
+        }
     )
-    asked = pd.MultiIndex.from_arrays(
-        [previous_frame[group].to_numpy(), previous_frame["respondent_key"].to_numpy()]
-    )
-    gone = previous_frame.loc[~asked.isin(answered), [group, "respondent"]]
+    answered = pd.DataFrame(
+        {
+            "group": current_frame[group].to_numpy(),
+            "respondent_key": current_frame["respondent_key"].to_numpy(),
+        }
+    ).drop_duplicates()
+    both = asked.merge(answered, on=["group", "respondent_key"], how="left", indicator=True)
+    gone = both.loc[both["_merge"] == "left_only", ["group", "respondent"]].drop_duplicates()
+    gone = gone.assign(name=gone["respondent"].str.casefold())
+    gone = gone.sort_values(["group", "name", "respondent"], kind="stable")
     result: dict[Any, list[str]] = {}
-    for key, names in gone.groupby(group, sort=False)["respondent"]:
-        unique = names.astype(str).drop_duplicates().tolist()
-        result[_key_tuple(key)[0]] = sorted(unique, key=lambda name: (name.casefold(), name))
+    for key, name in zip(gone["group"].tolist(), gone["respondent"].tolist(), strict=True):
+        result.setdefault(key, []).append(name)
     return result

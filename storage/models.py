@@ -208,7 +208,8 @@ class AccountFigures(Base):
     The headline (counts and sums beside the derived NPS and mean, as benchmarks keep them),
     the attribute means, the people table in the order a report lists it, and what changed since
     the account's cycle before (`previous_cycle_id`): band moves, people who did not answer
-    again, champion changes and decision makers' loyalty moves. A report and the portfolio read
+    again (`changes`), champion changes and decision makers' loyalty moves (`champions`). A
+    report and the portfolio read
     these rows and never rescan responses.
     """
 
@@ -233,6 +234,9 @@ class AccountFigures(Base):
     people: Mapped[list[Any]] = mapped_column(JSON, default=list)
     previous_cycle_id: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Champion changes and decision makers' loyalty moves: apart, since the portfolio reads them
+    # for every account and the rest of `changes` only for the report.
+    champions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     computed_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 

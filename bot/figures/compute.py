@@ -58,7 +58,8 @@ def figure_rows(
             "attribute_means": part.attribute_means,
             "people": people.get((account_id, cycle_id), []),
             "previous_cycle_id": previous_of.get((account_id, cycle_id)),
-            "changes": changes.get((account_id, cycle_id), {}),
+            "changes": changes.get((account_id, cycle_id), ({}, {}))[0],
+            "champions": changes.get((account_id, cycle_id), ({}, {}))[1],
             "computed_at": now,
         }
         for (account_id, cycle_id), part in figures.items()
@@ -155,8 +156,10 @@ def _decision_makers_at_risk(table: pd.DataFrame) -> dict[tuple[int, int], tuple
 
 def _changes(
     table: pd.DataFrame, previous_of: Mapping[tuple[int, int], int]
-) -> dict[tuple[int, int], dict[str, Any]]:
-    """What changed in each (account, cycle) since the account's cycle before it."""
+) -> dict[tuple[int, int], tuple[dict[str, Any], dict[str, Any]]]:
+    """What changed in each (account, cycle) since the account's cycle before it: what only the
+    report shows (band moves, who did not answer again), and what the decision makers did
+    (champion changes, loyalty moves; empty lists left out, so most rows store `{}`)."""
     if not previous_of:
         return {}
     pairs = list(previous_of.items())
@@ -183,15 +186,18 @@ def _changes(
     )
     result = {}
     for n, (pair, _) in enumerate(pairs):
-        result[pair] = {
+        report_only = {
             "band_moves": [_band_move_json(move) for move in moves.get(n, [])],
             "not_answered": missing.get(n, []),
+        }
+        makers = {
             "champion_changes": [_champion_json(change) for change in champions.get(n, [])],
             "loyalty_moves": [
                 {"respondent": m.respondent, "before": m.before, "after": m.after}
                 for m in loyalty.get(n, [])
             ],
         }
+        result[pair] = (report_only, {key: value for key, value in makers.items() if value})
     return result
 
 

@@ -103,8 +103,8 @@ def replace_figures(
     for start in range(0, len(account_ids), ACCOUNTS_PER_PASS):
         batch = list(account_ids[start : start + ACCOUNTS_PER_PASS])
         session.execute(sa.delete(AccountFigures).where(AccountFigures.account_id.in_(batch)))
-    if rows:
-        session.execute(sa.insert(AccountFigures), rows)
+    if rows:  # Core, not ORM: one executemany rather than a statement per row
+        session.execute(AccountFigures.__table__.insert(), rows)
 
 
 def accounts_in_cycles(
@@ -150,5 +150,6 @@ def details_of(session: Session, account_id: int, cycle_id: int) -> Any:
             AccountFigures.people,
             AccountFigures.previous_cycle_id,
             AccountFigures.changes,
+            AccountFigures.champions,
         ).where(AccountFigures.account_id == account_id, AccountFigures.cycle_id == cycle_id)
     ).one()

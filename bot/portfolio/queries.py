@@ -94,12 +94,15 @@ FIGURE_KEYS = (
 def changes_of(
     session: Session, ids: sa.Select[Any], cycle_of: Mapping[int, int]
 ) -> dict[int, dict[str, Any]]:
-    """What changed in each account's `cycle_of` cycle since its previous one (stored JSON)."""
+    """What each account's decision makers did in its `cycle_of` cycle since the previous one:
+    champion changes and loyalty moves, as stored (`bot.figures`)."""
     if not cycle_of:
         return {}
     rows = fetch_rows(
         session,
-        sa.select(AccountFigures.account_id, AccountFigures.cycle_id, AccountFigures.changes).where(
+        sa.select(
+            AccountFigures.account_id, AccountFigures.cycle_id, AccountFigures.champions
+        ).where(
             AccountFigures.account_id.in_(ids),
             AccountFigures.cycle_id.in_(sorted(set(cycle_of.values()))),
         ),

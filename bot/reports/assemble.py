@@ -103,7 +103,7 @@ def _changes_since(details: Any, previous_cycle: Cycle | None) -> dict[str, Any]
             f"stored figures compare with cycle {details.previous_cycle_id}, "
             f"the report with {previous_cycle.id}: they were not refreshed"
         )
-    return dict(details.changes or {})
+    return {**(details.changes or {}), **(details.champions or {})}
 
 
 def _flag_overdue(items: list[OpenCommitment], today: date) -> list[OpenCommitment]:

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("people", sa.JSON(), nullable=False),
         sa.Column("previous_cycle_id", sa.Integer(), nullable=True),
         sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("champions", sa.JSON(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
