@@ -20,6 +20,7 @@ small portfolio only.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import shutil
@@ -39,12 +40,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alembic.script import ScriptDirectory  # noqa: E402
 
 from bot.intake.service import import_accounts, import_responses  # noqa: E402
 from bot.runtime import open_runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from storage.db import alembic_config, current_revision, make_engine, transaction  # noqa: E402
+from storage.db import transaction  # noqa: E402
 from tests.slack import FakeSlack, SlackRequests  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -106,8 +106,8 @@ def database(size: str, cache: Path) -> tuple[Path, list[str], int]:
     """The portfolio's SQLite file (imported once, then reused) and its account names."""
     accounts, cycles, people = SIZES[size]
     roster, responses = portfolio(accounts, cycles, people)
-    path = cache / f"report-bench-{size}.db"
-    if path.exists() and _at_head(path):
+    path = cache / f"report-bench-{size}-{_fingerprint()}.db"
+    if path.exists():
         return path, list(roster["account"]), len(responses)
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
@@ -126,14 +126,15 @@ def database(size: str, cache: Path) -> tuple[Path, list[str], int]:
     return path, list(roster["account"]), len(responses)
 
 
-def _at_head(path: Path) -> bool:
-    """A cached file from an older schema is imported again rather than served half-migrated."""
-    engine = make_engine(f"sqlite:///{path}")
-    try:
-        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-        return current_revision(engine) == head
-    finally:
-        engine.dispose()
+def _fingerprint() -> str:
+    """What the stored rows depend on (the schema, the figures' arithmetic): a cached file from
+    other code is imported again rather than served stale."""
+    digest = hashlib.blake2b(digest_size=6)
+    sources = [*sorted((ROOT / "storage" / "migrations" / "versions").glob("*.py"))]
+    sources += [*sorted((ROOT / "bot" / "figures").glob("*.py")), ROOT / "bot" / "insights.py"]
+    for source in sources:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 # --- the server and its workers -----------------------------------------------------------------

@@ -9,6 +9,7 @@ and returned as plain data. Nothing here rescans responses.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
@@ -25,6 +26,8 @@ from bot.reports.model import AccountReport, Figures, OpenCommitment, Person, Tr
 from bot.reports.queries import benchmarks_of, next_cycle_start, open_commitments_of
 from bot.reports.rules import account_flags, cycle_order, pick_cycles
 from storage.models import Account, Benchmark, Cycle
+
+log = logging.getLogger(__name__)
 
 
 def build_account_report(
@@ -98,11 +101,13 @@ def _changes_since(details: Any, previous_cycle: Cycle | None) -> dict[str, Any]
     nothing for an account's first cycle."""
     if details is None or previous_cycle is None:
         return {}
-    if details.previous_cycle_id != previous_cycle.id:
-        raise RuntimeError(
-            f"stored figures compare with cycle {details.previous_cycle_id}, "
-            f"the report with {previous_cycle.id}: they were not refreshed"
+    if details.previous_cycle_id != previous_cycle.id:  # a refresh was missed: say nothing wrong
+        log.warning(
+            "figures compare with cycle %s, the report with %s: not refreshed",
+            details.previous_cycle_id,
+            previous_cycle.id,
         )
+        return {}
     return {**(details.changes or {}), **(details.champions or {})}
 
 
