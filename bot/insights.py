@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain
 from statistics import NormalDist
 from typing import Any
@@ -186,8 +187,13 @@ def nps_change_significant(
     z = nps_change_z(previous, current)
     if z is None:
         return None
-    critical = NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2.0)
-    return abs(z) > critical
+    return abs(z) > _critical_z(confidence)
+
+
+@lru_cache(maxsize=8)
+def _critical_z(confidence: float) -> float:
+    """The two-sided critical value: the same few confidences are asked for every account."""
+    return NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2.0)
 
 
 # --------------------------------------------------------------------------------------------
