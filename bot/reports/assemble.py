@@ -25,7 +25,7 @@ from bot.meetings.queries import last_review, next_meeting
 from bot.reports.model import AccountReport, Figures, OpenCommitment, Person, TrendPoint
 from bot.reports.queries import benchmarks_of, next_cycle_start, open_commitments_of
 from bot.reports.rules import account_flags, cycle_order, pick_cycles
-from storage.models import Account, Benchmark, Cycle
+from storage.models import Account, Cycle
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def _significance(previous: Any, current: Any) -> bool | None:
     return insights.nps_change_significant(_counts(previous), _counts(current))
 
 
-def _bench_figures(cycle: Cycle | None, bench: Benchmark | None) -> Figures | None:
+def _bench_figures(cycle: Cycle | None, bench: Any) -> Figures | None:
     if cycle is None or bench is None:
         return None
     return Figures(cycle.label, bench.respondents, bench.nps, bench.satisfaction_mean)
@@ -172,7 +172,7 @@ def _person(record: dict[str, Any]) -> Person:
 def _trend(
     cycles: list[Cycle],
     headlines: dict[int, Any],
-    benchmarks: dict[tuple[int, str], Benchmark],
+    benchmarks: dict[tuple[int, str], Any],
 ) -> list[TrendPoint]:
     points = []
     for cycle in cycles:

@@ -8,6 +8,7 @@ commitments), so it costs the same in a portfolio of ten accounts or ten thousan
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,10 +27,19 @@ def cycles_with_data(session: Session, account: Account) -> list[Cycle]:
 
 def benchmarks_of(
     session: Session, account: Account, cycle_ids: list[int]
-) -> dict[tuple[int, str], Benchmark]:
-    """The segment and all-customer rows for the account's cycles: at most two per cycle."""
-    rows = session.scalars(
-        select(Benchmark).where(
+) -> dict[tuple[int, str], Any]:
+    """The segment and all-customer figures for the account's cycles: at most two per cycle,
+    as plain rows (respondents, nps, satisfaction_mean, attribute_means): no ORM bookkeeping
+    on every report."""
+    rows = session.connection().execute(
+        select(
+            Benchmark.cycle_id,
+            Benchmark.scope,
+            Benchmark.respondents,
+            Benchmark.nps,
+            Benchmark.satisfaction_mean,
+            Benchmark.attribute_means,
+        ).where(
             Benchmark.workspace_id == account.workspace_id,
             Benchmark.cycle_id.in_(cycle_ids),
             (
@@ -37,7 +47,7 @@ def benchmarks_of(
                 | (Benchmark.scope == "all")
             ),
         )
-    ).all()
+    )
     return {(row.cycle_id, row.scope): row for row in rows}
 
 
