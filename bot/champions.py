@@ -94,5 +94,36 @@ def changes_by_account(
     return changes
 
 
+@dataclass(frozen=True)
+class LoyaltyMove:
+    """A decision maker whose loyalty segment moved between two cycles (bot.insights)."""
+
+    respondent: str
+    before: str
+    after: str
+
+
+def loyalty_moves_by_account(
+    previous: pd.DataFrame, current: pd.DataFrame, key: str = "respondent_id"
+) -> dict[int, list[LoyaltyMove]]:
+    """Decision makers in both cycles whose loyalty segment changed, per `account_id`, by name
+    (columns `role`, `respondent` and `loyalty`; `key` names the person)."""
+    if previous.empty or current.empty:
+        return {}
+    both = previous[["account_id", key, "loyalty"]].merge(
+        current[["account_id", key, "respondent", "role", "loyalty"]],
+        on=["account_id", key],
+        suffixes=("_before", "_after"),
+    )
+    both = both[
+        (both["role"] == DECISION_MAKER) & (both["loyalty_before"] != both["loyalty_after"])
+    ]
+    moves: dict[int, list[LoyaltyMove]] = {}
+    for row in both.sort_values("respondent", kind="stable").itertuples(index=False):
+        move = LoyaltyMove(row.respondent, row.loyalty_before, row.loyalty_after)
+        moves.setdefault(int(row.account_id), []).append(move)
+    return moves
+
+
 def _title_key(title: object) -> str:
     return " ".join(str(title).split()).casefold() if isinstance(title, str) else ""

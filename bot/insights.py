@@ -23,7 +23,9 @@ Boundaries for non-integer scores (an averaged interview score such as 6.5 can o
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain
 from statistics import NormalDist
 from typing import Any
@@ -185,8 +187,13 @@ def nps_change_significant(
     z = nps_change_z(previous, current)
     if z is None:
         return None
-    critical = NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2.0)
-    return abs(z) > critical
+    return abs(z) > _critical_z(confidence)
+
+
+@lru_cache(maxsize=8)
+def _critical_z(confidence: float) -> float:
+    """The two-sided critical value: the same few confidences are asked for every account."""
+    return NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,64 +324,93 @@ def cycle_figures(frame: pd.DataFrame) -> CycleFigures:
     satisfaction_mean is None for an empty frame; nps is None when nobody answered recommend;
     attribute means are over the people who rated that attribute.
     """
-    counts = nps_counts(frame["recommend"])
-    satisfaction = _as_float_array(frame["satisfaction"])
-    respondents = len(frame)
-    satisfaction_sum = float(np.nansum(satisfaction))
-    _, attributes, scores = _flatten_ratings(_ratings_column(frame))
-    if scores.size:
-        per_attribute = pd.DataFrame({"attribute": attributes, "score": scores}).groupby(
-            "attribute"
-        )["score"]
-        sums, rated = per_attribute.sum(), per_attribute.count()
-        attribute_means = _means_dict(sums.index, sums.to_numpy(), rated.to_numpy())
-    else:
-        attribute_means = {}
-    return CycleFigures(
-        respondents=respondents,
-        nps=counts.nps,
-        satisfaction_mean=satisfaction_sum / respondents if respondents else None,
-        promoters=counts.promoters,
-        detractors=counts.detractors,
-        recommend_answered=counts.answered,
-        satisfaction_sum=satisfaction_sum,
-        attribute_means=attribute_means,
-    )
+    if not len(frame):
+        return CycleFigures(0, None, None, 0, 0, 0, 0.0, {})
+    return figures_by_group(frame.assign(_group=0), ["_group"])[(0,)]
 
 
-def headline_by_cycle(frame: pd.DataFrame) -> dict[Any, tuple[float | None, float | None]]:
-    """NPS and mean satisfaction per `cycle_id`, in one pass: the trend of one account.
+def figures_by_group(
+    frame: pd.DataFrame, keys: Sequence[str]
+) -> dict[tuple[Any, ...], CycleFigures]:
+    """`cycle_figures` of every group of rows sharing `keys` (an account in a cycle), in one pass.
 
-    Same rules as `cycle_figures`, without attribute means, because a trend chart needs only
-    the two headline figures and a report draws it on every request.
+    This is what the intake stores per account and cycle when responses arrive, so a report
+    reads its figures instead of computing them; keys come back as tuples of Python scalars.
     """
     if not len(frame):
         return {}
-    promoter, detractor, answered = _recommend_classes(_as_float_array(frame["recommend"]))
-    sums = (
-        pd.DataFrame(
-            {
-                "cycle_id": frame["cycle_id"].to_numpy(),
-                "promoters": promoter,
-                "detractors": detractor,
-                "answered": answered,
-                "satisfaction": _as_float_array(frame["satisfaction"]),
-            }
-        )
-        .groupby("cycle_id")
-        .agg(
-            promoters=("promoters", "sum"),
-            detractors=("detractors", "sum"),
-            answered=("answered", "sum"),
-            satisfaction=("satisfaction", "mean"),
-        )
+    recommend = _as_float_array(frame["recommend"])
+    _check_range(recommend, "recommend")
+    promoter, detractor, answered = _recommend_classes(recommend)
+    per_row = pd.DataFrame(
+        {
+            **{key: frame[key].to_numpy() for key in keys},
+            "respondents": np.ones(len(frame), dtype=np.int64),
+            "promoters": promoter.astype(np.int64),
+            "detractors": detractor.astype(np.int64),
+            "answered": answered.astype(np.int64),
+            "satisfaction": np.nan_to_num(_as_float_array(frame["satisfaction"])),
+        }
     )
-    result: dict[Any, tuple[float | None, float | None]] = {}
-    for cycle_id, row in zip(sums.index, sums.itertuples(index=False), strict=True):
+    grouped = per_row.groupby(list(keys), sort=True)
+    sums = grouped[["respondents", "promoters", "detractors", "answered", "satisfaction"]].sum()
+    group_of_row = grouped.ngroup().to_numpy()
+    means = _attribute_means_by_group(_ratings_column(frame), group_of_row)
+    result = {}
+    for position, (key, row) in enumerate(
+        zip(sums.index, sums.itertuples(index=False), strict=True)
+    ):
         counts = NpsCounts(int(row.promoters), 0, int(row.detractors), int(row.answered))
-        mean = float(row.satisfaction)
-        result[cycle_id] = (counts.nps, None if np.isnan(mean) else mean)
+        respondents = int(row.respondents)
+        result[_key_tuple(key)] = CycleFigures(
+            respondents=respondents,
+            nps=counts.nps,
+            satisfaction_mean=float(row.satisfaction) / respondents,
+            promoters=counts.promoters,
+            detractors=counts.detractors,
+            recommend_answered=counts.answered,
+            satisfaction_sum=float(row.satisfaction),
+            attribute_means=means.get(position, {}),
+        )
     return result
+
+
+def _key_tuple(key: Any) -> tuple[Any, ...]:
+    values = key if isinstance(key, tuple) else (key,)
+    return tuple(value.item() if isinstance(value, np.generic) else value for value in values)
+
+
+def _attribute_means_by_group(
+    ratings: pd.Series, group_of_row: np.ndarray
+) -> dict[int, dict[str, float]]:
+    """{group position: {attribute: mean}} over the people of each group who rated it."""
+    positions, attributes, scores = _flatten_ratings(ratings)
+    if not scores.size:
+        return {}
+    long = pd.DataFrame(
+        {"group": group_of_row[positions], "attribute": attributes, "score": scores}
+    )
+    per_attribute = long.groupby(["group", "attribute"], sort=True)["score"].agg(["sum", "count"])
+    result: dict[int, dict[str, float]] = {}
+    for group, part in per_attribute.groupby(level="group", sort=False):
+        result[int(group)] = _means_dict(
+            part.index.get_level_values("attribute"),
+            part["sum"].to_numpy(),
+            part["count"].to_numpy(),
+        )
+    return result
+
+
+def headline_by_cycle(frame: pd.DataFrame) -> dict[Any, tuple[float | None, float | None]]:
+    """NPS and mean satisfaction per `cycle_id`: the trend of one account.
+
+    The same figures as `cycle_figures` per cycle (`figures_by_group`), reduced to the two a
+    trend chart draws.
+    """
+    return {
+        key[0]: (figures.nps, figures.satisfaction_mean)
+        for key, figures in figures_by_group(frame, ["cycle_id"]).items()
+    }
 
 
 def _empty_benchmark_rows() -> pd.DataFrame:
@@ -524,12 +560,14 @@ def weakest_attributes(
 # People
 
 
-def people_table(frame: pd.DataFrame) -> pd.DataFrame:
+def people_table(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     """Responses with `band` and `loyalty` columns, ordered for the account manager's calls.
 
     Order: people both dissatisfied and high_risk first, then those who are either one, then
     everyone else; within each tier lowest satisfaction first, then name (case-insensitive).
-    The input frame is not modified; the result has a fresh 0..n-1 index.
+    With `by` (say account and cycle) the rows are grouped by those columns first and each group
+    is ordered as it would be alone. The input frame is not modified; the result has a fresh
+    0..n-1 index.
     """
     table = frame.assign(
         band=bands(frame["satisfaction"]),
@@ -540,12 +578,14 @@ def people_table(frame: pd.DataFrame) -> pd.DataFrame:
     ).astype(int)
     order = pd.DataFrame(
         {
+            **{f"by:{key}": table[key].to_numpy() for key in by},
             "tier": -needs_call.to_numpy(),
             "satisfaction": _as_float_array(table["satisfaction"]),
             "name": table["respondent"].astype(str).str.casefold().to_numpy(),
         }
     )
-    positions = order.sort_values(["tier", "satisfaction", "name"], kind="stable").index
+    columns = [*(f"by:{key}" for key in by), "tier", "satisfaction", "name"]
+    positions = order.sort_values(columns, kind="stable").index
     return table.iloc[positions].reset_index(drop=True)
 
 
@@ -559,9 +599,9 @@ class BandMove:
     to_band: str
 
 
-def _unique_keys(frame: pd.DataFrame, which: str) -> None:
+def _unique_keys(frame: pd.DataFrame, which: str, by: Sequence[str] = ()) -> None:
     """Cycle comparisons match people by key; duplicates mean frames of several accounts."""
-    duplicated = frame["respondent_key"][frame["respondent_key"].duplicated()]
+    duplicated = frame["respondent_key"][frame.duplicated([*by, "respondent_key"])]
     if not duplicated.empty:
         raise ValueError(
             f"{which} frame has duplicate respondent_key {duplicated.iloc[0]!r}; "
@@ -575,42 +615,52 @@ def band_moves(previous_frame: pd.DataFrame, current_frame: pd.DataFrame) -> lis
     Downward moves come first because they are the ones to act on; within a direction, by name.
     The name shown is the current one (people's names get corrected between cycles).
     """
-    _unique_keys(previous_frame, "previous")
-    _unique_keys(current_frame, "current")
+    moves = band_moves_by_group(
+        previous_frame.assign(_group=0), current_frame.assign(_group=0), "_group"
+    )
+    return moves.get(0, [])
+
+
+def band_moves_by_group(
+    previous_frame: pd.DataFrame, current_frame: pd.DataFrame, group: str
+) -> dict[Any, list[BandMove]]:
+    """`band_moves` of many pairs of cycles at once, each pair named by the column `group`
+    (the same value in the pair's previous and current rows)."""
+    _unique_keys(previous_frame, "previous", [group])
+    _unique_keys(current_frame, "current", [group])
     previous = pd.DataFrame(
         {
+            "group": previous_frame[group].to_numpy(),
             "respondent_key": previous_frame["respondent_key"].to_numpy(),
             "from_band": bands(previous_frame["satisfaction"]).to_numpy(),
         }
     )
     current = pd.DataFrame(
         {
+            "group": current_frame[group].to_numpy(),
             "respondent_key": current_frame["respondent_key"].to_numpy(),
             "respondent": current_frame["respondent"].astype(str).to_numpy(),
             "to_band": bands(current_frame["satisfaction"]).to_numpy(),
         }
     )
-    both = previous.merge(current, on="respondent_key", how="inner")
+    both = previous.merge(current, on=["group", "respondent_key"], how="inner")
     moved = both[both["from_band"] != both["to_band"]].copy()
     rank = {band: position for position, band in enumerate(BAND_ORDER)}
     moved["up"] = moved["to_band"].map(rank) > moved["from_band"].map(rank)
     moved["name"] = moved["respondent"].str.casefold()
-    moved = moved.sort_values(["up", "name", "respondent_key"], kind="stable")
-    return [
-        BandMove(
-            respondent_key=str(key),
-            respondent=str(name),
-            from_band=str(from_band),
-            to_band=str(to_band),
-        )
-        for key, name, from_band, to_band in zip(
-            moved["respondent_key"],
-            moved["respondent"],
-            moved["from_band"],
-            moved["to_band"],
-            strict=True,
-        )
-    ]
+    moved = moved.sort_values(["group", "up", "name", "respondent_key"], kind="stable")
+    result: dict[Any, list[BandMove]] = {}
+    for key, person, name, from_band, to_band in zip(
+        moved["group"].tolist(),
+        moved["respondent_key"],
+        moved["respondent"],
+        moved["from_band"],
+        moved["to_band"],
+        strict=True,
+    ):
+        move = BandMove(str(person), str(name), str(from_band), str(to_band))
+        result.setdefault(key, []).append(move)
+    return result
 
 
 def missing_respondents(previous_frame: pd.DataFrame, current_frame: pd.DataFrame) -> list[str]:
@@ -620,6 +670,34 @@ def missing_respondents(previous_frame: pd.DataFrame, current_frame: pd.DataFram
     their email is not reported missing. Silence from someone who answered before is itself a
     signal worth a call.
     """
-    gone = ~previous_frame["respondent_key"].isin(current_frame["respondent_key"])
-    names = previous_frame.loc[gone, "respondent"].astype(str).drop_duplicates().tolist()
-    return sorted(names, key=lambda name: (name.casefold(), name))
+    missing = missing_by_group(
+        previous_frame.assign(_group=0), current_frame.assign(_group=0), "_group"
+    )
+    return missing.get(0, [])
+
+
+def missing_by_group(
+    previous_frame: pd.DataFrame, current_frame: pd.DataFrame, group: str
+) -> dict[Any, list[str]]:
+    """`missing_respondents` of many pairs of cycles at once, each named by the column `group`."""
+    asked = pd.DataFrame(
+        {
+            "group": previous_frame[group].to_numpy(),
+            "respondent_key": previous_frame["respondent_key"].to_numpy(),
+            "respondent": previous_frame["respondent"].astype(str).to_numpy(),
+        }
+    )
+    answered = pd.DataFrame(
+        {
+            "group": current_frame[group].to_numpy(),
+            "respondent_key": current_frame["respondent_key"].to_numpy(),
+        }
+    ).drop_duplicates()
+    both = asked.merge(answered, on=["group", "respondent_key"], how="left", indicator=True)
+    gone = both.loc[both["_merge"] == "left_only", ["group", "respondent"]].drop_duplicates()
+    gone = gone.assign(name=gone["respondent"].str.casefold())
+    gone = gone.sort_values(["group", "name", "respondent"], kind="stable")
+    result: dict[Any, list[str]] = {}
+    for key, name in zip(gone["group"].tolist(), gone["respondent"].tolist(), strict=True):
+        result.setdefault(key, []).append(name)
+    return result

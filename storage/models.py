@@ -202,6 +202,44 @@ class DriverStatistic(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class AccountFigures(Base):
+    """One account's figures in one cycle, computed when its responses arrive or change.
+
+    The headline (counts and sums beside the derived NPS and mean, as benchmarks keep them),
+    the attribute means, the people table in the order a report lists it, and what changed since
+    the account's cycle before (`previous_cycle_id`): band moves, people who did not answer
+    again (`changes`), champion changes and decision makers' loyalty moves (`champions`). A
+    report and the portfolio read
+    these rows and never rescan responses.
+    """
+
+    __tablename__ = "account_figures"
+    __table_args__ = (UniqueConstraint("account_id", "cycle_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    respondents: Mapped[int] = mapped_column(Integer)
+    promoters: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+    recommend_answered: Mapped[int] = mapped_column(Integer)
+    satisfaction_sum: Mapped[float] = mapped_column(Float)
+    satisfaction_mean: Mapped[float | None] = mapped_column(Float)
+    nps: Mapped[float | None] = mapped_column(Float)
+    # Whether a decision maker is high risk / trapped: the executive view's risk reasons.
+    decision_maker_high_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    decision_maker_trapped: Mapped[bool] = mapped_column(Boolean, default=False)
+    attribute_means: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    people: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    previous_cycle_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Champion changes and decision makers' loyalty moves: apart, since the portfolio reads them
+    # for every account and the rest of `changes` only for the report.
+    champions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class Meeting(Base):
     """A customer review meeting; its digest is owed once, before `starts_at`."""
 

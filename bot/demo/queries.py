@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session
 from bot.core.names import name_key
 from bot.demo.tables import ACCOUNT_PLANS
 from bot.intake.service import recompute_benchmarks
-from storage.models import Account, Benchmark, Commitment, Cycle, Meeting, Respondent, Response
+from storage.models import (
+    Account,
+    AccountFigures,
+    Benchmark,
+    Commitment,
+    Cycle,
+    Meeting,
+    Respondent,
+    Response,
+)
 
 DEMO_ACCOUNT_KEYS: frozenset[str] = frozenset(name_key(plan.name) for plan in ACCOUNT_PLANS)
 
@@ -44,6 +53,7 @@ def remove_demo(session: Session, *, workspace_id: str) -> dict[str, int]:
         session.scalars(select(Response.cycle_id).where(Response.account_id.in_(ids)).distinct())
     )
     removed: dict[str, int] = {}
+    session.execute(delete(AccountFigures).where(AccountFigures.account_id.in_(ids)))
     for label, model in (
         ("commitments", Commitment),
         ("meetings", Meeting),

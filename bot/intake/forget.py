@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.accounts.queries import describe_miss, find_account
 from bot.core.cycles import cycle_label
 from bot.errors import NotFound
+from bot.figures.service import refresh_cycles
 from bot.intake import queries
 from bot.intake.service import one_import_at_a_time, recompute_benchmarks
 from storage import audit
@@ -54,6 +55,7 @@ def forget_cycle(
     counts = queries.count_cycle_rows(session, cycle.id, account_id)
     people = queries.delete_cycle_rows(session, cycle.id, account_id)
     recompute_benchmarks(session, workspace_id, [cycle.id])
+    refresh_cycles(session, workspace_id, [cycle.id], account_id)
     removed = queries.delete_cycle_if_empty(session, cycle.id)
     done = Forgetting(
         cycle.label,

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
 from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh_statistics
+from bot.figures.service import refresh_accounts, refresh_cycles
 from bot.followups.announce import TouchedCycles, owe_announcements
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
@@ -224,6 +225,8 @@ def import_responses(
     refresh_statistics(
         session, workspace_id, writer.changed_cycles, writer.fresh_cycles, driver_moments
     )
+    refresh_accounts(session, workspace_id, writer.accounts_to_refresh())
+    refresh_cycles(session, workspace_id, writer.moved_cycles)  # their order changed
     opened_at = clock.utc_now()
     opened = opener.open(session, workspace_id, opened_at)
     owed = owe_announcements(session, workspace_id, opened_at, policy, touched)

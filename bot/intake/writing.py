@@ -173,6 +173,8 @@ class ResponseWriter:
         self.touched_accounts: set[int] = set()  # every known account a valid row names
         self.changed_cycles: set[int] = set()
         self.fresh_cycles: set[int] = set()
+        self.changed_accounts: set[int] = set()  # accounts with a response added or changed
+        self.moved_cycles: set[int] = set()  # cycles whose start moved: their order changed
         self._checked_cycles: set[int] = set()
         self.on_fresh_rows: Callable[[pd.DataFrame], None] | None = None
         # Every valid row once its ids are known, written or not (follow-ups look at them all).
@@ -336,6 +338,7 @@ class ResponseWriter:
         self._insert_responses(chunk[~exists])
         self._update_responses(chunk[exists & ~same])
         self.changed_cycles.update(int(c) for c in chunk.loc[~same, "cycle_id"].unique())
+        self.changed_accounts.update(int(a) for a in chunk.loc[~same, "account_id"].unique())
         if self.on_rows is not None:
             self.on_rows(chunk)
         fresh = chunk["cycle_id"].isin(list(self.fresh_cycles)).to_numpy()
@@ -448,11 +451,17 @@ class ResponseWriter:
             if cycle_start(label) is not None:
                 continue
             if starts is None or earliest < starts:
+                self.moved_cycles.add(cycle_id)
                 self.session.execute(
                     sa.update(Cycle.__table__)
                     .where(Cycle.id == cycle_id)
                     .values(starts_on=earliest)
                 )
+
+    def accounts_to_refresh(self) -> set[int]:
+        """Accounts whose figures this import changed: a response written, or (when a person's
+        name changed) every account the file names, since names show in every cycle."""
+        return self.touched_accounts if self.counts.people_updated else self.changed_accounts
 
     def cycle_labels(self) -> list[str]:
         """Labels of the cycles this import touched, oldest period first."""

@@ -7,17 +7,18 @@ trips and no IN lists of thousands of IDs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from storage.bulk import fetch_rows
 from storage.models import (
     Account,
+    AccountFigures,
     Benchmark,
     Commitment,
     Cycle,
@@ -25,23 +26,11 @@ from storage.models import (
     Followup,
     Meeting,
     MeetingAttendee,
-    Respondent,
     Response,
 )
 
 SCHEDULED = "scheduled"
 CANCELLED = "cancelled"
-ANSWER_COLUMNS = [
-    "account_id",
-    "cycle_id",
-    "respondent_id",
-    "respondent",
-    "title",
-    "role",
-    "satisfaction",
-    "recommend",
-    "continue",
-]
 
 
 def scope(workspace_id: str, sponsor: Sequence[str] | None, tiers: Sequence[str]) -> sa.Select[Any]:
@@ -53,8 +42,9 @@ def scope(workspace_id: str, sponsor: Sequence[str] | None, tiers: Sequence[str]
 
 
 def accounts(session: Session, ids: sa.Select[Any]) -> list[Any]:
-    return list(
-        session.execute(
+    return list(  # Core rows: the ORM's per-row bookkeeping is most of the time at 10,000 accounts
+        session.connection()
+        .execute(
             sa.select(
                 Account.id,
                 Account.name,
@@ -65,48 +55,69 @@ def accounts(session: Session, ids: sa.Select[Any]) -> list[Any]:
                 Account.account_manager,
                 Account.cadence,
             ).where(Account.id.in_(ids))
-        ).all()
+        )
+        .all()
     )
 
 
-def cycle_pairs(session: Session, ids: sa.Select[Any]) -> list[tuple[int, int]]:
-    """(account, cycle) for every cycle an account in scope has answers in."""
-    rows = session.execute(
-        sa.select(Response.account_id, Response.cycle_id)
-        .where(Response.account_id.in_(ids))
-        .distinct()
+def cycle_figures(session: Session, ids: sa.Select[Any]) -> list[dict[str, Any]]:
+    """The stored headline of every cycle of the accounts in scope (`bot.figures`), as dicts
+    keyed the way `rules.surveys` reads them."""
+    rows = fetch_rows(
+        session,
+        sa.select(
+            AccountFigures.account_id,
+            AccountFigures.cycle_id,
+            AccountFigures.respondents,
+            AccountFigures.satisfaction_mean,
+            AccountFigures.recommend_answered,
+            AccountFigures.promoters,
+            AccountFigures.detractors,
+            AccountFigures.decision_maker_high_risk,
+            AccountFigures.decision_maker_trapped,
+        ).where(AccountFigures.account_id.in_(ids)),
     )
-    return [(int(a), int(c)) for a, c in rows]
+    return [dict(zip(FIGURE_KEYS, row, strict=True)) for row in rows]
+
+
+FIGURE_KEYS = (
+    "account_id",
+    "cycle_id",
+    "respondents",
+    "satisfaction_mean",
+    "answered",
+    "promoters",
+    "detractors",
+    "dm_high_risk",
+    "dm_trapped",
+)
+
+
+def changes_of(
+    session: Session, ids: sa.Select[Any], cycle_of: Mapping[int, int]
+) -> dict[int, dict[str, Any]]:
+    """What each account's decision makers did in its `cycle_of` cycle since the previous one:
+    champion changes and loyalty moves, as stored (`bot.figures`)."""
+    if not cycle_of:
+        return {}
+    rows = fetch_rows(
+        session,
+        sa.select(
+            AccountFigures.account_id, AccountFigures.cycle_id, AccountFigures.champions
+        ).where(
+            AccountFigures.account_id.in_(ids),
+            AccountFigures.cycle_id.in_(sorted(set(cycle_of.values()))),
+        ),
+    )
+    return {
+        int(a): json.loads(changes) if isinstance(changes, str) else changes
+        for a, c, changes in rows
+        if cycle_of.get(int(a)) == int(c)
+    }
 
 
 def workspace_cycles(session: Session, workspace_id: str) -> list[Cycle]:
     return list(session.scalars(sa.select(Cycle).where(Cycle.workspace_id == workspace_id)))
-
-
-def answers(session: Session, ids: sa.Select[Any], cycle_ids: Sequence[int]) -> pd.DataFrame:
-    """Answers of the accounts in scope in these cycles; the caller keeps the pairs it wants."""
-    if not cycle_ids:
-        return pd.DataFrame(columns=ANSWER_COLUMNS)
-    rows = fetch_rows(
-        session,
-        sa.select(
-            Response.account_id,
-            Response.cycle_id,
-            Response.respondent_id,
-            Respondent.name,
-            Response.title,
-            Response.role,
-            Response.satisfaction,
-            Response.recommend,
-            Response.continue_score,
-        )
-        .join(Respondent, Respondent.id == Response.respondent_id)
-        .where(Response.account_id.in_(ids), Response.cycle_id.in_(list(cycle_ids))),
-    )
-    frame = pd.DataFrame(rows, columns=ANSWER_COLUMNS)
-    for column in ("satisfaction", "recommend", "continue"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    return frame
 
 
 def overdue_commitments(session: Session, ids: sa.Select[Any], today: date) -> dict[int, int]:

@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pandas as pd
-
 from bot import insights
-from bot.champions import ChampionChange, changes_by_account
+from bot.champions import ChampionChange, LoyaltyMove
 from bot.core.cycles import cycle_sort_key
 
 DECISION_MAKER = "decision_maker"
@@ -26,13 +24,6 @@ RISK_REASONS = (
     "significant_drop",
 )
 ADMIN_TIERS = ("strategic", "key")
-
-
-@dataclass(frozen=True)
-class LoyaltyMove:
-    respondent: str
-    before: str
-    after: str
 
 
 @dataclass(frozen=True)
@@ -180,28 +171,25 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def surveys(
-    current: pd.DataFrame,
-    previous: pd.DataFrame,
+    latest: Mapping[int, Mapping[str, Any]],
+    previous: Mapping[int, Mapping[str, Any]],
     cycles: Mapping[int, tuple[str, datetime | None]],
     names: Mapping[int, str],
 ) -> dict[int, Survey]:
-    """Every account's latest cycle against its previous one, from all their answers at once.
+    """Every account's latest cycle against its previous one, from their stored figures.
 
-    `current` and `previous` hold the answers of each account's latest and previous cycle
-    (column `account_id`); `cycles` the latest cycle's label and when it arrived. Grouped, not
-    looped: ten thousand accounts cost a few vectorised passes, not ten thousand small frames.
+    `latest` and `previous` hold each account's figures of its latest and previous cycle
+    (`bot.figures`: respondents, satisfaction_mean, answered, promoters, detractors,
+    dm_high_risk, dm_trapped, and for the latest what changed since the previous one, `changes`);
+    `cycles` the latest cycle's label and when it arrived.
     """
-    now = _per_account(current)
-    before = _per_account(previous)
-    changes = changes_by_account(previous, current, names)
-    moves = _loyalty_moves(previous, current)
     result = {}
     for account_id, (label, arrived) in cycles.items():
-        figures = now.get(account_id)
+        figures = latest.get(account_id)
         if figures is None:
             result[account_id] = Survey()
             continue
-        earlier = before.get(account_id)
+        earlier = previous.get(account_id)
         counts = _counts(figures)
         change: float | None = None
         significant: bool | None = None
@@ -210,6 +198,7 @@ def surveys(
             if old.nps is not None and counts.nps is not None:
                 change = counts.nps - old.nps
             significant = insights.nps_change_significant(old, counts)
+        changes = (figures.get("changes") or {}) if earlier is not None else {}
         result[account_id] = Survey(
             cycle=label,
             respondents=int(figures["respondents"]),
@@ -218,10 +207,12 @@ def surveys(
             nps_change_significant=significant,
             satisfaction_mean=float(figures["satisfaction_mean"]),
             risk_reasons=risk_reasons(figures, change, significant),
-            champion_changes=tuple(changes.get(account_id, ())),
+            champion_changes=tuple(
+                ChampionChange(names[account_id], **c) for c in changes.get("champion_changes", [])
+            ),
             arrived_at=arrived,
             was_at_risk=earlier is not None and bool(risk_reasons(earlier, None, None)),
-            loyalty_moves=tuple(moves.get(account_id, ())),
+            loyalty_moves=tuple(LoyaltyMove(**m) for m in changes.get("loyalty_moves", [])),
         )
     return result
 
@@ -239,56 +230,10 @@ def risk_reasons(
     return tuple(reason for reason, held in zip(RISK_REASONS, holds, strict=True) if held)
 
 
-def _per_account(rows: pd.DataFrame) -> dict[int, dict[str, Any]]:
-    """Per account: respondents, mean satisfaction, NPS counts, decision makers at risk."""
-    if rows.empty:
-        return {}
-    maker = rows["role"] == DECISION_MAKER
-    recommend = rows["recommend"]
-    flags = rows.assign(
-        answered=recommend.notna(),
-        promoter=recommend >= insights.PROMOTER_MIN,
-        detractor=recommend <= insights.DETRACTOR_MAX,
-        dm_high_risk=maker & (rows["loyalty"] == insights.HIGH_RISK),
-        dm_trapped=maker & (rows["loyalty"] == insights.TRAPPED),
-    )
-    grouped = flags.groupby("account_id").agg(
-        respondents=("satisfaction", "size"),
-        satisfaction_mean=("satisfaction", "mean"),
-        answered=("answered", "sum"),
-        promoters=("promoter", "sum"),
-        detractors=("detractor", "sum"),
-        dm_high_risk=("dm_high_risk", "any"),
-        dm_trapped=("dm_trapped", "any"),
-    )
-    columns = {name: grouped[name].tolist() for name in grouped.columns}  # Python scalars
-    return {
-        int(account_id): {name: values[i] for name, values in columns.items()}
-        for i, account_id in enumerate(grouped.index.tolist())
-    }
-
-
 def _counts(figures: Mapping[str, Any]) -> insights.NpsCounts:
     answered, promoters = int(figures["answered"]), int(figures["promoters"])
     detractors = int(figures["detractors"])
     return insights.NpsCounts(promoters, answered - promoters - detractors, detractors, answered)
-
-
-def _loyalty_moves(previous: pd.DataFrame, current: pd.DataFrame) -> dict[int, list[LoyaltyMove]]:
-    """Decision makers in both cycles whose loyalty segment changed, per account, by name."""
-    if previous.empty or current.empty:
-        return {}
-    both = previous.merge(
-        current, on=["account_id", "respondent_id"], suffixes=("_before", "_after")
-    )
-    both = both[
-        (both["role_after"] == DECISION_MAKER) & (both["loyalty_before"] != both["loyalty_after"])
-    ]
-    moves: dict[int, list[LoyaltyMove]] = {}
-    for row in both.sort_values("respondent_after").itertuples(index=False):
-        move = LoyaltyMove(row.respondent_after, row.loyalty_before, row.loyalty_after)
-        moves.setdefault(int(row.account_id), []).append(move)
-    return moves
 
 
 def coverage(

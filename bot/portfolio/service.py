@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot import insights
 from bot.accounts.access import Reader
 from bot.core.identity import person_ref
 from bot.errors import BadInput, VocError
@@ -129,29 +129,29 @@ def _coverage(
 def latest_surveys(
     session: Session, workspace_id: str, ids: sa.Select, names: dict[int, str]
 ) -> dict[int, Survey]:
-    """Each account's latest cycle against its previous one, as the account report picks them:
-    the figures, the risk and the champion changes of the accounts `ids` selects."""
+    """Each account's latest cycle against its previous one, as the account report picks them,
+    from the figures stored when the answers arrived (`bot.figures`)."""
     cycles = {cycle.id: cycle for cycle in queries.workspace_cycles(session, workspace_id)}
-    by_account: dict[int, list[Cycle]] = defaultdict(list)
-    for account_id, cycle_id in queries.cycle_pairs(session, ids):
-        by_account[account_id].append(cycles[cycle_id])
+    by_account: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for row in queries.cycle_figures(session, ids):
+        by_account[row["account_id"]][row["cycle_id"]] = row
     chosen: dict[frozenset[int], tuple[Cycle | None, Cycle | None]] = {}
-    picked: dict[int, tuple[Cycle | None, Cycle | None]] = {}
+    latest: dict[int, dict[str, Any]] = {}
+    previous: dict[int, dict[str, Any]] = {}
     for account_id, own in by_account.items():
-        shape = frozenset(cycle.id for cycle in own)  # most accounts share a few cycle sets
+        shape = frozenset(own)  # most accounts share a few cycle sets
         if shape not in chosen:
-            chosen[shape] = pick_cycles(sorted(own, key=cycle_order), None)
-        picked[account_id] = chosen[shape]
-    wanted = {c.id for pair in picked.values() for c in pair if c is not None}
-    frame = queries.answers(session, ids, sorted(wanted))
-    frame["loyalty"] = insights.loyalty_segments(
-        frame["satisfaction"], frame["recommend"], frame["continue"]
-    )
-    latest = {a: pair[0].id for a, pair in picked.items() if pair[0] is not None}
-    earlier = {a: pair[1].id for a, pair in picked.items() if pair[1] is not None}
-    current = frame[frame["cycle_id"] == frame["account_id"].map(latest)]
-    previous = frame[frame["cycle_id"] == frame["account_id"].map(earlier)]
+            chosen[shape] = pick_cycles(sorted((cycles[c] for c in own), key=cycle_order), None)
+        now, before = chosen[shape]
+        if now is not None:
+            latest[account_id] = own[now.id]
+        if before is not None:
+            previous[account_id] = own[before.id]
+    changes = queries.changes_of(session, ids, {a: row["cycle_id"] for a, row in latest.items()})
+    for account_id, row in latest.items():
+        row["changes"] = changes.get(account_id, {})
     cycles_shown = {
-        a: (pair[0].label, pair[0].created_at) for a, pair in picked.items() if pair[0] is not None
+        a: (cycles[row["cycle_id"]].label, cycles[row["cycle_id"]].created_at)
+        for a, row in latest.items()
     }
-    return surveys(current, previous, cycles_shown, names)
+    return surveys(latest, previous, cycles_shown, names)

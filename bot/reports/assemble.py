@@ -1,35 +1,33 @@
-"""Assembling an account's report from its rows: figures, people, trend, flags.
+"""Assembling an account's report from its precomputed figures and the other rooms' rows.
 
-Reads through `bot.reports.queries` and `bot.meetings.queries` (the next meeting and the last
-review mean what they mean everywhere), computes with `bot.insights`, returns plain data.
+The account's figures per cycle (headline, people, attribute means, what changed since the
+cycle before) were computed when its responses arrived (`bot.figures`); here they are read with
+a few indexed statements, with the benchmarks, commitments, follow-ups and meetings
+(`bot.meetings.queries`: the next meeting and the last review mean what they mean everywhere),
+and returned as plain data. Nothing here rescans responses.
 """
 
 from __future__ import annotations
 
-import math
+import logging
 from dataclasses import replace
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
 from bot import insights
-from bot.champions import champion_changes
+from bot.champions import ChampionChange
 from bot.drivers.service import fix_first
+from bot.figures import queries as figures
 from bot.followups.queries import followup_items
 from bot.meetings.queries import last_review, next_meeting
 from bot.reports.model import AccountReport, Figures, OpenCommitment, Person, TrendPoint
-from bot.reports.queries import (
-    benchmarks_of,
-    cycles_with_data,
-    next_cycle_start,
-    open_commitments_of,
-    responses_frame,
-)
-from bot.reports.rules import account_flags, pick_cycles
-from bot.themes.tagging import tags_of
-from storage.models import Account, Benchmark, Cycle
+from bot.reports.queries import benchmarks_of, next_cycle_start, open_commitments_of
+from bot.reports.rules import account_flags, cycle_order, pick_cycles
+from storage.models import Account, Cycle
+
+log = logging.getLogger(__name__)
 
 
 def build_account_report(
@@ -40,23 +38,22 @@ def build_account_report(
     now: datetime,
     tz: tzinfo = UTC,
 ) -> AccountReport:
-    """Assemble the report from the account's own rows plus precomputed benchmarks.
+    """Assemble the report from the account's stored figures plus precomputed benchmarks.
 
     `tz` is the reader's: whether a commitment is overdue depends on whose today it is.
     """
-    cycles = cycles_with_data(session, account)
+    stored = sorted(figures.cycles_of(session, account.id), key=lambda item: cycle_order(item[0]))
+    cycles = [cycle for cycle, _ in stored]
+    headlines = {cycle.id: headline for cycle, headline in stored}
     current_cycle, previous_cycle = pick_cycles(cycles, cycle_label)
-    frame = responses_frame(session, account.id, [cycle.id for cycle in cycles])
     benchmarks = benchmarks_of(session, account, [cycle.id for cycle in cycles])
-    current_rows = _rows_of(frame, current_cycle)
-    previous_rows = _rows_of(frame, previous_cycle)
-    headlines = insights.headline_by_cycle(frame)
-    current_figures = insights.cycle_figures(current_rows) if len(current_rows) else None
-    current = _figures(current_cycle, current_figures)
-    previous = _previous_figures(previous_cycle, previous_rows, headlines)
+    current = headlines[current_cycle.id] if current_cycle else None
+    previous = headlines[previous_cycle.id] if previous_cycle else None
+    details = figures.details_of(session, account.id, current_cycle.id) if current_cycle else None
+    changes = _changes_since(details, previous_cycle)
     segment_bench = benchmarks.get((current_cycle.id, "segment")) if current_cycle else None
     all_bench = benchmarks.get((current_cycle.id, "all")) if current_cycle else None
-    account_attributes = current_figures.attribute_means if current_figures else {}
+    account_attributes = dict(details.attribute_means) if details else {}
     return AccountReport(
         account_id=account.id,
         account=account.name,
@@ -66,28 +63,24 @@ def build_account_report(
         exec_sponsor=account.exec_sponsor,
         channel=account.channel,
         cycle=current_cycle.label if current_cycle else None,
-        current=current,
-        previous=previous,
-        nps_change_significant=_significance(previous_rows, current_rows),
+        current=_figures(current_cycle, current),
+        previous=_figures(previous_cycle, previous),
+        nps_change_significant=_significance(previous, current),
         segment=_bench_figures(current_cycle, segment_bench),
         all_customers=_bench_figures(current_cycle, all_bench),
-        people=_people(current_rows),
+        people=[_person(record) for record in details.people] if details else [],
         weakest=insights.weakest_attributes(
             account_attributes, segment_bench.attribute_means if segment_bench else {}
         ),
         open_commitments=_flag_overdue(
             open_commitments_of(session, account.id), now.astimezone(tz).date()
         ),
-        trend=_trend(cycles, headlines, benchmarks, _respondents_by_cycle(frame)),
-        band_moves=insights.band_moves(previous_rows, current_rows)
-        if len(previous_rows) and len(current_rows)
-        else [],
-        not_answered=insights.missing_respondents(previous_rows, current_rows)
-        if len(previous_rows)
-        else [],
-        champion_changes=list(
-            champion_changes(account.name, previous_rows, current_rows, key="respondent_key")
-        ),
+        trend=_trend(cycles, headlines, benchmarks),
+        band_moves=[insights.BandMove(**move) for move in changes.get("band_moves", [])],
+        not_answered=list(changes.get("not_answered", [])),
+        champion_changes=[
+            ChampionChange(account.name, **change) for change in changes.get("champion_changes", [])
+        ],
         next_cycle_on=next_cycle_start(session, account.workspace_id),
         next_meeting_at=_next_meeting_at(session, account.id, now),
         flags=_flags(session, account, now),
@@ -101,6 +94,21 @@ def build_account_report(
         if current_cycle
         else [],
     )
+
+
+def _changes_since(details: Any, previous_cycle: Cycle | None) -> dict[str, Any]:
+    """What changed in the current cycle since the previous one, as stored with its figures;
+    nothing for an account's first cycle."""
+    if details is None or previous_cycle is None:
+        return {}
+    if details.previous_cycle_id != previous_cycle.id:  # a refresh was missed: say nothing wrong
+        log.warning(
+            "figures compare with cycle %s, the report with %s: not refreshed",
+            details.previous_cycle_id,
+            previous_cycle.id,
+        )
+        return {}
+    return {**(details.changes or {}), **(details.champions or {})}
 
 
 def _flag_overdue(items: list[OpenCommitment], today: date) -> list[OpenCommitment]:
@@ -120,112 +128,64 @@ def _flags(session: Session, account: Account, now: datetime) -> list[str]:
     return account_flags(account, review.starts_at if review is not None else None, now)
 
 
-def _rows_of(frame: pd.DataFrame, cycle: Cycle | None) -> pd.DataFrame:
-    if cycle is None:
-        return frame.iloc[0:0]
-    return frame[frame["cycle_id"] == cycle.id].reset_index(drop=True)
-
-
-def _figures(cycle: Cycle | None, figures: insights.CycleFigures | None) -> Figures | None:
-    if cycle is None or figures is None:
+def _figures(cycle: Cycle | None, headline: Any) -> Figures | None:
+    if cycle is None or headline is None:
         return None
-    return Figures(cycle.label, figures.respondents, figures.nps, figures.satisfaction_mean)
+    return Figures(cycle.label, headline.respondents, headline.nps, headline.satisfaction_mean)
 
 
-def _previous_figures(
-    cycle: Cycle | None, rows: pd.DataFrame, headlines: dict[int, tuple[float | None, float | None]]
-) -> Figures | None:
-    """The comparison needs only the headline figures, already computed for the trend."""
-    if cycle is None or not len(rows):
+def _counts(headline: Any) -> insights.NpsCounts:
+    promoters, detractors = int(headline.promoters), int(headline.detractors)
+    answered = int(headline.recommend_answered)
+    return insights.NpsCounts(promoters, answered - promoters - detractors, detractors, answered)
+
+
+def _significance(previous: Any, current: Any) -> bool | None:
+    if previous is None or current is None:
         return None
-    nps, satisfaction_mean = headlines[cycle.id]
-    return Figures(cycle.label, len(rows), nps, satisfaction_mean)
+    return insights.nps_change_significant(_counts(previous), _counts(current))
 
 
-def _significance(previous_rows: pd.DataFrame, current_rows: pd.DataFrame) -> bool | None:
-    if not len(previous_rows) or not len(current_rows):
-        return None
-    return insights.nps_change_significant(
-        insights.nps_counts(previous_rows["recommend"]),
-        insights.nps_counts(current_rows["recommend"]),
-    )
-
-
-def _bench_figures(cycle: Cycle | None, bench: Benchmark | None) -> Figures | None:
+def _bench_figures(cycle: Cycle | None, bench: Any) -> Figures | None:
     if cycle is None or bench is None:
         return None
     return Figures(cycle.label, bench.respondents, bench.nps, bench.satisfaction_mean)
 
 
-def _people(rows: pd.DataFrame) -> list[Person]:
-    if not len(rows):
-        return []
-    table = insights.people_table(rows)
-    return [
-        Person(
-            respondent=record["respondent"],
-            title=_text_or_none(record["title"]),
-            role=_text_or_none(record["role"]),
-            satisfaction=float(record["satisfaction"]),
-            recommend=_number_or_none(record["recommend"]),
-            continue_=_number_or_none(record["continue"]),
-            band=record["band"],
-            loyalty=record["loyalty"],
-            comment=_text_or_none(record["comment"]),
-            source=record["source"] or "survey",
-            **_tags(record),
-        )
-        for record in table.to_dict("records")
-    ]
-
-
-def _tags(record: dict[str, Any]) -> dict[str, Any]:
-    tags = tags_of(
-        _text_or_none(record["comment"]),
-        _text_or_none(record["themes"]),
-        _text_or_none(record["tone"]),
+def _person(record: dict[str, Any]) -> Person:
+    """A row of the stored people table (`bot.figures.compute`) as the report shows it."""
+    return Person(
+        respondent=record["respondent"],
+        title=record["title"],
+        role=record["role"],
+        satisfaction=record["satisfaction"],
+        recommend=record["recommend"],
+        continue_=record["continue"],
+        band=record["band"],
+        loyalty=record["loyalty"],
+        comment=record["comment"],
+        source=record["source"],
+        **({"themes": record["themes"], "tone": record["tone"]} if "themes" in record else {}),
     )
-    return {"themes": tags.themes, "tone": tags.tone} if tags else {}
-
-
-def _text_or_none(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _number_or_none(value: Any) -> float | None:
-    if value is None or pd.isna(value):
-        return None
-    return float(value)
-
-
-def _respondents_by_cycle(frame: pd.DataFrame) -> dict[int, int]:
-    """Cycle ID -> how many of the account's people answered in it (one row each)."""
-    return {
-        int(cycle_id): int(count) for cycle_id, count in frame.groupby("cycle_id").size().items()
-    }
 
 
 def _trend(
     cycles: list[Cycle],
-    headlines: dict[int, tuple[float | None, float | None]],
-    benchmarks: dict[tuple[int, str], Benchmark],
-    respondents: dict[int, int],
+    headlines: dict[int, Any],
+    benchmarks: dict[tuple[int, str], Any],
 ) -> list[TrendPoint]:
     points = []
     for cycle in cycles:
-        nps, satisfaction_mean = headlines.get(cycle.id, (None, None))
+        headline = headlines[cycle.id]
         bench = benchmarks.get((cycle.id, "segment"))
         points.append(
             TrendPoint(
                 cycle=cycle.label,
-                nps=nps,
-                satisfaction_mean=satisfaction_mean,
+                nps=headline.nps,
+                satisfaction_mean=headline.satisfaction_mean,
                 segment_nps=bench.nps if bench else None,
                 segment_satisfaction_mean=bench.satisfaction_mean if bench else None,
-                respondents=respondents.get(cycle.id, 0),
+                respondents=headline.respondents,
             )
         )
     return points

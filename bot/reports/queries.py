@@ -1,20 +1,21 @@
-"""Reading what an account's report is made of: its cycles, responses, benchmarks, commitments.
+"""Reading what an account's report is made of besides its own figures (`bot.figures`): its
+cycles, benchmarks, commitments, the next cycle.
 
-Everything read is bounded by the account (its own responses, a handful of precomputed benchmark
-rows, its open commitments), so it costs the same in a portfolio of ten accounts or ten thousand.
+Everything read is bounded by the account (a handful of precomputed benchmark rows, its open
+commitments), so it costs the same in a portfolio of ten accounts or ten thousand.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.reports.model import OpenCommitment
 from bot.reports.rules import cycle_order, next_cycle_after
-from storage.models import Account, Benchmark, Commitment, Cycle, Respondent, Response
+from storage.models import Account, Benchmark, Commitment, Cycle, Response
 
 
 def cycles_with_data(session: Session, account: Account) -> list[Cycle]:
@@ -24,55 +25,21 @@ def cycles_with_data(session: Session, account: Account) -> list[Cycle]:
     return sorted(cycles, key=cycle_order)
 
 
-RESPONSE_COLUMNS = [
-    "cycle_id",
-    "respondent_key",
-    "respondent",
-    "title",
-    "role",
-    "satisfaction",
-    "recommend",
-    "continue",
-    "comment",
-    "ratings",
-    "source",
-    "themes",
-    "tone",
-]
-
-
-def responses_frame(session: Session, account_id: int, cycle_ids: list[int]) -> pd.DataFrame:
-    rows = session.execute(
-        select(
-            Response.cycle_id,
-            Respondent.person_key,
-            Respondent.name,
-            Response.title,
-            Response.role,
-            Response.satisfaction,
-            Response.recommend,
-            Response.continue_score,
-            Response.comment,
-            Response.ratings,
-            Response.source,
-            Response.themes,
-            Response.tone,
-        )
-        .join(Respondent, Respondent.id == Response.respondent_id)
-        .where(Response.account_id == account_id, Response.cycle_id.in_(cycle_ids))
-    ).all()
-    frame = pd.DataFrame([tuple(row) for row in rows], columns=RESPONSE_COLUMNS)
-    for column in ("satisfaction", "recommend", "continue"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    return frame
-
-
 def benchmarks_of(
     session: Session, account: Account, cycle_ids: list[int]
-) -> dict[tuple[int, str], Benchmark]:
-    """The segment and all-customer rows for the account's cycles: at most two per cycle."""
-    rows = session.scalars(
-        select(Benchmark).where(
+) -> dict[tuple[int, str], Any]:
+    """The segment and all-customer figures for the account's cycles: at most two per cycle,
+    as plain rows (respondents, nps, satisfaction_mean, attribute_means): no ORM bookkeeping
+    on every report."""
+    rows = session.connection().execute(
+        select(
+            Benchmark.cycle_id,
+            Benchmark.scope,
+            Benchmark.respondents,
+            Benchmark.nps,
+            Benchmark.satisfaction_mean,
+            Benchmark.attribute_means,
+        ).where(
             Benchmark.workspace_id == account.workspace_id,
             Benchmark.cycle_id.in_(cycle_ids),
             (
@@ -80,7 +47,7 @@ def benchmarks_of(
                 | (Benchmark.scope == "all")
             ),
         )
-    ).all()
+    )
     return {(row.cycle_id, row.scope): row for row in rows}
 
 

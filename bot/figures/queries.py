@@ -1,0 +1,155 @@
+"""The account figures' SQL: the responses they are computed from, and the stored rows.
+
+Reads by account (the figures of an account are recomputed whole, every cycle, since a cycle's
+figures are compared with the one before it) and writes by replacing an account's rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.core.cycles import cycle_sort_key
+from storage.bulk import fetch_in
+from storage.models import Account, AccountFigures, Cycle, Respondent, Response
+
+ACCOUNTS_PER_PASS = 5_000
+"""Accounts computed together: enough to vectorise, few enough to bound memory."""
+
+RESPONSES = [
+    "account_id",
+    "cycle_id",
+    "respondent_key",
+    "respondent",
+    "title",
+    "role",
+    "satisfaction",
+    "recommend",
+    "continue",
+    "comment",
+    "ratings",
+    "source",
+    "themes",
+    "tone",
+]
+
+HEADLINE = (
+    AccountFigures.cycle_id,
+    AccountFigures.respondents,
+    AccountFigures.promoters,
+    AccountFigures.detractors,
+    AccountFigures.recommend_answered,
+    AccountFigures.satisfaction_mean,
+    AccountFigures.nps,
+)
+
+
+def response_frames(session: Session, account_ids: Sequence[int]) -> Iterator[pd.DataFrame]:
+    """The accounts' responses, every cycle, in batches of whole accounts (in stored order)."""
+    statement = (
+        sa.select(
+            Response.account_id,
+            Response.cycle_id,
+            Respondent.person_key,
+            Respondent.name,
+            Response.title,
+            Response.role,
+            Response.satisfaction,
+            Response.recommend,
+            Response.continue_score,
+            Response.comment,
+            Response.ratings,
+            Response.source,
+            Response.themes,
+            Response.tone,
+        )
+        .join(Respondent, Respondent.id == Response.respondent_id)
+        .where(Response.account_id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(Response.account_id, Response.id)
+    )
+    ordered = sorted(set(account_ids))
+    for start in range(0, len(ordered), ACCOUNTS_PER_PASS):
+        batch = ordered[start : start + ACCOUNTS_PER_PASS]
+        rows = fetch_in(session, statement, "ids", batch)
+        frame = pd.DataFrame(rows, columns=RESPONSES)
+        frame["ratings"] = [_json(value) for value in frame["ratings"]]
+        for column in ("satisfaction", "recommend", "continue"):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        yield frame
+
+
+def _json(value: Any) -> Any:
+    """The driver hands JSON back parsed (PostgreSQL) or as text (SQLite)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def cycle_sort_keys(session: Session, workspace_id: str) -> dict[int, Any]:
+    """Cycle ID -> its place in the order reports list cycles in (`bot.core.cycles`)."""
+    rows = session.execute(
+        sa.select(Cycle.id, Cycle.starts_on, Cycle.label).where(Cycle.workspace_id == workspace_id)
+    )
+    return {int(cycle_id): cycle_sort_key(starts, label) for cycle_id, starts, label in rows}
+
+
+def replace_figures(
+    session: Session, account_ids: Sequence[int], rows: list[dict[str, Any]]
+) -> None:
+    """Make the accounts' figures exactly `rows` (a cycle they no longer answered in goes)."""
+    for start in range(0, len(account_ids), ACCOUNTS_PER_PASS):
+        batch = list(account_ids[start : start + ACCOUNTS_PER_PASS])
+        session.execute(sa.delete(AccountFigures).where(AccountFigures.account_id.in_(batch)))
+    if rows:  # Core, not ORM: one executemany rather than a statement per row
+        session.execute(AccountFigures.__table__.insert(), rows)
+
+
+def accounts_in_cycles(
+    session: Session, cycle_ids: Sequence[int], account_id: int | None = None
+) -> list[int]:
+    """Accounts with figures in these cycles (optionally just one of them)."""
+    statement = sa.select(AccountFigures.account_id).where(
+        AccountFigures.cycle_id.in_(list(cycle_ids))
+    )
+    if account_id is not None:
+        statement = statement.where(AccountFigures.account_id == account_id)
+    return sorted({int(a) for a in session.scalars(statement.distinct())})
+
+
+def accounts_with_responses(session: Session) -> list[tuple[str, int]]:
+    """(workspace, account) of every account that has answers: what a backfill computes."""
+    rows = session.execute(
+        sa.select(Account.workspace_id, Account.id)
+        .where(sa.exists().where(Response.account_id == Account.id))
+        .order_by(Account.workspace_id, Account.id)
+    )
+    return [(str(w), int(a)) for w, a in rows]
+
+
+# --- reading (the report and the portfolio) ---------------------------------------------------
+
+
+def cycles_of(session: Session, account_id: int) -> list[tuple[Cycle, Any]]:
+    """The account's cycles with figures, each with its headline (HEADLINE columns)."""
+    rows = session.execute(
+        sa.select(Cycle, *HEADLINE)
+        .join(Cycle, Cycle.id == AccountFigures.cycle_id)
+        .where(AccountFigures.account_id == account_id)
+    ).all()
+    return [(row[0], row) for row in rows]
+
+
+def details_of(session: Session, account_id: int, cycle_id: int) -> Any:
+    """The people, attribute means and changes of one account in one cycle."""
+    return session.execute(
+        sa.select(
+            AccountFigures.attribute_means,
+            AccountFigures.people,
+            AccountFigures.previous_cycle_id,
+            AccountFigures.changes,
+            AccountFigures.champions,
+        ).where(AccountFigures.account_id == account_id, AccountFigures.cycle_id == cycle_id)
+    ).one()
