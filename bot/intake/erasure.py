@@ -21,6 +21,7 @@ from bot.commitments.queries import redact_commitments
 from bot.core.names import name_key, squeeze
 from bot.core.redaction import Redaction
 from bot.errors import BadInput, NotFound
+from bot.figures.service import refresh_accounts
 from bot.intake import queries
 from bot.intake.service import one_import_at_a_time, recompute_benchmarks
 from storage import audit
@@ -80,6 +81,7 @@ def forget_person(
     queries.delete_people(session, ids)
     cycles = {answer.cycle_id: answer.label for answer in answers}
     recompute_benchmarks(session, workspace_id, cycles)
+    refresh_accounts(session, workspace_id, account_ids)  # their people tables named the person
     removed = tuple(
         label for cycle_id, label in sorted(cycles.items(), key=lambda c: c[1])
         if queries.delete_cycle_if_empty(session, cycle_id)
