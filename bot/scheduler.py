@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
+from bot import metrics, retention
 from bot.commitments import reactions
 from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
@@ -96,6 +97,7 @@ def default_jobs() -> list[Job]:
         Job(reactions.RECHECK_JOB, reactions.find_due_rechecks, reactions.recheck),
         Job("followup_late", followups.find_due_flags, followups.deliver_flag),
         Job(leadership.JOB, leadership.find_due, leadership.deliver),
+        Job(retention.JOB, retention.find_due, retention.trim),
     ]
 
 
@@ -129,6 +131,7 @@ def run_due_work(
     return report
 
 
+@metrics.observed_item
 def _run_one(
     runtime: Runtime, job: Job, item: DueItem, clients: _ClientCache, now: datetime
 ) -> Done:
@@ -197,6 +200,7 @@ class BackgroundScheduler(threading.Thread):
             self.tick_once()
             self.stopping.wait(self.interval.total_seconds())
 
+    @metrics.observed_tick
     def tick_once(self) -> TickReport | None:
         with self.tick_lock:
             try:

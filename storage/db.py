@@ -22,6 +22,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import failures
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -165,3 +167,21 @@ def _revision_on(connection: Connection) -> str | None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return _revision_on(connection)
+
+
+def schema_problem(engine: Engine, head: str = HEAD_REVISION) -> str | None:
+    """None when the database answers and its schema is at `head`, else why not, in one line.
+
+    Asked per request by `/readyz`, so it reads Alembic's version table with plain SQL instead
+    of building a migration context each time.
+    """
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            revisions = set(found)
+    except failures.FAILURES as error:  # a database that cannot be read is not ready
+        return failures.describe(engine.url, error)
+    if head in revisions:
+        return None
+    current = ", ".join(sorted(revisions)) or "none"
+    return f"schema at revision {current}, this code needs {head} (run `voc db upgrade`)"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.cli import status
-from bot.cli.logs import cli_logging, level_for
+from bot.cli.logs import LogSetup, cli_logging, level_for
 from bot.cli.options import HelpFormatter, at_least_one, port, subcommand
 from bot.cli.terminal import terminal_output
 from bot.settings import Settings, SettingsError, UnusableSetting, load_settings
@@ -289,8 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with terminal_output():
             args = build_parser().parse_args(argv)
-            with cli_logging(level_for(args.command)):
-                return _main(args)
+            with cli_logging(level_for(args.command)) as logs:
+                return _main(args, logs)
     except BrokenPipeError:
         return _reader_went_away()
 
@@ -306,7 +306,7 @@ def _reader_went_away() -> int:
     return status.BROKEN_PIPE
 
 
-def _main(args: argparse.Namespace) -> int:
+def _main(args: argparse.Namespace, logs: LogSetup) -> int:
     """The command, its failures as one line each. The database's modules load here, once the
     arguments are known: `voc --help` and a mistyped command need none of them."""
     from sqlalchemy.exc import OperationalError
@@ -318,6 +318,7 @@ def _main(args: argparse.Namespace) -> int:
     except SettingsError as error:
         print(f"voc: configuration problem\n{error}", file=sys.stderr)
         return status.CONFIG
+    logs.use_format(settings.log_format)
     if args.workspace:
         from dataclasses import replace
 
