@@ -180,6 +180,8 @@ def schema_problem(engine: Engine, head: str = HEAD_REVISION) -> str | None:
             found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
             revisions = set(found)
     except failures.FAILURES as error:  # a database that cannot be read is not ready
+        if "alembic_version" in str(error):
+            return "the database has no schema yet (run `voc db upgrade`)"
         return failures.describe(engine.url, error)
     if head in revisions:
         return None

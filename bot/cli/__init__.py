@@ -73,6 +73,10 @@ def _slack_commands(sub: Any) -> None:
     )
     serve.set_defaults(handler=_cmd_serve)
 
+    subcommand(
+        sub, "doctor", "check the database, the Slack token, its scopes, channels and emails"
+    ).set_defaults(handler=_cmd_doctor)
+
 
 def _data_commands(sub: Any) -> None:
     """`db`, `import`, `demo` and `account`: what is in the database."""
@@ -436,6 +440,12 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     check_bot_token(settings)
 
     return run_socket_mode(args, _reading_runtime(settings))
+
+
+def _cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.doctor import run_doctor
+
+    return run_doctor(args, settings)
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

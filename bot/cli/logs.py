@@ -4,9 +4,9 @@
     2026-12-01T08:00:01Z WARNING bot.handlers: [1234.5678.abcd] …
 
 A line logged while a Slack request or a delivery is handled carries its key (the event ID or
-trigger ID, the ledger key; `bot.core.log_keys`), in brackets unless the message names it. With `VOC_LOG_FORMAT=json` each
-line is one JSON object instead (`time`, `level`, `logger`, `message`, and `key` and
-`exception` when there are), for log shippers that parse rather than read.
+trigger ID, the ledger key; `bot.core.log_keys`), in brackets unless the message names it.
+With `VOC_LOG_FORMAT=json` each line is one JSON object instead (`time`, `level`, `logger`,
+`message`, and `key` and `exception` when there are), for log shippers that parse.
 
 The long-running commands (`serve`, `run`) and `tick` log the bot's own INFO lines, among them
 one per scheduled delivery, because an operator reading them later must be able to tell what
