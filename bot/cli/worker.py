@@ -6,7 +6,7 @@ and stall hold 16 threads for as long as they like, and `/healthz` queues behind
 request must arrive whole within `READ_TIMEOUT_SECONDS` of its first byte — however it is
 trickled — or its connection is closed (a body: answered 408 by `bot.request_shape`), with one
 log line; and the threads outnumber what a handful of stalled clients can hold. Against many
-slow clients the answer is a buffering reverse proxy in front (README, "Deployment"), which
+slow clients the answer is a buffering reverse proxy in front (README, "Deploying"), which
 hands gunicorn only complete requests.
 """
 
