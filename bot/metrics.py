@@ -2,9 +2,10 @@
 
 The few places that feed them call in here and nowhere else: the web layer for Slack requests
 (`record_request`), `post_once` for keyed messages (`observed_delivery`), the scheduler for its
-ticks and scheduled items (`observed_tick`, `observed_item`), the intake service for imported
-rows (`count_import_rows`). The ledger backlog is not counted as it changes but read from the
-database at each scrape, so every instance reports the same true figure.
+ticks and scheduled items (`observed_tick`, `observed_item`, both inside the tick lock), the
+intake service for imported rows (`count_import_rows`). The ledger backlog is not counted as
+it changes but read from the database at each scrape, so every instance reports the same
+true figure.
 
 `voc serve` runs several worker processes and the scheduler in their parent. Each keeps its
 own counts, so `share_between_processes` (called by `voc serve` before the workers fork) puts
@@ -183,7 +184,12 @@ def observed_item(run_one: Callable[P, R]) -> Callable[P, R]:
 
 
 def observed_tick(tick: Callable[P, R]) -> Callable[P, R]:
-    """Count and time each tick; one that returns None (it failed and logged why) is `failed`."""
+    """Count and time each tick (`run_due_work`); one that raised is `failed`.
+
+    In `voc serve` the scheduler runs in gunicorn's parent, which forks workers: its counts
+    must be updated while the scheduler holds its tick lock, which forks wait for, or a worker
+    could be born with prometheus_client's lock held and hang at its first count.
+    """
 
     @functools.wraps(tick)
     def timed(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -191,7 +197,7 @@ def observed_tick(tick: Callable[P, R]) -> Callable[P, R]:
         result = "failed"
         try:
             report = tick(*args, **kwargs)
-            result = "failed" if report is None else "ok"
+            result = "ok"
             return report
         finally:
             TICKS.labels(result).inc()

@@ -104,6 +104,7 @@ def default_jobs() -> list[Job]:
 # -- one tick ------------------------------------------------------------------------------
 
 
+@metrics.observed_tick  # inside the tick lock: no fork may copy a metrics lock mid-update
 def run_due_work(
     runtime: Runtime,
     now: datetime,
@@ -200,7 +201,6 @@ class BackgroundScheduler(threading.Thread):
             self.tick_once()
             self.stopping.wait(self.interval.total_seconds())
 
-    @metrics.observed_tick
     def tick_once(self) -> TickReport | None:
         with self.tick_lock:
             try:

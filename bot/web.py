@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 
 class VocWsgiApp:
-    """Routes `/healthz` itself, checks Slack's requests, and hands them to Bolt (events, OAuth)."""
+    """Answers `/healthz`, `/readyz` and `/metrics` itself, checks Slack's requests, and hands
+    them to Bolt (events, OAuth)."""
 
     def __init__(self, app: App, runtime: Runtime) -> None:
         self.bolt = SlackRequestHandler(app, path=EVENTS_PATH)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -350,13 +351,19 @@ def _runtime(settings: Settings) -> Runtime:
     return open_runtime(settings)
 
 
-def _reading_runtime(settings: Settings) -> Runtime:
-    """For commands that read data: an empty database is said out loud, with where it is."""
+def _reading_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
+    """For commands that read data: an empty database is said out loud, with where it is.
+
+    The bot itself (`serving`) logs it instead, so its stderr stays one log line per event
+    (one JSON object each with `VOC_LOG_FORMAT=json`).
+    """
     from bot.cli.database import empty_database_note
 
     runtime = _runtime(settings)
     note = empty_database_note(runtime)
-    if note:
+    if note and serving:
+        logging.getLogger("bot.cli").warning(note)
+    elif note:
         print(note, file=sys.stderr)
     return runtime
 
@@ -439,7 +446,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     check_bot_token(settings)
 
-    return run_socket_mode(args, _reading_runtime(settings))
+    return run_socket_mode(args, _reading_runtime(settings, serving=True))
 
 
 def _cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
@@ -455,4 +462,4 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     check_bot_token(settings)
 
-    return run_http(args, _reading_runtime(settings))
+    return run_http(args, _reading_runtime(settings, serving=True))

@@ -29,6 +29,7 @@ from bot.cli import status
 from bot.core.slack import is_user_id
 from bot.settings import Settings
 from bot.slack_client import CHECK_TIMEOUT_SECONDS, DEFAULT_API_URL
+from storage import failures
 from storage.db import head_revision, make_engine, normalize_url, schema_problem, session_factory
 from storage.failures import sqlite_path
 from storage.models import Account
@@ -74,7 +75,11 @@ def _database(settings: Settings, problems: list[str]) -> list[Account] | None:
     if settings.database_url.startswith("sqlite") and path is not None and not path.exists():
         problems.append(f"DATABASE_URL: {path} does not exist yet (run `voc db upgrade`)")
         return None  # asking would create an empty file
-    engine = make_engine(settings.database_url)
+    try:
+        engine = make_engine(settings.database_url)
+    except failures.FAILURES as error:  # the driver is not installed
+        problems.append(f"DATABASE_URL: {failures.describe(settings.database_url, error)}")
+        return None
     try:
         problem = schema_problem(engine, head_revision())
         if problem is not None:

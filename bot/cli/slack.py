@@ -62,6 +62,8 @@ def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", "-")
             self.cfg.set("child_exit", lambda _server, worker: metrics.process_exited(worker.pid))
+            if settings.log_format == "json":
+                self.cfg.set("logger_class", "bot.cli.worker.JsonLogs")
 
         def load(self) -> Any:
             from bot.web import create_wsgi_app
