@@ -3,8 +3,8 @@
 A scheduled job like any other (`bot.scheduler.default_jobs`), and exactly once a day across
 ticks and instances because it claims its day's key in the delivery ledger (`retention:<date>`)
 before trimming. What is trimmed and what is never touched is decided in `storage.operations`;
-here only the one kind of event key that is still owed work (a reaction re-read) is named, as
-it belongs to the bot, not to storage.
+here only what the bot knows and storage does not is named: the event keys that are still
+owed work (reaction re-reads) and the ledger kinds whose row must last as long as their thing.
 """
 
 from __future__ import annotations
@@ -16,12 +16,17 @@ from slack_sdk import WebClient
 from bot.commitments.reactions import RECHECK_PREFIX
 from bot.delivery import ledger
 from bot.delivery.jobs import Delivered, DueItem
+from bot.followups.announce import KIND as ANNOUNCE_KIND
+from bot.reminders.followups import FLAG_KIND
 from bot.runtime import Runtime
 from storage.operations import has_old_rows, newest_delivery_workspace, remove_old_rows
 
 JOB = "retention"
 KIND = "retention"
 KEEP_EVENT_PREFIXES = (RECHECK_PREFIX,)  # re-reads a later tick still owes
+# Keyed by a thing, not a moment: while the follow-up lives its row must stop a second flag,
+# and an announcement's row is where its message is found again to be updated.
+KEEP_KINDS = (FLAG_KIND, ANNOUNCE_KIND)
 
 
 def key_for(now: datetime) -> str:
@@ -33,7 +38,12 @@ def find_due(runtime: Runtime, now: datetime) -> list[DueItem]:
     days = runtime.settings.retention_days
     with runtime.sessions() as session:
         workspace_id = newest_delivery_workspace(session) or runtime.settings.workspace
-        old = has_old_rows(session, _cutoff(now, days), keep_event_prefixes=KEEP_EVENT_PREFIXES)
+        old = has_old_rows(
+            session,
+            _cutoff(now, days),
+            keep_event_prefixes=KEEP_EVENT_PREFIXES,
+            keep_kinds=KEEP_KINDS,
+        )
     key = key_for(now)
     if not old or ledger.status_of(runtime.sessions, workspace_id=workspace_id, key=key) == "sent":
         return []
@@ -61,7 +71,12 @@ def trim(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -> D
         return Delivered("skipped", "done or under way elsewhere")
     cutoff = _cutoff(now, runtime.settings.retention_days)
     try:
-        removed = remove_old_rows(runtime.sessions, cutoff, keep_event_prefixes=KEEP_EVENT_PREFIXES)
+        removed = remove_old_rows(
+            runtime.sessions,
+            cutoff,
+            keep_event_prefixes=KEEP_EVENT_PREFIXES,
+            keep_kinds=KEEP_KINDS,
+        )
     except Exception as error:
         ledger.mark_failed(
             runtime.sessions, workspace_id=item.workspace_id, key=item.key, error=repr(error)

@@ -48,10 +48,14 @@ def backlog(session: Session) -> dict[str, int]:
 
 
 def has_old_rows(
-    session: Session, cutoff: datetime, *, keep_event_prefixes: Sequence[str] = ()
+    session: Session,
+    cutoff: datetime,
+    *,
+    keep_event_prefixes: Sequence[str] = (),
+    keep_kinds: Sequence[str] = (),
 ) -> bool:
     """Whether `remove_old_rows` would remove anything: the first match ends each scan."""
-    for model, where in _old_rows(cutoff, keep_event_prefixes):
+    for model, where in _old_rows(cutoff, keep_event_prefixes, keep_kinds):
         if session.scalar(select(model.id).where(*where).limit(1)) is not None:
             return True
     return False
@@ -62,10 +66,17 @@ def remove_old_rows(
     cutoff: datetime,
     *,
     keep_event_prefixes: Sequence[str] = (),
+    keep_kinds: Sequence[str] = (),
     batch: int = BATCH_ROWS,
 ) -> Removed:
-    """Delete finished deliveries and event keys from before `cutoff`, `batch` rows at a time."""
-    (deliveries, finished), (events, old_events) = _old_rows(cutoff, keep_event_prefixes)
+    """Delete finished deliveries and event keys from before `cutoff`, `batch` rows at a time.
+
+    `keep_kinds` are ledger kinds keyed by a thing rather than a moment (a follow-up's one late
+    flag): their row is what stops a second message for as long as the thing lives.
+    """
+    (deliveries, finished), (events, old_events) = _old_rows(
+        cutoff, keep_event_prefixes, keep_kinds
+    )
     return Removed(
         deliveries=_delete_in_batches(sessions, deliveries, finished, batch),
         processed_events=_delete_in_batches(sessions, events, old_events, batch),
@@ -73,7 +84,7 @@ def remove_old_rows(
 
 
 def _old_rows(
-    cutoff: datetime, keep_event_prefixes: Sequence[str]
+    cutoff: datetime, keep_event_prefixes: Sequence[str], keep_kinds: Sequence[str]
 ) -> list[tuple[type[Delivery] | type[ProcessedEvent], list[ColumnElement[bool]]]]:
     """What is past retention, table by table: only finished deliveries, and event keys that
     are not owed work."""
@@ -82,6 +93,8 @@ def _old_rows(
         Delivery.created_at < cutoff,
         Delivery.sent_at.is_(None) | (Delivery.sent_at < cutoff),
     ]
+    if keep_kinds:
+        finished.append(Delivery.kind.not_in(keep_kinds))
     old_events: list[ColumnElement[bool]] = [ProcessedEvent.received_at < cutoff]
     old_events += [
         ~ProcessedEvent.event_key.startswith(prefix, autoescape=True)

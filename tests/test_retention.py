@@ -22,9 +22,11 @@ WORKSPACE = "local"
 RETENTION = [job for job in default_jobs() if job.name == "retention"]
 
 
-def _delivery(key: str, status: str, created: datetime, **values: object) -> Delivery:
+def _delivery(
+    key: str, status: str, created: datetime, kind: str = "reminder", **values: object
+) -> Delivery:
     return Delivery(
-        workspace_id=WORKSPACE, delivery_key=key, kind="test", status=status,
+        workspace_id=WORKSPACE, delivery_key=key, kind=kind, status=status,
         created_at=created, **values,
     )  # fmt: skip
 
@@ -44,6 +46,8 @@ def _hand_made_rows(runtime: Runtime) -> None:
                 _delivery("old-leased", "claimed", OLD, lease_until=NOW + timedelta(minutes=5)),
                 _delivery("old-but-sent-lately", "sent", OLD, sent_at=RECENT),
                 _delivery("recent-sent", "sent", RECENT, sent_at=RECENT),
+                # One flag per follow-up, ever: gone, an open follow-up would be flagged again.
+                _delivery("followup-late:3", "sent", OLD, "followup_late", sent_at=OLD),
                 _event("Ev-old", OLD),
                 _event("reaction-recheck:7", OLD),  # a re-read a later tick still owes
                 _event("Ev-recent", RECENT),
@@ -78,6 +82,7 @@ def test_the_daily_job_removes_only_finished_old_rows(
         "old-leased",
         "old-but-sent-lately",
         "recent-sent",
+        "followup-late:3",
         "retention:2026-12-01",
     }
     assert events == {"reaction-recheck:7", "Ev-recent"}
@@ -95,7 +100,13 @@ def test_a_shorter_retention_reaches_further(make_runtime, slack: FakeSlack) -> 
     client = WebClient(token="xoxb-test", base_url=slack.api_url)
     run_due_work(runtime, NOW, client_for=lambda _ws: client, jobs=RETENTION)
     deliveries, events = _keys(runtime)
-    assert deliveries == {"old-owed", "old-failed", "old-leased", "retention:2026-12-01"}
+    assert deliveries == {
+        "old-owed",
+        "old-failed",
+        "old-leased",
+        "followup-late:3",
+        "retention:2026-12-01",
+    }
     assert events == {"reaction-recheck:7"}
 
 
