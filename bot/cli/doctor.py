@@ -30,7 +30,7 @@ from bot.core.slack import is_user_id
 from bot.settings import Settings
 from bot.slack_client import CHECK_TIMEOUT_SECONDS, DEFAULT_API_URL
 from storage import failures
-from storage.db import head_revision, make_engine, normalize_url, schema_problem, session_factory
+from storage.db import make_engine, normalize_url, schema_problem, session_factory
 from storage.failures import sqlite_path
 from storage.models import Account
 
@@ -81,7 +81,7 @@ def _database(settings: Settings, problems: list[str]) -> list[Account] | None:
         problems.append(f"DATABASE_URL: {failures.describe(settings.database_url, error)}")
         return None
     try:
-        problem = schema_problem(engine, head_revision())
+        problem = schema_problem(engine)
         if problem is not None:
             problems.append(f"DATABASE_URL: {problem}")
             return None
