@@ -55,7 +55,7 @@ def test_readyz_says_why_not_when_the_schema_is_behind_while_healthz_stays_up(
         connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     assert _get(f"{bot.base_url}/readyz") == (
         503,
-        b"not ready: schema at revision 0003, this code needs 0006 (run `voc db upgrade`)\n",
+        b"not ready: schema at revision 0003, this code needs 0008 (run `voc db upgrade`)\n",
     )
     assert _get(f"{bot.base_url}/healthz")[0] == 200
 
@@ -144,12 +144,11 @@ def test_json_logs_are_one_object_per_line_with_each_delivery_key(
         for entry in entries
         if entry["logger"] == "bot.scheduler"
     ]
-    assert delivered == [
+    assert delivered == [  # the same deliveries test_cli_tick sees logged as text
+        ("INFO", "reminder:U0EXEC001:2026-12-01", "sent"),
         ("INFO", "reminder:U0TEAM001:2026-12-01", "sent"),
         ("INFO", "escalation:U0AM00001:2026-W49", "sent"),
-        ("INFO", "escalation:U0EXEC001:2026-W49", "sent"),
         ("INFO", "open-promises:1:2026-W49", "sent"),
-        ("INFO", "exec_digest:U0EXEC001:2026-12", "sent"),
     ]
 
 
