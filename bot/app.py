@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_flow import OAuthFlow
@@ -30,6 +33,7 @@ BOT_SCOPES = [
     "files:read",
 ]
 OAUTH_STATE_SECONDS = 600
+LISTENER_THREADS = 5  # Bolt's own default
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ def create_app(
             client=make_client(settings, token=""),
             oauth_flow=_oauth_flow(settings, runtime),
             process_before_response=False,
+            listener_executor=_ContextExecutor(max_workers=LISTENER_THREADS),
         )
     else:
         app = App(
@@ -56,6 +61,7 @@ def create_app(
             client=make_client(settings),
             request_verification_enabled=not socket_mode,
             process_before_response=False,
+            listener_executor=_ContextExecutor(max_workers=LISTENER_THREADS),
         )
     from handlers import register_all
 
@@ -84,3 +90,11 @@ def _oauth_flow(settings: Settings, runtime: Runtime) -> OAuthFlow:
         state_store=states,
     )
     return OAuthFlow(client=make_client(settings, token=""), settings=oauth_settings)
+
+
+class _ContextExecutor(ThreadPoolExecutor):
+    """Bolt's listener pool, running each listener in the context of the request it answers,
+    so its log lines carry that request's key (`bot.core.log_keys`)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)

@@ -34,6 +34,24 @@ _USER_PAYLOADS = frozenset(
 
 
 @dataclass(frozen=True)
+class Shape:
+    """What passed: its kind (for the metrics) and the ID that names it in log lines."""
+
+    kind: str  # event, command, action, shortcut, view, options or other
+    key: str | None = None
+
+
+_INTERACTION_KINDS = {
+    "block_actions": "action",
+    "shortcut": "shortcut",
+    "message_action": "shortcut",
+    "view_submission": "view",
+    "view_closed": "view",
+    "block_suggestion": "options",
+}
+
+
+@dataclass(frozen=True)
 class Refused(Exception):
     """A request answered with `status` and `reason`, before Bolt or any listener sees it."""
 
@@ -99,7 +117,7 @@ def check_signature(headers: Mapping[str, str], body: bytes, secret: str, now: f
 # -- shape: what the listeners may take for granted -------------------------------------------
 
 
-def check_shape(body: bytes, content_type: str) -> None:
+def check_shape(body: bytes, content_type: str) -> Shape:
     """Parse the body as Bolt will and refuse what no listener could handle.
 
     Bolt reads a body as JSON when its content type is exactly `application/json` or it starts
@@ -114,14 +132,24 @@ def check_shape(body: bytes, content_type: str) -> None:
         raise Refused(400, "empty body")
     media = content_type.split(";", 1)[0].strip().lower()
     if content_type == "application/json" or text.startswith(("{", "[")) or media.endswith("json"):
-        _check_events_api(_json_object(text, "body"))
-        return
+        events = _json_object(text, "body")
+        _check_events_api(events)
+        return Shape("event", _log_id(events.get("event_id")))
     if "payload" in text:
         payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
         if payload is not None:
-            _check_interaction(_json_object(payload, "payload"))
-            return
-    _check_command(dict(parse_qsl(text, keep_blank_values=True)))
+            interaction = _json_object(payload, "payload")
+            _check_interaction(interaction)
+            kind = _INTERACTION_KINDS.get(interaction["type"], "other")
+            return Shape(kind, _log_id(interaction.get("trigger_id")))
+    fields = dict(parse_qsl(text, keep_blank_values=True))
+    _check_command(fields)
+    return Shape("command" if "command" in fields else "other", _log_id(fields.get("trigger_id")))
+
+
+def _log_id(value: Any) -> str | None:
+    """Slack's ID for the request, when it looks like one: it is written into log lines."""
+    return value if isinstance(value, str) and _SLACK_ID.fullmatch(value) else None
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:

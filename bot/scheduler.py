@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
+from bot import metrics, retention
 from bot.commitments import reactions
 from bot.core.clock import utc_now
 from bot.delivery.jobs import DueItem, Job
@@ -96,12 +97,14 @@ def default_jobs() -> list[Job]:
         Job(reactions.RECHECK_JOB, reactions.find_due_rechecks, reactions.recheck),
         Job("followup_late", followups.find_due_flags, followups.deliver_flag),
         Job(leadership.JOB, leadership.find_due, leadership.deliver),
+        Job(retention.JOB, retention.find_due, retention.trim),
     ]
 
 
 # -- one tick ------------------------------------------------------------------------------
 
 
+@metrics.observed_tick  # inside the tick lock: no fork may copy a metrics lock mid-update
 def run_due_work(
     runtime: Runtime,
     now: datetime,
@@ -129,6 +132,7 @@ def run_due_work(
     return report
 
 
+@metrics.observed_item
 def _run_one(
     runtime: Runtime, job: Job, item: DueItem, clients: _ClientCache, now: datetime
 ) -> Done:

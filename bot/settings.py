@@ -68,6 +68,8 @@ class Settings:
     sponsor_max_accounts: int = 3  # VOC_SPONSOR_MAX_ACCOUNTS: more is a coverage gap
     leadership_channel: str | None = None  # VOC_LEADERSHIP_CHANNEL: where the portfolio pack goes
     leadership_cadence: str = "quarterly"  # VOC_LEADERSHIP_CADENCE
+    retention_days: int = 90  # VOC_RETENTION_DAYS: delivery and event bookkeeping kept this long
+    log_format: str = "text"  # VOC_LOG_FORMAT: text, or json (one object per line)
 
     @property
     def oauth_enabled(self) -> bool:
@@ -150,6 +152,9 @@ def load_settings(
             "quarterly",
             _one_of("monthly", "quarterly", "semiannual", "annual"),
         ),
+        # At least 30 days: a scheduled message's ledger row must outlive every job's window.
+        retention_days=reader.integer("VOC_RETENTION_DAYS", 90, 30, 3650),
+        log_format=reader.text("VOC_LOG_FORMAT", "text", _one_of("text", "json")),
     )
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         problems.append("SLACK_CLIENT_SECRET: set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")

@@ -1,4 +1,9 @@
-"""The HTTP face of `voc serve`: Slack's endpoints plus a health check, as one WSGI app."""
+"""The HTTP face of `voc serve`: Slack's endpoints plus what operators ask, as one WSGI app.
+
+`/healthz` is liveness (the process answers and so does the database), `/readyz` readiness (and
+the schema is the one this code needs: a load balancer sends no traffic to an instance started
+before `voc db upgrade` finished), `/metrics` the Prometheus text (`bot.metrics`).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,11 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.request_shape import Refused, check_shape, check_signature, read_body
+from bot import metrics
+from bot.core.log_keys import keyed
+from bot.request_shape import Refused, Shape, check_shape, check_signature, read_body
 from bot.runtime import Runtime
+from storage.db import HEAD_REVISION, schema_problem
 
 StartResponse = Callable[..., Any]
 EVENTS_PATH = "/slack/events"
@@ -23,25 +31,50 @@ log = logging.getLogger(__name__)
 
 
 class VocWsgiApp:
-    """Routes `/healthz` itself, checks Slack's requests, and hands them to Bolt (events, OAuth)."""
+    """Answers `/healthz`, `/readyz` and `/metrics` itself, checks Slack's requests, and hands
+    them to Bolt (events, OAuth)."""
 
     def __init__(self, app: App, runtime: Runtime) -> None:
         self.bolt = SlackRequestHandler(app, path=EVENTS_PATH)
         self.runtime = runtime
         self.signing_secret = runtime.settings.slack_signing_secret or ""
+        self.head = HEAD_REVISION  # from the migration files, read once at import
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
         if path == "/healthz" and method == "GET":
             return self.healthz(start_response)
+        if path == "/readyz" and method == "GET":
+            return self.readyz(start_response)
+        if path == "/metrics" and method == "GET":
+            return self.metrics(start_response)
         if path == EVENTS_PATH and method == "POST":
-            try:
-                self.admit(environ)
-            except Refused as refused:
-                return self.refuse(environ, refused, start_response)
+            return self.slack_request(environ, start_response)
         return self.bolt(environ, start_response)
 
-    def admit(self, environ: dict[str, Any]) -> None:
+    def slack_request(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Admit, hand to Bolt under the request's log key, and count the answer by kind."""
+        started = time.perf_counter()
+        answered: list[int] = []
+
+        def recording(status: str, headers: Any, *args: Any) -> Any:
+            answered.append(int(status.split(" ", 1)[0]))
+            return start_response(status, headers, *args)
+
+        try:
+            shape = self.admit(environ)
+        except Refused as refused:
+            body = self.refuse(environ, refused, recording)
+            shape = Shape("refused")
+        else:
+            with keyed(shape.key):
+                body = self.bolt(environ, recording)
+        metrics.record_request(shape.kind, answered[0] if answered else 0, _since(started))
+        return body
+
+    def admit(self, environ: dict[str, Any]) -> Shape:
         """Size, signature, then shape (see `bot.request_shape`); the body read once, kept for
         Bolt. Bolt checks the signature again, which costs one HMAC."""
         body = read_body(environ)
@@ -51,9 +84,10 @@ class VocWsgiApp:
             if key.startswith("HTTP_")
         }
         check_signature(headers, body, self.signing_secret, time.time())
-        check_shape(body, str(environ.get("CONTENT_TYPE") or ""))
+        shape = check_shape(body, str(environ.get("CONTENT_TYPE") or ""))
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        return shape
 
     def refuse(
         self, environ: dict[str, Any], refused: Refused, start_response: StartResponse
@@ -73,11 +107,32 @@ class VocWsgiApp:
             status, body = "200 OK", {"status": "ok"}
         except Exception as error:  # a health check reports, it does not raise
             status, body = "503 Service Unavailable", {"status": "error", "error": str(error)}
-        payload = json.dumps(body).encode()
-        start_response(
-            status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+        return _answer(start_response, status, "application/json", json.dumps(body).encode())
+
+    def readyz(self, start_response: StartResponse) -> Iterable[bytes]:
+        """Ready means the database answers and its schema is at this code's head; the reason
+        otherwise, in one line (an orchestrator shows it as the probe's output)."""
+        problem = schema_problem(self.runtime.engine, self.head)
+        if problem is None:
+            return _answer(start_response, "200 OK", "text/plain; charset=utf-8", b"ready\n")
+        line = f"not ready: {' '.join(problem.split())}\n".encode()
+        return _answer(start_response, "503 Service Unavailable", "text/plain; charset=utf-8", line)
+
+    def metrics(self, start_response: StartResponse) -> Iterable[bytes]:
+        return _answer(
+            start_response, "200 OK", metrics.CONTENT_TYPE, metrics.exposition(self.runtime)
         )
-        return [payload]
+
+
+def _answer(
+    start_response: StartResponse, status: str, content_type: str, payload: bytes
+) -> Iterable[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
 
 
 _REASONS = {

@@ -23,6 +23,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import failures
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -203,3 +205,23 @@ def _revision_on(connection: Connection) -> str | None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return _revision_on(connection)
+
+
+def schema_problem(engine: Engine, head: str = HEAD_REVISION) -> str | None:
+    """None when the database answers and its schema is at `head`, else why not, in one line.
+
+    Asked per request by `/readyz`, so it reads Alembic's version table with plain SQL instead
+    of building a migration context each time.
+    """
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            revisions = set(found)
+    except failures.FAILURES as error:  # a database that cannot be read is not ready
+        if "alembic_version" in str(error):
+            return "the database has no schema yet (run `voc db upgrade`)"
+        return failures.describe(engine.url, error)
+    if head in revisions:
+        return None
+    current = ", ".join(sorted(revisions)) or "none"
+    return f"schema at revision {current}, this code needs {head} (run `voc db upgrade`)"

@@ -232,3 +232,12 @@ def set_exec_sponsor(
         details={"from": previous, "to": sponsor},
     )
     return previous
+
+
+def workspace_accounts(session: Session, workspace_id: str) -> list[Account]:
+    """Every account of the workspace, by name: what `voc doctor` checks against Slack."""
+    return list(
+        session.scalars(
+            select(Account).where(Account.workspace_id == workspace_id).order_by(Account.name_key)
+        )
+    )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.cli import status
-from bot.cli.logs import cli_logging, level_for
+from bot.cli.logs import LogSetup, cli_logging, level_for
 from bot.cli.options import HelpFormatter, at_least_one, port, subcommand
 from bot.cli.terminal import terminal_output
 from bot.settings import Settings, SettingsError, UnusableSetting, load_settings
@@ -73,6 +74,10 @@ def _slack_commands(sub: Any) -> None:
         help="do not run the scheduler in this process (when cron runs `voc tick`)",
     )
     serve.set_defaults(handler=_cmd_serve)
+
+    subcommand(
+        sub, "doctor", "check the database, the Slack token, its scopes, channels and emails"
+    ).set_defaults(handler=_cmd_doctor)
 
 
 def _data_commands(sub: Any) -> None:
@@ -300,8 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with terminal_output():
             args = build_parser().parse_args(argv)
-            with cli_logging(level_for(args.command)):
-                return _main(args)
+            with cli_logging(level_for(args.command)) as logs:
+                return _main(args, logs)
     except BrokenPipeError:
         return _reader_went_away()
 
@@ -317,7 +322,7 @@ def _reader_went_away() -> int:
     return status.BROKEN_PIPE
 
 
-def _main(args: argparse.Namespace) -> int:
+def _main(args: argparse.Namespace, logs: LogSetup) -> int:
     """The command, its failures as one line each. The database's modules load here, once the
     arguments are known: `voc --help` and a mistyped command need none of them."""
     from sqlalchemy.exc import OperationalError
@@ -329,6 +334,7 @@ def _main(args: argparse.Namespace) -> int:
     except SettingsError as error:
         print(f"voc: configuration problem\n{error}", file=sys.stderr)
         return status.CONFIG
+    logs.use_format(settings.log_format)
     if args.workspace:
         from dataclasses import replace
 
@@ -356,13 +362,19 @@ def _runtime(settings: Settings) -> Runtime:
     return open_runtime(settings)
 
 
-def _reading_runtime(settings: Settings) -> Runtime:
-    """For commands that read data: an empty database is said out loud, with where it is."""
+def _reading_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
+    """For commands that read data: an empty database is said out loud, with where it is.
+
+    The bot itself (`serving`) logs it instead, so its stderr stays one log line per event
+    (one JSON object each with `VOC_LOG_FORMAT=json`).
+    """
     from bot.cli.database import empty_database_note
 
     runtime = _runtime(settings)
     note = empty_database_note(runtime)
-    if note:
+    if note and serving:
+        logging.getLogger("bot.cli").warning(note)
+    elif note:
         print(note, file=sys.stderr)
     return runtime
 
@@ -456,7 +468,13 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     check_bot_token(settings)
 
-    return run_socket_mode(args, _reading_runtime(settings))
+    return run_socket_mode(args, _reading_runtime(settings, serving=True))
+
+
+def _cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.doctor import run_doctor
+
+    return run_doctor(args, settings)
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -466,4 +484,4 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     check_bot_token(settings)
 
-    return run_http(args, _reading_runtime(settings))
+    return run_http(args, _reading_runtime(settings, serving=True))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
+import tempfile
 from threading import Event
 from typing import Any
 
@@ -35,11 +37,19 @@ def run_socket_mode(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
-    """gunicorn with several workers; each worker builds its own app and database pool."""
+    """gunicorn with several workers; each worker builds its own app and database pool.
+
+    The workers and this process (its scheduler) keep their metrics in one fresh directory,
+    made before anything is counted or forked and removed when the server stops, so `/metrics`
+    on any worker answers for the whole instance (`bot.metrics`).
+    """
     from gunicorn.app.base import BaseApplication
 
+    from bot import metrics
     from bot.cli.worker import THREADS
 
+    directory = tempfile.mkdtemp(prefix="voc-metrics-")
+    metrics.share_between_processes(directory)
     settings = runtime.settings
     runtime.engine.dispose()  # connections must not cross the fork into workers
 
@@ -51,6 +61,9 @@ def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
             self.cfg.set("threads", THREADS)
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("child_exit", lambda _server, worker: metrics.process_exited(worker.pid))
+            if settings.log_format == "json":
+                self.cfg.set("logger_class", "bot.cli.worker.JsonLogs")
 
         def load(self) -> Any:
             from bot.web import create_wsgi_app
@@ -60,7 +73,10 @@ def run_http(args: argparse.Namespace, runtime: Runtime) -> int:
     if not args.no_scheduler:
         _start_scheduler(runtime)
     print(f"voc: serving on http://{args.host}:{args.port} (POST /slack/events, GET /healthz)")
-    VocServer().run()
+    try:
+        VocServer().run()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
     return status.OK
 
 

@@ -6,7 +6,7 @@ and stall hold 16 threads for as long as they like, and `/healthz` queues behind
 request must arrive whole within `READ_TIMEOUT_SECONDS` of its first byte — however it is
 trickled — or its connection is closed (a body: answered 408 by `bot.request_shape`), with one
 log line; and the threads outnumber what a handful of stalled clients can hold. Against many
-slow clients the answer is a buffering reverse proxy in front (README, "Deployment"), which
+slow clients the answer is a buffering reverse proxy in front (README, "Deploying"), which
 hands gunicorn only complete requests.
 """
 
@@ -18,7 +18,10 @@ import socket
 import time
 from typing import Any
 
+from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from bot.cli.logs import JsonFormatter
 
 READ_TIMEOUT_SECONDS = 10.0
 THREADS = 32
@@ -108,3 +111,14 @@ class VocWorker(ThreadWorker):  # type: ignore[misc]
         except OSError as error:
             if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
+
+
+class JsonLogs(Logger):  # type: ignore[misc]
+    """gunicorn's own lines (start, workers, access) as JSON objects too, with
+    `VOC_LOG_FORMAT=json`: one stream a log shipper parses whole."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(JsonFormatter())

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.core.slack import as_mrkdwn, is_user_id
 from bot.delivery import ledger
 from bot.delivery.tagged import (
@@ -86,6 +87,7 @@ class Delivery:
     event_type: str
 
 
+@metrics.observed_delivery
 def post_once(
     sessions: sessionmaker[Session],
     client: WebClient,

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
 from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh_statistics
@@ -386,6 +387,7 @@ def _audit(session: Session, workspace_id: str, actor: str, summary: ImportSumma
         details=summary.audit_details(),
     )
     session.flush()
+    metrics.count_import_rows(session, summary.kind, summary.rows)
 
 
 # ============================================================================================

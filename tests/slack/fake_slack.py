@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -173,6 +174,8 @@ class FakeSlack:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.workspace = Workspace()
+        # What every answer's X-OAuth-Scopes header says the token was granted, as Slack does.
+        self.granted_scopes: list[str] = list(manifest_scopes())
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> FakeSlack:
@@ -449,6 +452,7 @@ class FakeSlack:
                 reply = _failure_reply(failure)
             else:
                 reply = _Reply(200, self._answer(method, params, headers))
+                reply.headers["X-OAuth-Scopes"] = ",".join(self.granted_scopes)
             self._invalid.extend((method, error) for error in errors)
             self._calls.append(
                 Call(method, params, headers, reply.status, reply.body, failure is not None)
@@ -529,6 +533,14 @@ class FakeSlack:
         if handler is not None:
             return handler(params)
         return self.workspace.call(method, params)
+
+
+def manifest_scopes() -> list[str]:
+    """The bot scopes manifest.yml asks for: what a correctly installed app was granted."""
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+    return list(manifest["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
