@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot.accounts.service import account_named, account_of_channel
 from bot.core.clock import utc_now
 from bot.core.slack import unescape
+from bot.delivery.post import Delivery, tell_once
 from bot.errors import BadInput
 from bot.intake.interviews import UnknownPerson, interview_form, record_interview
 from bot.intake.problems import ImportRejected
@@ -123,5 +124,8 @@ def save_interview(
     text = recorded_text(
         recorded.person, account.name, ", ".join(summary.cycles), summary.followups_opened
     )
-    client.chat_postMessage(channel=context["user_id"], text=text)
+    user_id = context["user_id"]
+    key = f"interview:{view.get('id')}:recorded"
+    delivery = Delivery(context["workspace_id"], key, "interview_dm", user_id, "voc_interview")
+    tell_once(services.runtime.sessions, client, delivery, text, utc_now())
     announce_now(services, client, context["workspace_id"], summary.announcements)

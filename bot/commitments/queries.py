@@ -134,14 +134,14 @@ def _audit(
     )
 
 
-def set_message(sessions: sessionmaker[Session], commitment_id: int, channel: str, ts: str) -> None:
-    """Where its channel message is: later reactions are matched against it."""
-    with transaction(sessions) as session:
-        session.execute(
-            update(Commitment)
-            .where(Commitment.id == commitment_id)
-            .values(channel=channel, message_ts=ts)
-        )
+def set_message_in(session: Session, commitment_id: int, channel: str, ts: str) -> None:
+    """Where its channel message is: later reactions are matched against it. In the caller's
+    transaction, the one that marks the post sent."""
+    session.execute(
+        update(Commitment)
+        .where(Commitment.id == commitment_id)
+        .values(channel=channel, message_ts=ts)
+    )
 
 
 # --- defaults and choices for the capture modal ----------------------------------------------

@@ -26,6 +26,7 @@ from bot.accounts.queries import account_by_id, account_in_workspace
 from bot.commitments import queries, rules
 from bot.commitments.announce import (
     announce_commitment,
+    owe_announcement,
     refresh_commitment_message,
     refuse_once,
     reply_in_thread,
@@ -90,6 +91,8 @@ def log_commitments(
             )
         except InvalidCommitments as invalid:
             return Logged(account_name=account.name, problems=invalid.problems)
+        if slack is not None:
+            owe_announcement(session, slack.workspace_id, saved, now)
         account_name = account.name
     if on_saved is not None:
         on_saved()
@@ -214,7 +217,9 @@ def complete_from_button(
         return ButtonOutcome("refused", row, account.name, check.ask)
     if not queries.complete_commitment(sessions, row.id, actor=user_id, now=now, via="button"):
         return ButtonOutcome("already_done", queries.commitment(sessions, row.id), account.name)
-    reply_in_thread(slack, row, views.transition_reply(True, user_id, slack.settings))
+    reply_in_thread(
+        sessions, slack, row, views.transition_reply(True, user_id, slack.settings), now
+    )
     refresh_commitment_message(sessions, slack, row.id)
     _redraw_followup(sessions, slack, row, now)
     return ButtonOutcome("done", queries.commitment(sessions, row.id), account.name)
@@ -243,7 +248,9 @@ def set_done_by_operator(
     if not change(sessions, row.id, actor=actor, now=now, via="cli"):
         return ButtonOutcome("unchanged", queries.commitment(sessions, row.id), account.name)
     if slack is not None:
-        reply_in_thread(slack, row, views.transition_reply(done, actor, slack.settings))
+        reply_in_thread(
+            sessions, slack, row, views.transition_reply(done, actor, slack.settings), now
+        )
         refresh_commitment_message(sessions, slack, row.id)
         _redraw_followup(sessions, slack, row, now)
     outcome = "done" if done else "reopened"

@@ -3,7 +3,10 @@
 `FakeSlack` answers the methods the bot relies on the way Slack does (including Slack's
 `ok: false` error codes and its stricter habits: DM ids differ from user ids, ephemeral
 messages cannot be updated, trigger ids are single-use), records every call, validates every
-Block Kit payload and lets a test inject 429/500/`ok: false` failures.
+Block Kit payload and lets a test inject 429/500/`ok: false` failures — including Slack's
+ambiguous one, where the call took effect and the answer was still a 500 (`fail_after_effect`),
+and a call that took effect but whose answer is held until the test lets it go (`hold_after_effect`,
+for killing the process that is waiting on it).
 
     with FakeSlack() as slack:
         client = WebClient(token="xoxb-test", base_url=slack.api_url)
@@ -168,6 +171,8 @@ class FakeSlack:
         self._responses: list[tuple[str, Params]] = []
         self._invalid: list[tuple[str, str]] = []
         self._failures: dict[str, list[_Failure]] = {}
+        self._after_effect: dict[str, list[_Failure | None]] = {}
+        self._holds: dict[str, threading.Event] = {}
         self._handlers: dict[str, Handler] = {}
         self._response_urls: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
@@ -315,6 +320,26 @@ class FakeSlack:
             queue = self._failures.setdefault(method, [])
             queue.extend(_Failure(status, code, retry_after) for _ in range(count))
 
+    def fail_after_effect(
+        self, method: str, status: int = 500, *, count: int = 1, skip: int = 0
+    ) -> None:
+        """After `skip` calls answered normally, the next `count` calls to `method` take effect
+        (a message is stored) and are then answered with `status` anyway: Slack's ambiguous
+        failure, which a retry must not double."""
+        code = _HTTP_ERRORS.get(status, "internal_error")
+        with self._cond:
+            queue = self._after_effect.setdefault(method, [])
+            queue.extend([None] * skip)
+            queue.extend(_Failure(status, code, 0) for _ in range(count))
+
+    def hold_after_effect(self, method: str) -> threading.Event:
+        """Calls to `method` take effect, are recorded, and then wait for their answer until the
+        returned event is set (or a minute passes): the caller can be killed while it waits."""
+        release = threading.Event()
+        with self._cond:
+            self._holds[method] = release
+        return release
+
     def clear(self) -> None:
         """Forget recorded calls, responses, invalid payloads and pending failures.
 
@@ -325,6 +350,7 @@ class FakeSlack:
             self._responses.clear()
             self._invalid.clear()
             self._failures.clear()
+            self._after_effect.clear()
 
     # -- response_url ----------------------------------------------------------------------
     def response_url(self) -> str:
@@ -449,11 +475,18 @@ class FakeSlack:
                 reply = _failure_reply(failure)
             else:
                 reply = _Reply(200, self._answer(method, params, headers))
+                after = self._after_effect.get(method)
+                failure = after.pop(0) if after else None
+                if failure is not None:
+                    reply = _failure_reply(failure)
             self._invalid.extend((method, error) for error in errors)
             self._calls.append(
                 Call(method, params, headers, reply.status, reply.body, failure is not None)
             )
             self._cond.notify_all()
+            hold = self._holds.get(method)
+        if hold is not None:
+            hold.wait(60)
         return reply
 
     def handle_response_url(self, url: str, body: bytes) -> _Reply:
@@ -714,6 +747,8 @@ class Workspace:
             "conversations.members": self._conversations_members,
             "conversations.info": self._conversations_info,
             "conversations.list": self._conversations_list,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "users.list": self._users_list,
             "users.lookupByEmail": self._users_lookup_by_email,
@@ -1016,6 +1051,31 @@ class Workspace:
         self.channels[channel_id] = {"id": channel_id, "is_mpim": True, "is_im": False}
         self.members[channel_id] = [*users, BOT_USER_ID]
         return channel_id
+
+    def _conversations_history(self, params: Params) -> Params:
+        """Top-level messages, newest first, metadata included (threads are not history)."""
+        channel = str(params.get("channel"))
+        found = [
+            message
+            for (where, _), message in self.messages.items()
+            if where == channel and message.get("thread_ts") in (None, message.get("ts"))
+        ]
+        found.sort(key=lambda message: float(message["ts"]), reverse=True)
+        limit = int(params.get("limit") or 100)
+        return {"messages": found[:limit], "has_more": len(found) > limit}
+
+    def _conversations_replies(self, params: Params) -> Params:
+        """A thread: its parent first, then the replies oldest first."""
+        channel, ts = str(params.get("channel")), str(params.get("ts"))
+        found = [
+            message
+            for (where, key), message in self.messages.items()
+            if where == channel and (key == ts or message.get("thread_ts") == ts)
+        ]
+        if not found:
+            raise SlackError("thread_not_found")
+        found.sort(key=lambda message: float(message["ts"]))
+        return {"messages": found, "has_more": False}
 
     def _conversations_members(self, params: Params) -> Params:
         members = self.members.get(str(params.get("channel") or ""))
