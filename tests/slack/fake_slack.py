@@ -700,7 +700,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for key, value in reply.headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(payload)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(payload)  # a caller killed while waiting (`hold_after_effect`)
 
 
 # -- the simulated workspace ---------------------------------------------------------------
