@@ -13,7 +13,9 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.accounts.access import Reader
+from bot.core.clock import utc_now
 from bot.core.slack import Mrkdwn, as_mrkdwn, mrkdwn, unescape
+from bot.delivery import replies
 from bot.runtime import Runtime
 from bot.services import Services
 from handlers.errors import ANSWERED, reason_for
@@ -65,6 +67,9 @@ class Subcommand:
     example: str
     run: Callable[[CommandRequest], None]
     hidden: bool = False
+    # Its answer takes a while (a report, a list): owed in the ledger from the ack until it was
+    # sent, so a process dying in between still leaves the person told (`bot.delivery.replies`).
+    answer_owed: bool = False
     # Sub-actions reached through this subcommand (`meeting move ID …`): help lists them too,
     # since a newcomer only learns what the list shows.
     also: tuple[str, ...] = ()
@@ -110,10 +115,24 @@ class CommandRouter:
         if subcommand is None:
             request.reply(self.help_text(unknown=request.subcommand))
             return
+        owed = _owe_answer(request, body) if subcommand.answer_owed else None
         try:
             subcommand.run(request)
         except ANSWERED as error:
             request.reply(reason_for(error))
+        except Exception as error:
+            if owed is not None:
+                replies.give_up_reply(
+                    request.runtime.sessions,
+                    workspace_id=request.workspace_id,
+                    key=owed,
+                    error=repr(error),
+                )
+            raise
+        if owed is not None:
+            replies.settle_reply(
+                request.runtime.sessions, workspace_id=request.workspace_id, key=owed, now=utc_now()
+            )
 
     def _parse(
         self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
@@ -153,3 +172,21 @@ class CommandRouter:
                 lines.append("    also " + ", ".join(f"`/voc {usage}`" for usage in sub.also))
         lines.append("• `/voc help` — this list")
         return Mrkdwn("\n".join(lines))
+
+
+def _owe_answer(request: CommandRequest, body: dict[str, Any]) -> str | None:
+    """Record the answer as owed before the slow work; its key, or None when there is nothing
+    to key it by (no trigger id) or it was known already."""
+    if not request.trigger_id:
+        return None
+    key = replies.reply_key(request.trigger_id)
+    owed = replies.owe_reply(
+        request.runtime.sessions,
+        workspace_id=request.workspace_id,
+        key=key,
+        user_id=request.user_id,
+        command=f"{body.get('command') or '/voc'} {body.get('text') or ''}".strip(),
+        response_url=body.get("response_url"),
+        now=utc_now(),
+    )
+    return key if owed else None

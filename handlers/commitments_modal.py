@@ -56,7 +56,7 @@ from bot.views.commitments import (
 )
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.commitments import slack_workspace
-from handlers.errors import ANSWERED, answering, field_reason, reason_for
+from handlers.errors import ANSWERED, answering, field_reason, open_dialog, reason_for
 from handlers.subjects import account_from_id, button_value, subject_id
 from handlers.subjects import modal_context as modal_context_of
 
@@ -200,7 +200,7 @@ def _open_modal(
     content = ModalContent(
         account_name=account.name if account else None, choices=form.choices, tz=tz, note=note
     )
-    client.views_open(trigger_id=trigger_id, view=commitments_modal(content, modal_context, filled))
+    open_dialog(client, trigger_id, commitments_modal(content, modal_context, filled))
 
 
 def open_modal_for_followup(

@@ -30,7 +30,7 @@ from bot.views.interviews import (
     recorded_text,
 )
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
-from handlers.errors import ANSWERED, answering
+from handlers.errors import ANSWERED, answering, open_dialog
 from handlers.subjects import account_from_id, view_metadata
 from handlers.uploads import announce_now
 
@@ -66,7 +66,7 @@ def open_from_command(request: CommandRequest) -> None:
     )
     today = utc_now().astimezone(request.tz).date()
     form = interview_form(request.runtime, request.workspace_id, account, today)
-    request.client.views_open(trigger_id=request.trigger_id, view=interview_modal(form, today))
+    open_dialog(request.client, request.trigger_id, interview_modal(form, today))
 
 
 def open_from_message(
@@ -84,7 +84,7 @@ def open_from_message(
     today = utc_now().astimezone(tz).date()
     form = interview_form(services.runtime, context["workspace_id"], account, today)
     note = unescape((body.get("message") or {}).get("text") or "")
-    client.views_open(trigger_id=body.get("trigger_id"), view=interview_modal(form, today, note))
+    open_dialog(client, body.get("trigger_id"), interview_modal(form, today, note))
 
 
 def save_interview(

@@ -140,3 +140,27 @@ def test_a_commitment_logged_for_oneself_owes_no_dm_and_later_ticks_find_nothing
         statuses = dict(session.execute(select(Delivery.delivery_key, Delivery.status)).all())
     assert statuses == {"commitment:1:post": "sent"}
     assert "commitment" not in _tick(bot, tmp_path, datetime.now(UTC) + LATER_THAN_A_LEASE)
+
+
+def test_a_dialog_slack_did_not_open_is_explained_to_the_person(bot: SlackBot) -> None:
+    _portfolio(bot)
+    bot.slack.fail_next("views.open", 500, count=3)  # the first try and the client's two retries
+    url = bot.slack.response_url()
+    reply = bot.requests.slash_command("commit acme", user_id=AM, response_url=url)
+    assert reply.status == 200
+    bot.slack.wait_for_response_url()
+    [answer] = bot.slack.responses_to(url)
+    assert answer["response_type"] == "ephemeral"
+    assert "Slack did not open the dialog" in answer["text"] and "Try again" in answer["text"]
+    assert bot.slack.calls_to("views.open", ok=True) == []
+
+
+def test_an_answered_command_owes_nothing_to_later_ticks(bot: SlackBot, tmp_path: Path) -> None:
+    _portfolio(bot)
+    url = bot.slack.response_url()
+    assert bot.requests.slash_command("account acme", user_id=AM, response_url=url).status == 200
+    bot.slack.wait_for_response_url()
+    [report] = bot.slack.responses_to(url)
+    assert "ACME Corp" in report["text"]
+    assert "unanswered" not in _tick(bot, tmp_path, datetime.now(UTC) + LATER_THAN_A_LEASE)
+    assert len(bot.slack.responses_to(url)) == 1

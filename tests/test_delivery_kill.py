@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -69,12 +69,11 @@ def served_bot(runtime: Runtime, slack: FakeSlack, tmp_path: Path) -> Iterator[S
         process.wait(timeout=30)
 
 
-def _claimant(runtime: Runtime, key: str) -> int:
-    """The pid of the worker holding the key's claim (`host:pid`)."""
+def _claimant(runtime: Runtime, key: str | None = None, *, kind: str | None = None) -> int:
+    """The pid of the worker holding the claim on a key, or the one of a kind (`host:pid`)."""
+    which = Delivery.delivery_key == key if key is not None else Delivery.kind == kind
     with runtime.sessions() as session:
-        row = session.execute(
-            select(Delivery.status, Delivery.claimed_by).where(Delivery.delivery_key == key)
-        ).one()
+        row = session.execute(select(Delivery.status, Delivery.claimed_by).where(which)).one()
     assert row.status == "claimed"
     return int(row.claimed_by.rsplit(":", 1)[1])
 
@@ -131,3 +130,35 @@ def test_a_worker_killed_while_posting_a_commitment_is_repaired_by_a_later_tick(
     assert bot.requests.event(reaction).status == 200
     bot.slack.wait_until(lambda: len(_thread(bot.slack, ACME_CHANNEL, message["ts"])) == 1)
     assert _commitment(bot.runtime).status == "done"
+
+
+def _ask_and_kill(bot: SlackBot) -> str:
+    """`/voc account acme`, acked, its worker killed while sending the answer; the URL."""
+    _portfolio(bot)
+    held = bot.slack.hold_unanswered("response_url")
+    url = bot.slack.response_url()
+    assert bot.requests.slash_command("account acme", user_id=AM, response_url=url).status == 200
+    bot.slack.wait_until(lambda: bot.slack.holding("response_url"))
+    _kill(_claimant(bot.runtime, kind="command_reply"))
+    held.set()
+    assert bot.slack.responses_to(url) == []
+    return url
+
+
+@pytest.mark.parametrize("later", [LATER_THAN_A_LEASE, timedelta(minutes=31)])
+def test_a_command_whose_worker_died_after_the_ack_is_answered_later(
+    served_bot: SlackBot, tmp_path: Path, later: timedelta
+) -> None:
+    """While the response URL is valid (30 minutes) the person hears there; later, by DM."""
+    bot = served_bot
+    url = _ask_and_kill(bot)
+
+    out = _tick(bot, tmp_path, datetime.now(UTC) + later)
+    assert "unanswered command" in out
+    url_valid = later < timedelta(minutes=30)
+    told = bot.slack.responses_to(url) if url_valid else _dms_to(bot.slack, AM)
+    [answer] = told
+    assert "I could not answer `/voc account acme`" in answer["text"]
+    assert "Please ask again" in answer["text"]
+    assert (bot.slack.responses_to(url) == []) is not url_valid
+    assert "unanswered" not in _tick(bot, tmp_path, datetime.now(UTC) + later + LATER_THAN_A_LEASE)

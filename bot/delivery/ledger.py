@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import transaction
-from storage.models import Delivery
+from storage.models import Delivery, OwedReply
 
 DEFAULT_LEASE = timedelta(minutes=5)
 
@@ -472,3 +472,40 @@ def _update_keys(
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), KEYS_PER_STATEMENT):
         yield values[start : start + KEYS_PER_STATEMENT]
+
+
+# --- replies owed to a command (`bot.delivery.replies`) ----------------------------------------
+
+
+def record_reply_in(
+    session: Session,
+    *,
+    workspace_id: str,
+    key: str,
+    user_id: str,
+    command: str,
+    response_url: str | None,
+    expires_at: datetime,
+    now: datetime,
+) -> None:
+    """Where the reply under `key` goes, beside its ledger row, in the caller's transaction."""
+    session.add(
+        OwedReply(
+            workspace_id=workspace_id,
+            delivery_key=key,
+            user_id=user_id,
+            command=command,
+            response_url=response_url,
+            expires_at=expires_at,
+            created_at=now,
+        )
+    )
+
+
+def reply_of(sessions: sessionmaker[Session], *, workspace_id: str, key: str) -> OwedReply | None:
+    with sessions() as session:
+        return session.scalar(
+            select(OwedReply).where(
+                OwedReply.workspace_id == workspace_id, OwedReply.delivery_key == key
+            )
+        )

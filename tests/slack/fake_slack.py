@@ -173,6 +173,8 @@ class FakeSlack:
         self._failures: dict[str, list[_Failure]] = {}
         self._after_effect: dict[str, list[_Failure | None]] = {}
         self._holds: dict[str, threading.Event] = {}
+        self._holds_before: dict[str, threading.Event] = {}
+        self._holding: set[str] = set()
         self._handlers: dict[str, Handler] = {}
         self._response_urls: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
@@ -333,12 +335,40 @@ class FakeSlack:
             queue.extend(_Failure(status, code, 0) for _ in range(count))
 
     def hold_after_effect(self, method: str) -> threading.Event:
-        """Calls to `method` take effect, are recorded, and then wait for their answer until the
-        returned event is set (or a minute passes): the caller can be killed while it waits."""
+        """The next call to `method` takes effect, is recorded, and then waits for its answer
+        until the returned event is set (or a minute passes): its caller can be killed while
+        it waits, with the message already in Slack."""
         release = threading.Event()
         with self._cond:
             self._holds[method] = release
         return release
+
+    def hold_unanswered(self, method: str) -> threading.Event:
+        """The next call to `method` (or `"response_url"`) waits until the returned event is set
+        and is then refused with a 500 that took no effect: as if it never reached Slack, for a
+        caller killed while it waits."""
+        release = threading.Event()
+        with self._cond:
+            self._holds_before[method] = release
+        return release
+
+    def _held_before(self, method: str) -> bool:
+        """Wait out a `hold_unanswered` on `method`; True when this call was the one held."""
+        with self._cond:
+            hold = self._holds_before.pop(method, None)
+            if hold is None:
+                return False
+            self._holding.add(method)
+            self._cond.notify_all()
+        hold.wait(60)
+        with self._cond:
+            self._holding.discard(method)
+        return True
+
+    def holding(self, method: str) -> bool:
+        """Whether a call to `method` is waiting on a `hold_unanswered` right now."""
+        with self._cond:
+            return method in self._holding
 
     def clear(self) -> None:
         """Forget recorded calls, responses, invalid payloads and pending failures.
@@ -468,6 +498,8 @@ class FakeSlack:
     # -- request handling (called from server threads) ------------------------------------
     def handle_api(self, method: str, params: Params, headers: dict[str, str]) -> _Reply:
         """Answer one Web API call and record it."""
+        if self._held_before(method):
+            return _Reply(500, {"ok": False, "error": "internal_error"})
         errors = self._validator(method, params)
         with self._cond:
             failure = self._pop_failure(method)
@@ -484,7 +516,7 @@ class FakeSlack:
                 Call(method, params, headers, reply.status, reply.body, failure is not None)
             )
             self._cond.notify_all()
-            hold = self._holds.get(method)
+            hold = self._holds.pop(method, None)
         if hold is not None:
             hold.wait(60)
         return reply
@@ -497,6 +529,8 @@ class FakeSlack:
             return self._reject_response(url, 400, "invalid_payload", "body is not JSON")
         if not isinstance(payload, dict):
             return self._reject_response(url, 400, "invalid_payload", "body is not an object")
+        if self._held_before("response_url"):
+            return _Reply(500, {"ok": False, "error": "internal_error"})
         errors = self._validator("response_url", payload)
         with self._cond:
             failure = self._pop_failure("response_url")
