@@ -22,6 +22,8 @@ from handlers.errors import ANSWERED, reason_for
 
 log = logging.getLogger(__name__)
 
+REPLY_ATTEMPTS = 3  # a response URL's 5xx is passing trouble; an ephemeral twice is harmless
+
 
 def typed_account(text: str) -> str:
     """The account name as typed in `/voc`: Slack's escaping undone, stray quotes dropped."""
@@ -54,9 +56,21 @@ class CommandRequest:
 
         `text` is data unless a view built it as `Mrkdwn`: an echoed query cannot ping anyone.
         """
-        self.respond(
-            text=as_mrkdwn(text), blocks=blocks, response_type="ephemeral", replace_original=False
-        )
+        for _ in range(REPLY_ATTEMPTS):
+            response = self.respond(
+                text=as_mrkdwn(text),
+                blocks=blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            if response is None or response.status_code < 500:
+                return
+        raise ReplyNotDelivered(f"response URL answered {response.status_code}")
+
+
+class ReplyNotDelivered(Exception):
+    """Slack kept refusing the response URL: the answer is left owed (`bot.delivery.replies`),
+    for the scheduler to tell the person, rather than taken as given."""
 
 
 @dataclass(frozen=True)

@@ -74,12 +74,13 @@ def announce_commitment(
     if row is None or account is None:
         _withdraw(sessions, slack.workspace_id, commitment_id, now)
         return Announcement(commitment_id, post_error="commitment_not_found")
-    channel, ts, post_error = _post_in_channel(sessions, slack, row, account.name, now)
+    done: list[str] = []
+    channel, ts, post_error = _post_in_channel(sessions, slack, row, account.name, now, done)
     if ts is not None:
         row.channel, row.message_ts = channel, ts
     link = _permalink(slack.client, channel, ts)
-    owner_error = _tell_owner(sessions, slack, row, account.name, link, now)
-    area_channel, area_error = _tell_area(sessions, slack, row, account.name, link, now)
+    owner_error = _tell_owner(sessions, slack, row, account.name, link, now, done)
+    area_channel, area_error = _tell_area(sessions, slack, row, account.name, link, now, done)
     return Announcement(
         commitment_id=commitment_id,
         owner=row.owner,
@@ -89,6 +90,7 @@ def announce_commitment(
         owner_error=owner_error,
         area_channel=area_channel,
         area_error=area_error,
+        delivered=tuple(done),
     )
 
 
@@ -98,6 +100,7 @@ def _post_in_channel(
     row: Commitment,
     account_name: str,
     now: datetime,
+    done: list[str],
 ) -> tuple[str | None, str | None, str | None]:
     """(channel id, ts, error). The ts is what later reactions are matched against."""
     if row.message_ts:
@@ -122,6 +125,7 @@ def _post_in_channel(
 
     delivery = Delivery(slack.workspace_id, post_key(row.id), POST_KIND, target, EVENT_TYPE)
     posted = post_now(sessions, slack.client, delivery, render, now, record=record)
+    _noted(done, "post", posted)
     if not posted.delivered or posted.channel is None or posted.ts is None:
         return row.channel, None, posted.code
     return posted.channel, posted.ts, None
@@ -134,6 +138,7 @@ def _tell_owner(
     account_name: str,
     link: str | None,
     now: datetime,
+    done: list[str],
 ) -> str | None:
     """The owner hears it by DM, with a Done button; None when told, else why not.
 
@@ -151,7 +156,8 @@ def _tell_owner(
         return Message(text, blocks, unfurl=None)
 
     delivery = Delivery(slack.workspace_id, owner_key(row.id), OWNER_KIND, owner_id, EVENT_TYPE)
-    return _error_of(post_now(sessions, slack.client, delivery, render, now))
+    posted = post_now(sessions, slack.client, delivery, render, now)
+    return _error_of(_noted(done, "owner DM", posted))
 
 
 def _tell_area(
@@ -161,6 +167,7 @@ def _tell_area(
     account_name: str,
     link: str | None,
     now: datetime,
+    done: list[str],
 ) -> tuple[str | None, str | None]:
     """The function that must act hears it in its own channel: it is their promise too."""
     area_channel = slack.settings.area_channels.get(row.area)
@@ -175,7 +182,8 @@ def _tell_area(
 
     key = f"commitment:{row.id}:area"
     delivery = Delivery(slack.workspace_id, key, "commitment_area", area_channel, EVENT_TYPE)
-    return area_channel, _error_of(post_now(sessions, slack.client, delivery, render, now))
+    posted = _noted(done, "area", post_now(sessions, slack.client, delivery, render, now))
+    return area_channel, _error_of(posted)
 
 
 def refuse_once(
@@ -218,6 +226,13 @@ def _withdraw(
     """A commitment deleted before it was announced owes nothing any more."""
     for key in (post_key(commitment_id), owner_key(commitment_id)):
         ledger.cancel(sessions, workspace_id=workspace_id, key=key, now=now)
+
+
+def _noted(done: list[str], what: str, posted: Posted) -> Posted:
+    """Keep what this attempt sent or found (`owner DM found`), for the scheduler's log."""
+    if posted.delivered:
+        done.append(f"{what} {posted.outcome}")
+    return posted
 
 
 def _error_of(posted: Posted) -> str | None:

@@ -66,7 +66,9 @@ def deliver(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -
     ]
     if problems:
         return Delivered("failed", "; ".join(problems))
-    return Delivered("sent", f"in {announced.channel} at {announced.message_ts}")
+    if not announced.delivered:
+        return Delivered("skipped", "announced meanwhile, or being announced elsewhere")
+    return Delivered("sent", ", ".join(announced.delivered))
 
 
 def _commitment_of(key: str) -> int | None:

@@ -57,6 +57,7 @@ class Announcement:
     owner_error: str | None = None
     area_channel: str | None = None
     area_error: str | None = None
+    delivered: tuple[str, ...] = ()  # what this attempt sent or found: `post found`, …
 
     @property
     def posted(self) -> bool:

@@ -413,6 +413,11 @@ class FakeSlack:
         with self._cond:
             return [payload for _, payload in self._responses]
 
+    def answered_response_urls(self) -> list[str]:
+        """The response URL of every payload accepted, in arrival order (repeats included)."""
+        with self._cond:
+            return [posted_to for posted_to, _ in self._responses]
+
     def responses_to(self, url: str) -> list[Params]:
         """Payloads accepted on one response URL."""
         with self._cond:
@@ -440,6 +445,12 @@ class FakeSlack:
         with self._cond:
             found = [m for (ch, _), m in self.workspace.messages.items() if ch == channel]
             return copy.deepcopy(sorted(found, key=lambda m: float(m["ts"])))
+
+    def all_messages(self) -> list[tuple[str, Params]]:
+        """(channel, message) for every message in the workspace, oldest first."""
+        with self._cond:
+            found = sorted(self.workspace.messages.items(), key=lambda item: float(item[0][1]))
+            return copy.deepcopy([(channel, message) for (channel, _), message in found])
 
     def view(self, view_id: str) -> Params | None:
         """The current state of a view opened/pushed/updated/published by the bot."""
