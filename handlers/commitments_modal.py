@@ -384,8 +384,11 @@ def save_commitments(
         today=today_in(tz, now),
         now=now,
         on_saved=ack,
+        once_key=context.get("submission_key"),
     )
-    if logged.account_name is None:
+    if logged.replayed:
+        ack()
+    elif logged.account_name is None:
         ack(response_action="update", view=notice_modal(NOT_SAVED, GONE_NOTHING_SAVED))
     elif logged.problems:
         ack(response_action="errors", errors=_errors_by_block(logged.problems, rows))

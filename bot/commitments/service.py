@@ -52,6 +52,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.views import commitments as views
 from storage.db import transaction
+from storage.events import first_time_in
 from storage.models import Account, Commitment
 
 # --- logging commitments ----------------------------------------------------------------------
@@ -68,16 +69,21 @@ def log_commitments(
     today: date,
     now: datetime,
     on_saved: Callable[[], None] | None = None,
+    once_key: str | None = None,
 ) -> Logged:
     """Check and save every draft or none, then announce each when Slack is there to tell.
 
     `captured_in` is where they were captured, kept for an account without a channel. `on_saved`
     runs between saving and announcing: a modal must be closed within Slack's three seconds.
+    `once_key` (a modal submission's) is recorded in the saving transaction: the same key again
+    saves nothing and says `replayed`, and a save that never committed left no key behind.
     """
     with transaction(runtime.sessions) as session:
         account = account_by_id(session, account_id)
         if account is None:
             return Logged(account_name=None)
+        if once_key is not None and not first_time_in(session, account.workspace_id, once_key):
+            return Logged(account_name=account.name, replayed=True)
         resolved = [_with_answer(session, account, draft, runtime.settings) for draft in drafts]
         try:
             saved = queries.record_commitments(

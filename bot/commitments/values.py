@@ -78,6 +78,7 @@ class Logged:
     problems: dict[int, dict[str, str]] = field(default_factory=dict)
     announcements: list[Announcement] = field(default_factory=list)
     unreachable: str | None = None
+    replayed: bool = False  # the same submission was saved before: nothing saved now
 
     @property
     def account_gone(self) -> bool:
