@@ -56,7 +56,7 @@ from storage.db import make_engine, normalize_url, session_factory, upgrade  # n
 from storage.models import AuditEntry, Commitment, Delivery  # noqa: E402
 from tests.portfolio import AM, MEMBER, SPONSOR, account_row, load, response_row  # noqa: E402
 from tests.slack import BOT_USER_ID, FakeSlack, SlackRequests  # noqa: E402
-from tests.test_commitments_slack import _row, _state  # noqa: E402
+from tests.test_commitments_slack import SlackReactions, _row, _state  # noqa: E402
 
 SECRET = "bench-signing-secret"
 ACCOUNTS = [f"Bench {letter}" for letter in "ABCD"]
@@ -76,13 +76,29 @@ def _fake_slack(conn: Any) -> None:
             slack.add_user(user)
         for channel in CHANNELS.values():
             slack.add_channel(channel, members=[AM, MEMBER])
+        reactions = SlackReactions(slack)
         conn.send(slack.api_url)
         while True:
             command, args = conn.recv()
             if command == "stop":
                 conn.send(None)
                 return
+            if command == "react":
+                conn.send(_react(reactions, *args))
+                continue
             conn.send(_FAKE_COMMANDS[command](slack, *args))
+
+
+def _react(reactions: SlackReactions, channel: str, ts: str, added: bool) -> bool:
+    """Slack's record changes first, the event follows; False when there was nothing to remove."""
+    if added:
+        reactions.add(channel, ts, AM)
+        return True
+    try:
+        reactions.remove(channel, ts, AM)
+    except ValueError:
+        return False
+    return True
 
 
 def _snapshot(slack: FakeSlack) -> dict[str, Any]:
@@ -349,8 +365,11 @@ class Load:
                 with self.results.lock:
                     self.results.acked_captures.append(text_)
         elif kind == "reaction":
+            added = rng.random() < 0.7
+            if not self.fake("react", message["channel"], message["ts"], added):
+                added = self.fake("react", message["channel"], message["ts"], True)
             event = {
-                "type": rng.choice(["reaction_added", "reaction_added", "reaction_removed"]),
+                "type": "reaction_added" if added else "reaction_removed",
                 "user": AM,
                 "reaction": "white_check_mark",
                 "item": {"type": "message", "channel": message["channel"], "ts": message["ts"]},

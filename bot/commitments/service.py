@@ -78,28 +78,31 @@ def log_commitments(
     `once_key` (a modal submission's) is recorded in the saving transaction: the same key again
     saves nothing and says `replayed`, and a save that never committed left no key behind.
     """
-    with transaction(runtime.sessions) as session:
-        account = account_by_id(session, account_id)
-        if account is None:
-            return Logged(account_name=None)
-        if once_key is not None and not first_time_in(session, account.workspace_id, once_key):
-            return Logged(account_name=account.name, replayed=True)
-        resolved = [_with_answer(session, account, draft, runtime.settings) for draft in drafts]
-        try:
-            saved = queries.record_commitments(
-                session,
-                account,
-                resolved,
-                actor=actor,
-                channel=rules.capture_channel(account, captured_in),
-                today=today,
-                now=now,
-            )
-        except InvalidCommitments as invalid:
-            return Logged(account_name=account.name, problems=invalid.problems)
-        if slack is not None:
-            owe_announcement(session, slack.workspace_id, saved, now)
-        account_name = account.name
+    try:
+        with transaction(runtime.sessions) as session:
+            account = account_by_id(session, account_id)
+            if account is None:
+                return Logged(account_name=None)
+            if once_key is not None and not first_time_in(session, account.workspace_id, once_key):
+                return Logged(account_name=account.name, replayed=True)
+            resolved = [_with_answer(session, account, draft, runtime.settings) for draft in drafts]
+            try:
+                saved = queries.record_commitments(
+                    session,
+                    account,
+                    resolved,
+                    actor=actor,
+                    channel=rules.capture_channel(account, captured_in),
+                    today=today,
+                    now=now,
+                )
+            except InvalidCommitments as invalid:
+                raise _NothingSaved(Logged(account.name, problems=invalid.problems)) from invalid
+            if slack is not None:
+                owe_announcement(session, slack.workspace_id, saved, now)
+            account_name = account.name
+    except _NothingSaved as unsaved:  # rolled back, the submission's key with it
+        return unsaved.logged
     if on_saved is not None:
         on_saved()
     if slack is None:
@@ -111,6 +114,15 @@ def log_commitments(
     except SEND_ERRORS as error:
         return Logged(account_name, saved, announcements=announcements, unreachable=str(error))
     return Logged(account_name=account_name, saved=saved, announcements=announcements)
+
+
+class _NothingSaved(Exception):
+    """Raised inside the saving transaction to roll it back whole: a submission answered with
+    field errors may be sent again as it is and be answered anew."""
+
+    def __init__(self, logged: Logged) -> None:
+        super().__init__("nothing saved")
+        self.logged = logged
 
 
 def _with_answer(
