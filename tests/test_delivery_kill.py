@@ -8,12 +8,14 @@ then completes the commitment — and sends the owner's DM the dead worker never
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,9 +29,11 @@ from tests.portfolio import AM, MEMBER
 from tests.slack import BOT_USER_ID, FakeSlack, SlackRequests
 from tests.test_commitments_slack import (
     ACME_CHANNEL,
+    _commitments,
     _open_modal,
     _portfolio,
     _row,
+    _state,
     _submit,
     _thread,
     _top_level,
@@ -38,6 +42,11 @@ from tests.test_delivery_faults import LATER_THAN_A_LEASE, _dms_to, _tick
 from tests.test_serve import _free_port, _wait_until_listening
 
 GONE_WITHIN_SECONDS = 10
+
+
+@pytest.fixture
+def served_master(served_bot: SlackBot) -> int:
+    return served_bot.master_pid  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -63,7 +72,9 @@ def served_bot(runtime: Runtime, slack: FakeSlack, tmp_path: Path) -> Iterator[S
         _wait_until_listening(process, time.monotonic() + 30)
         base_url = f"http://127.0.0.1:{port}"
         requests = SlackRequests(base_url, SIGNING_SECRET, slack=slack)
-        yield SlackBot(runtime=runtime, slack=slack, requests=requests, base_url=base_url)
+        served = SlackBot(runtime=runtime, slack=slack, requests=requests, base_url=base_url)
+        served.master_pid = process.pid  # type: ignore[attr-defined]
+        yield served
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -162,3 +173,56 @@ def test_a_command_whose_worker_died_after_the_ack_is_answered_later(
     assert "Please ask again" in answer["text"]
     assert (bot.slack.responses_to(url) == []) is not url_valid
     assert "unanswered" not in _tick(bot, tmp_path, datetime.now(UTC) + later + LATER_THAN_A_LEASE)
+
+
+CHANNEL_MEMBER = "U0CHANMEM"  # on the team only through the account channel: Slack is asked
+
+
+def _workers(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()]
+
+
+def test_a_capture_whose_worker_died_before_saving_is_saved_when_submitted_again(
+    served_bot: SlackBot, served_master: int
+) -> None:
+    """The person sees Slack's error and presses Submit again: the same values, the same key."""
+    bot = served_bot
+    _portfolio(bot)
+    bot.slack.add_user(CHANNEL_MEMBER)
+    bot.slack.add_channel(ACME_CHANNEL, name="acct-acme", members=[AM, MEMBER, CHANNEL_MEMBER])
+    view = _open_modal(bot, user=CHANNEL_MEMBER)
+    values = _state(view, [_row("Send the roadmap", MEMBER)])
+    held = bot.slack.hold_unanswered("conversations.members")  # the access check, before saving
+    first = threading.Thread(
+        target=lambda: _quietly(
+            lambda: bot.requests.view_submission(view, user_id=CHANNEL_MEMBER, values=values)
+        )
+    )
+    first.start()
+    bot.slack.wait_until(lambda: bot.slack.holding("conversations.members"))
+    for worker in _workers(served_master):  # whichever took it: the request dies unsaved
+        _kill(worker)
+    held.set()
+    first.join(30)
+    assert _commitments(bot) == []
+
+    _wait_for_workers(served_master, 2)
+    again = bot.requests.view_submission(view, user_id=CHANNEL_MEMBER, values=values)
+    assert (again.status, again.body) == (200, b"")
+    bot.slack.wait_until(lambda: len(_top_level(bot.slack, ACME_CHANNEL)) == 1)
+    assert [row.text for row in _commitments(bot)] == ["Send the roadmap"]
+
+
+def _quietly(request: Callable[[], object]) -> None:
+    with contextlib.suppress(OSError):
+        request()
+
+
+def _wait_for_workers(master: int, count: int) -> None:
+    """gunicorn replaces killed workers; wait until it has (bounded)."""
+    deadline = time.monotonic() + 30
+    while len(_workers(master)) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError("gunicorn did not replace its workers")
+        time.sleep(0.1)
