@@ -17,6 +17,9 @@ entries doubled) and lost effects (acknowledged captures not stored, stored comm
 posted or their owner never told, acknowledged commands never answered).
 
     python benchmarks/fault_bench.py [--requests 400] [--threads 8] [--database-url URL]
+
+It is one file somewhat over 600 lines on purpose: the fake Slack's process, the instances, the
+load, the faults and the accounting are read together to judge one figure, and run as one script.
 """
 
 from __future__ import annotations
