@@ -21,11 +21,14 @@ from tests.slack import FakeSlack
 from tests.test_commitments_slack import (
     ACME_CHANNEL,
     PRODUCT_CHANNEL,
+    SlackReactions,
     _commitments,
     _open_modal,
     _portfolio,
+    _react,
     _row,
     _submit,
+    _thread,
     _top_level,
 )
 
@@ -164,3 +167,27 @@ def test_an_answered_command_owes_nothing_to_later_ticks(bot: SlackBot, tmp_path
     assert "ACME Corp" in report["text"]
     assert "unanswered" not in _tick(bot, tmp_path, datetime.now(UTC) + LATER_THAN_A_LEASE)
     assert len(bot.slack.responses_to(url)) == 1
+
+
+def test_a_thread_reply_that_kept_failing_is_posted_by_a_later_tick(
+    bot: SlackBot, tmp_path: Path
+) -> None:
+    _portfolio(bot)
+    reactions = SlackReactions(bot.slack)
+    _capture(bot)
+    _wait_for_owner_dm(bot.slack)
+    [message] = _top_level(bot.slack, ACME_CHANNEL)
+    reactions.add(ACME_CHANNEL, message["ts"], AM)
+    bot.slack.fail_next("chat.postMessage", 500, count=3)  # the reply, every attempt
+    redrawn = len(bot.slack.calls_to("chat.update"))
+    _react(bot, AM, message)
+    bot.slack.wait_for("chat.update", count=redrawn + 1)  # done, redrawn, the reply not posted
+    assert _commitments(bot)[0].status == "done"
+    assert _thread(bot.slack, ACME_CHANNEL, message["ts"]) == []
+
+    out = _tick(bot, tmp_path, datetime.now(UTC) + timedelta(minutes=2))
+    assert "commitment thread reply" in out
+    [reply] = _thread(bot.slack, ACME_CHANNEL, message["ts"])
+    assert f"Marked done by <@{AM}>" in reply
+    _tick(bot, tmp_path, datetime.now(UTC) + timedelta(minutes=4))
+    assert len(_thread(bot.slack, ACME_CHANNEL, message["ts"])) == 1

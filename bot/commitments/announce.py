@@ -39,6 +39,7 @@ EVENT_TYPE = "voc_commitment"
 REFRESH_ROUNDS = 3
 POST_KIND = "commitment"
 OWNER_KIND = "commitment_dm"
+REPLY_KIND = "commitment_reply"
 
 
 def post_key(commitment_id: int) -> str:
@@ -47,6 +48,10 @@ def post_key(commitment_id: int) -> str:
 
 def owner_key(commitment_id: int) -> str:
     return f"commitment:{commitment_id}:owner"
+
+
+def reply_key(commitment_id: int, version: int) -> str:
+    return f"commitment:{commitment_id}:change:{version}"
 
 
 def owe_announcement(
@@ -255,14 +260,17 @@ def reply_in_thread(
     row: Commitment,
     text: str,
     now: datetime,
-) -> None:
-    """One thread reply per change: keyed by the version the change moved the row to, so a
-    500 after Slack stored the reply is found by the retry rather than posted again."""
+    version: int | None = None,
+) -> Posted | None:
+    """One thread reply per change: keyed by the version the change moved the row to (by
+    default the row's version now), so a 500 after Slack stored the reply is found by the retry
+    rather than posted again, and one that kept failing is sent by a later tick (`outbox`)."""
     if not row.channel or not row.message_ts:
-        return
+        return None
     thread_ts = row.message_ts
-    key = f"commitment:{row.id}:change:{queries.version_of(sessions, row.id)}"
-    delivery = Delivery(slack.workspace_id, key, "commitment_reply", row.channel, EVENT_TYPE)
+    changed_to = version if version is not None else queries.version_of(sessions, row.id)
+    key = reply_key(row.id, changed_to or 0)
+    delivery = Delivery(slack.workspace_id, key, REPLY_KIND, row.channel, EVENT_TYPE)
     posted = post_now(
         sessions,
         slack.client,
@@ -272,6 +280,7 @@ def reply_in_thread(
     )
     if posted.outcome == FAILED:
         log.warning("thread reply on commitment %s failed: %s", row.id, posted.code)
+    return posted
 
 
 def refresh_commitment_message(
