@@ -117,19 +117,24 @@ class CommandRouter:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ack()
         request = self._parse(body, respond, client, context)
+        subcommand = self.subcommands.get(request.subcommand) if request else None
+        # Owed before the ack: a process dying right after acknowledging still leaves it owed.
+        owed = (
+            _owe_answer(request, body)
+            if request and subcommand and subcommand.answer_owed
+            else None
+        )
+        ack()
         if request is None:
             respond(
                 text="That command text could not be read: check the quotes.",
                 response_type="ephemeral",
             )
             return
-        subcommand = self.subcommands.get(request.subcommand)
         if subcommand is None:
             request.reply(self.help_text(unknown=request.subcommand))
             return
-        owed = _owe_answer(request, body) if subcommand.answer_owed else None
         try:
             subcommand.run(request)
         except ANSWERED as error:
