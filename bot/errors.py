@@ -35,3 +35,10 @@ class AccessRefused(VocError):
 
 class SponsorOverCapacity(VocError):
     """The person named as sponsor already has as many accounts as a sponsor should carry."""
+
+
+class DialogNotOpened(VocError):
+    """Slack answered `views.open` with an error: the person would otherwise see nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("Slack did not open the dialog (it answered with an error). Try again.")

@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 
 from bot import metrics, retention
-from bot.commitments import reactions
+from bot.commitments import outbox, reactions
 from bot.core.clock import utc_now
+from bot.delivery import replies
 from bot.delivery.jobs import DueItem, Job
 from bot.digests import service as digests
 from bot.followups import announce
@@ -88,6 +89,8 @@ def default_jobs() -> list[Job]:
     return [
         Job("digest", digests.find_due, digests.deliver),
         Job(announce.JOB_NAME, announce.find_due, announce.deliver),
+        Job(outbox.JOB_NAME, outbox.find_due, outbox.deliver),
+        Job(replies.JOB_NAME, replies.find_due, replies.deliver),
         Job(champion_news.JOB_NAME, champion_news.find_due, champion_news.deliver),
         # The one DM of the day, carrying what other rooms owe people that day.
         day_job([monthly.plan_parts, lapse.plan_parts]),

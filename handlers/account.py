@@ -19,7 +19,7 @@ from bot.views.report import (
     report_fallback_text,
 )
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
-from handlers.errors import answering
+from handlers.errors import answering, open_dialog
 from handlers.subjects import account_report_from_button
 
 
@@ -31,6 +31,7 @@ def register(app: App, router: CommandRouter) -> None:
             summary="the account's feedback report, shown only to you",
             example="/voc account halvorsen",
             run=show_account_report,
+            answer_owed=True,
         )
     )
     app.action(SHOW_PEOPLE_ACTION)(answering(show_all_people))
@@ -57,7 +58,7 @@ def show_all_people(
 ) -> None:
     ack()
     report = account_report_from_button(body, context)
-    client.views_open(trigger_id=body["trigger_id"], view=people_modal(report))
+    open_dialog(client, body["trigger_id"], people_modal(report))
 
 
 def send_trend_chart(

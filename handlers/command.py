@@ -13,12 +13,16 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.accounts.access import Reader
+from bot.core.clock import utc_now
 from bot.core.slack import Mrkdwn, as_mrkdwn, mrkdwn, unescape
+from bot.delivery import replies
 from bot.runtime import Runtime
 from bot.services import Services
 from handlers.errors import ANSWERED, reason_for
 
 log = logging.getLogger(__name__)
+
+REPLY_ATTEMPTS = 3  # a response URL's 5xx is passing trouble; an ephemeral twice is harmless
 
 
 def typed_account(text: str) -> str:
@@ -52,9 +56,21 @@ class CommandRequest:
 
         `text` is data unless a view built it as `Mrkdwn`: an echoed query cannot ping anyone.
         """
-        self.respond(
-            text=as_mrkdwn(text), blocks=blocks, response_type="ephemeral", replace_original=False
-        )
+        for _ in range(REPLY_ATTEMPTS):
+            response = self.respond(
+                text=as_mrkdwn(text),
+                blocks=blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            if response is None or response.status_code < 500:
+                return
+        raise ReplyNotDelivered(f"response URL answered {response.status_code}")
+
+
+class ReplyNotDelivered(Exception):
+    """Slack kept refusing the response URL: the answer is left owed (`bot.delivery.replies`),
+    for the scheduler to tell the person, rather than taken as given."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,9 @@ class Subcommand:
     example: str
     run: Callable[[CommandRequest], None]
     hidden: bool = False
+    # Its answer takes a while (a report, a list): owed in the ledger from the ack until it was
+    # sent, so a process dying in between still leaves the person told (`bot.delivery.replies`).
+    answer_owed: bool = False
     # Sub-actions reached through this subcommand (`meeting move ID …`): help lists them too,
     # since a newcomer only learns what the list shows.
     also: tuple[str, ...] = ()
@@ -98,15 +117,21 @@ class CommandRouter:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ack()
         request = self._parse(body, respond, client, context)
+        subcommand = self.subcommands.get(request.subcommand) if request else None
+        # Owed before the ack: a process dying right after acknowledging still leaves it owed.
+        owed = (
+            _owe_answer(request, body)
+            if request and subcommand and subcommand.answer_owed
+            else None
+        )
+        ack()
         if request is None:
             respond(
                 text="That command text could not be read: check the quotes.",
                 response_type="ephemeral",
             )
             return
-        subcommand = self.subcommands.get(request.subcommand)
         if subcommand is None:
             request.reply(self.help_text(unknown=request.subcommand))
             return
@@ -114,6 +139,19 @@ class CommandRouter:
             subcommand.run(request)
         except ANSWERED as error:
             request.reply(reason_for(error))
+        except Exception as error:
+            if owed is not None:
+                replies.give_up_reply(
+                    request.runtime.sessions,
+                    workspace_id=request.workspace_id,
+                    key=owed,
+                    error=repr(error),
+                )
+            raise
+        if owed is not None:
+            replies.settle_reply(
+                request.runtime.sessions, workspace_id=request.workspace_id, key=owed, now=utc_now()
+            )
 
     def _parse(
         self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
@@ -153,3 +191,21 @@ class CommandRouter:
                 lines.append("    also " + ", ".join(f"`/voc {usage}`" for usage in sub.also))
         lines.append("• `/voc help` — this list")
         return Mrkdwn("\n".join(lines))
+
+
+def _owe_answer(request: CommandRequest, body: dict[str, Any]) -> str | None:
+    """Record the answer as owed before the slow work; its key, or None when there is nothing
+    to key it by (no trigger id) or it was known already."""
+    if not request.trigger_id:
+        return None
+    key = replies.reply_key(request.trigger_id)
+    owed = replies.owe_reply(
+        request.runtime.sessions,
+        workspace_id=request.workspace_id,
+        key=key,
+        user_id=request.user_id,
+        command=f"{body.get('command') or '/voc'} {body.get('text') or ''}".strip(),
+        response_url=body.get("response_url"),
+        now=utc_now(),
+    )
+    return key if owed else None

@@ -56,6 +56,7 @@ def register(app: App, router: CommandRouter) -> None:
             summary="open commitments: yours, an account's or a person's, with Done buttons",
             example="/voc open halvorsen",
             run=show_open_commitments,
+            answer_owed=True,
         )
     )
     app.action(DONE_ACTION)(answering(mark_done))

@@ -19,12 +19,16 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.access import Reader
 from bot.accounts.service import account_named, account_of_channel
 from bot.commitments.service import capture_form, log_commitments
 from bot.commitments.values import Announcement, CaptureForm, CommitmentDraft
+from bot.commitments.workspace import SlackWorkspace
 from bot.core.clock import utc_now
+from bot.core.slack import Mrkdwn
+from bot.delivery.post import Delivery, tell_once
 from bot.directory import DirectoryUnavailable
 from bot.errors import AccessRefused, BadInput, NotFound
 from bot.followups.values import AnsweredItem
@@ -52,7 +56,7 @@ from bot.views.commitments import (
 )
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.commitments import slack_workspace
-from handlers.errors import ANSWERED, answering, field_reason, reason_for
+from handlers.errors import ANSWERED, answering, field_reason, open_dialog, reason_for
 from handlers.subjects import account_from_id, button_value, subject_id
 from handlers.subjects import modal_context as modal_context_of
 
@@ -196,7 +200,7 @@ def _open_modal(
     content = ModalContent(
         account_name=account.name if account else None, choices=form.choices, tz=tz, note=note
     )
-    client.views_open(trigger_id=trigger_id, view=commitments_modal(content, modal_context, filled))
+    open_dialog(client, trigger_id, commitments_modal(content, modal_context, filled))
 
 
 def open_modal_for_followup(
@@ -380,15 +384,24 @@ def save_commitments(
         today=today_in(tz, now),
         now=now,
         on_saved=ack,
+        once_key=context.get("submission_key"),
     )
-    if logged.account_name is None:
+    if logged.replayed:
+        ack()
+    elif logged.account_name is None:
         ack(response_action="update", view=notice_modal(NOT_SAVED, GONE_NOTHING_SAVED))
     elif logged.problems:
         ack(response_action="errors", errors=_errors_by_block(logged.problems, rows))
     elif logged.unreachable:
         log.warning("commitments saved but not all announced: %s", logged.unreachable)
     else:
-        _tell_submitter(client, user_id, logged.account_name, logged.announcements)
+        _tell_submitter(
+            context["services"].runtime.sessions,
+            slack_workspace(context, client),
+            user_id,
+            logged.account_name,
+            logged.announcements,
+        )
 
 
 def _submitted_account(
@@ -449,10 +462,14 @@ def _errors_by_block(
 
 
 def _tell_submitter(
-    client: WebClient, user_id: str, account_name: str, announcements: list[Announcement]
+    sessions: sessionmaker[Session],
+    slack: SlackWorkspace,
+    user_id: str,
+    account_name: str,
+    announcements: list[Announcement],
 ) -> None:
     """Silence means it worked (the messages are in the channel); problems come by DM."""
-    lines = []
+    lines: list[Mrkdwn] = []
     failed: dict[tuple[str | None, str], int] = defaultdict(int)
     for announcement in announcements:
         if announcement.post_error:
@@ -463,7 +480,9 @@ def _tell_submitter(
         lines.append(owner_missing_text(owner))
     if not lines:
         return
-    try:
-        client.chat_postMessage(channel=user_id, text="\n\n".join(lines))
-    except SlackApiError as error:
-        log.warning("could not tell %s about commitment posting: %s", user_id, error)
+    key = f"commitment:{announcements[0].commitment_id}:logged"
+    delivery = Delivery(slack.workspace_id, key, "commitment_logged", user_id, "voc_commitment")
+    text = Mrkdwn("\n\n".join(lines))  # each line a view's Mrkdwn
+    posted = tell_once(sessions, slack.client, delivery, text, utc_now())
+    if not posted.delivered:
+        log.warning("could not tell %s about commitment posting: %s", user_id, posted.detail)

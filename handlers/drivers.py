@@ -21,6 +21,7 @@ def register(router: CommandRouter) -> None:
             summary="what moves overall satisfaction, and where to act first; only to you",
             example="/voc drivers Enterprise",
             run=show_drivers,
+            answer_owed=True,
         )
     )
 

@@ -16,9 +16,12 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from slack_sdk import WebClient
+
 from bot.core.slack import Mrkdwn, as_mrkdwn, markup_to_plain
+from bot.delivery.tagged import SEND_ERRORS, describe_error
 from bot.directory import DirectoryUnavailable
-from bot.errors import AccessRefused, VocError
+from bot.errors import AccessRefused, DialogNotOpened, VocError
 from bot.views.report import anonymous_refusal_text, refusal_text
 
 log = logging.getLogger(__name__)
@@ -70,3 +73,13 @@ def answering(listener: Listener) -> Listener:
             return None
 
     return run  # type: ignore[return-value]
+
+
+def open_dialog(client: WebClient, trigger_id: str | None, view: dict[str, Any]) -> None:
+    """`views.open`, or `DialogNotOpened` for the person when Slack answers with an error: a
+    click or a command whose dialog never appears must not be met with silence."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SEND_ERRORS as error:
+        log.warning("views.open failed: %s", describe_error(error))
+        raise DialogNotOpened from error

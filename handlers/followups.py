@@ -53,7 +53,7 @@ from bot.views.followups import (
 )
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
 from handlers.commitments_modal import open_modal_for_followup
-from handlers.errors import ANSWERED, answering, reason_for
+from handlers.errors import ANSWERED, answering, open_dialog, reason_for
 from handlers.home import refresh_home
 from handlers.subjects import button_value, subject_id
 
@@ -169,7 +169,7 @@ def _open_dialog(
     found = _pressed(body, context)
     if _already_settled(found.item, respond):
         return
-    client.views_open(trigger_id=body.get("trigger_id"), view=dialog(found.item))
+    open_dialog(client, body.get("trigger_id"), dialog(found.item))
 
 
 def _already_settled(item: FollowupItem, respond: Respond) -> bool:

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot.accounts.service import account_named, account_of_channel
 from bot.core.clock import utc_now
 from bot.core.slack import unescape
+from bot.delivery.post import Delivery, tell_once
 from bot.errors import BadInput
 from bot.intake.interviews import UnknownPerson, interview_form, record_interview
 from bot.intake.problems import ImportRejected
@@ -29,7 +30,7 @@ from bot.views.interviews import (
     recorded_text,
 )
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
-from handlers.errors import ANSWERED, answering
+from handlers.errors import ANSWERED, answering, open_dialog
 from handlers.subjects import account_from_id, view_metadata
 from handlers.uploads import announce_now
 
@@ -65,7 +66,7 @@ def open_from_command(request: CommandRequest) -> None:
     )
     today = utc_now().astimezone(request.tz).date()
     form = interview_form(request.runtime, request.workspace_id, account, today)
-    request.client.views_open(trigger_id=request.trigger_id, view=interview_modal(form, today))
+    open_dialog(request.client, request.trigger_id, interview_modal(form, today))
 
 
 def open_from_message(
@@ -83,7 +84,7 @@ def open_from_message(
     today = utc_now().astimezone(tz).date()
     form = interview_form(services.runtime, context["workspace_id"], account, today)
     note = unescape((body.get("message") or {}).get("text") or "")
-    client.views_open(trigger_id=body.get("trigger_id"), view=interview_modal(form, today, note))
+    open_dialog(client, body.get("trigger_id"), interview_modal(form, today, note))
 
 
 def save_interview(
@@ -123,5 +124,8 @@ def save_interview(
     text = recorded_text(
         recorded.person, account.name, ", ".join(summary.cycles), summary.followups_opened
     )
-    client.chat_postMessage(channel=context["user_id"], text=text)
+    user_id = context["user_id"]
+    key = f"interview:{view.get('id')}:recorded"
+    delivery = Delivery(context["workspace_id"], key, "interview_dm", user_id, "voc_interview")
+    tell_once(services.runtime.sessions, client, delivery, text, utc_now())
     announce_now(services, client, context["workspace_id"], summary.announcements)

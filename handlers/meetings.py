@@ -26,7 +26,7 @@ from bot.meetings.rules import attendee_refs, meeting_number, parse_meeting_text
 from bot.services import Services
 from bot.views import meetings as views
 from handlers.command import CommandRequest, CommandRouter, Subcommand, typed_account
-from handlers.errors import ANSWERED, answering, field_reason
+from handlers.errors import ANSWERED, answering, field_reason, open_dialog
 from handlers.subjects import review_from_button, review_from_view
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,7 @@ def open_move_dialog(
     ack()
     review = review_from_button(body, context)
     view = views.move_modal(review.meeting, review.account, tz)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_dialog(client, body["trigger_id"], view)
 
 
 def move_from_dialog(

@@ -21,6 +21,7 @@ def register(router: CommandRouter) -> None:
             "only to you",
             example="/voc portfolio",
             run=show_portfolio,
+            answer_owed=True,
         )
     )
 

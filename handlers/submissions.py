@@ -12,7 +12,10 @@
   anything but that (field errors, a notice in place of the modal) recorded nothing, so its key
   is let go again: the person may correct it, or submit it again as it is, and be answered anew.
   (A listener that fails before answering at all keeps its key: Bolt offers no hook after a
-  listener short of replacing the app-wide error handler.)
+  listener short of replacing the app-wide error handler.) The commitments modal saves in one
+  transaction, so its key is recorded in that transaction instead (`context["submission_key"]`
+  for the listener): a process killed before the commit leaves no key, and the person's second
+  click on Submit saves what the first never stored.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 
 from bot.services import Services
-from storage.events import first_time, forget
+from bot.views.commitments import COMMIT_MODAL_CALLBACK
+from storage.events import first_time, forget, seen
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,7 @@ NUL_IN_FIELD = (
 )
 NUL_IN_COMMAND = "That command contains a NUL character; type it again without it."
 RECORDED_ACTIONS = frozenset({None, "clear"})  # the answers of a submission that was recorded
+KEYED_IN_THEIR_TRANSACTION = frozenset({COMMIT_MODAL_CALLBACK})
 
 
 def register(app: App, services: Services) -> None:
@@ -59,6 +64,12 @@ def register(app: App, services: Services) -> None:
             return next()
         sessions, workspace_id = services.runtime.sessions, context["workspace_id"]
         key = submission_key(body)
+        if body["view"].get("callback_id") in KEYED_IN_THEIR_TRANSACTION:
+            if seen(sessions, workspace_id, key):
+                log.info("dropping a repeated submission of view %s", body["view"].get("id"))
+                return BoltResponse(status=200, body="")
+            context["submission_key"] = key
+            return next()
         if not first_time(sessions, workspace_id, key):
             log.info("dropping a repeated submission of view %s", body["view"].get("id"))
             return BoltResponse(status=200, body="")

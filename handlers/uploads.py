@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.cli.imports import summary_lines
 from bot.core.clock import utc_now
 from bot.core.slack import Mrkdwn, unescape
+from bot.delivery.post import Delivery, tell_once
 from bot.errors import BadInput
 from bot.followups.announce import owed_announcements
 from bot.intake.problems import ImportRejected
@@ -80,8 +81,13 @@ def file_shared(event: dict[str, Any], client: WebClient, context: BoltContext) 
     name = str(first.get("name") or "your file")
     cycle = cycle_in(unescape(str(event.get("text") or "")))
     text, blocks = progress_message("Reading", name, 0, None)
-    posted = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-    show = _shower(client, channel, str(posted["ts"]))
+    key = f"upload:{channel}:{event.get('ts')}:{first.get('id')}"
+    delivery = Delivery(context["workspace_id"], key, "upload_progress", channel, "voc_upload")
+    posted = tell_once(services.runtime.sessions, client, delivery, text, utc_now(), blocks)
+    if not posted.delivered or posted.ts is None:
+        log.warning("upload in %s not previewed: %s", channel, posted.detail)
+        return
+    show = _shower(client, channel, posted.ts)
     try:
         file = file_info(client, str(first.get("id") or ""))
         data = download(file, client.token or "")

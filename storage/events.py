@@ -4,7 +4,10 @@ Slack re-sends an event it thinks was lost with the same `event_id`; the key is 
 under a unique constraint, before any listener runs, so a retry — even one arriving while the
 first delivery is still being handled, in another process — finds it and does nothing. Modal
 submissions are keyed the same way (by the view and what was typed), so a replayed submission
-is recognised too; one that recorded nothing is `forget`-ten, so it can be sent again.
+is recognised too; one that recorded nothing is `forget`-ten, so it can be sent again. A
+submission whose listener saves in one transaction records its key inside it (`first_time_in`):
+a process dying before that commit leaves no key behind, so the same submission sent again is
+saved rather than taken for a replay of something that was never stored.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.clock import utc_now
 from storage.db import transaction
 from storage.models import ProcessedEvent
 
@@ -30,6 +35,34 @@ def first_time(sessions: sessionmaker[Session], workspace_id: str, event_key: st
     except IntegrityError:
         return False
     return True
+
+
+def seen(sessions: sessionmaker[Session], workspace_id: str, event_key: str) -> bool:
+    """Whether the key was recorded already (by a transaction that committed)."""
+    with sessions() as session:
+        found = session.scalar(
+            select(ProcessedEvent.id).where(
+                ProcessedEvent.workspace_id == workspace_id,
+                ProcessedEvent.event_key == stored_key(event_key),
+            )
+        )
+    return found is not None
+
+
+def first_time_in(session: Session, workspace_id: str, event_key: str) -> bool:
+    """`first_time` inside the caller's transaction: the key commits with the work it guards.
+
+    INSERT … ON CONFLICT DO NOTHING, so a racing transaction holding the same key makes this one
+    wait for it and then see the key taken, without aborting the transaction on PostgreSQL.
+    """
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        module.insert(ProcessedEvent)
+        .values(workspace_id=workspace_id, event_key=stored_key(event_key), received_at=utc_now())
+        .on_conflict_do_nothing(index_elements=["workspace_id", "event_key"])
+        .returning(ProcessedEvent.id)
+    )
+    return session.scalar(statement) is not None
 
 
 def forget(sessions: sessionmaker[Session], workspace_id: str, event_key: str) -> None:

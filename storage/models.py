@@ -357,6 +357,27 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class OwedReply(Base):
+    """A `/voc` answer promised after the ack: where it goes while Slack keeps the URL valid.
+
+    Its ledger row (same key, kind `command_reply`) says whether it was sent; this row says to
+    whom and through which `response_url`, so a scheduler can tell the requester when the
+    process that was answering died.
+    """
+
+    __tablename__ = "owed_replies"
+    __table_args__ = (UniqueConstraint("workspace_id", "delivery_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    delivery_key: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str] = mapped_column(String(32))
+    command: Mapped[str] = mapped_column(String(300))
+    response_url: Mapped[str | None] = mapped_column(String(1000))
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class ProcessedEvent(Base):
     """Slack deliveries already acted on: a retried event finds its key here and does nothing."""
 

@@ -26,6 +26,7 @@ from storage import audit
 from storage.db import transaction
 from storage.models import (
     Account,
+    AuditEntry,
     Commitment,
     Cycle,
     Followup,
@@ -135,14 +136,14 @@ def _audit(
     )
 
 
-def set_message(sessions: sessionmaker[Session], commitment_id: int, channel: str, ts: str) -> None:
-    """Where its channel message is: later reactions are matched against it."""
-    with transaction(sessions) as session:
-        session.execute(
-            update(Commitment)
-            .where(Commitment.id == commitment_id)
-            .values(channel=channel, message_ts=ts)
-        )
+def set_message_in(session: Session, commitment_id: int, channel: str, ts: str) -> None:
+    """Where its channel message is: later reactions are matched against it. In the caller's
+    transaction, the one that marks the post sent."""
+    session.execute(
+        update(Commitment)
+        .where(Commitment.id == commitment_id)
+        .values(channel=channel, message_ts=ts)
+    )
 
 
 # --- defaults and choices for the capture modal ----------------------------------------------
@@ -308,6 +309,25 @@ def _transition_in(
     details = {"via": via, "version": row.version, **_brief(row)}
     _audit(session, row, actor, action, now, details)
     return True
+
+
+def change_at_version(
+    sessions: sessionmaker[Session], commitment_id: int, version: int
+) -> tuple[bool, str] | None:
+    """(done?, who) of the change that moved the commitment to `version`, from its audit entry:
+    what a thread reply that failed at the time must still say."""
+    with sessions() as session:
+        rows = session.execute(
+            select(AuditEntry.action, AuditEntry.actor, AuditEntry.details).where(
+                AuditEntry.entity == "commitment",
+                AuditEntry.entity_id == str(commitment_id),
+                AuditEntry.action.in_(("commitment.done", "commitment.reopened")),
+            )
+        ).all()
+    for action, actor, details in rows:
+        if (details or {}).get("version") == version:
+            return action == "commitment.done", actor
+    return None
 
 
 def _brief(row: Commitment) -> dict[str, Any]:

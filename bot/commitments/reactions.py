@@ -67,7 +67,8 @@ def reconcile(
         change = complete_commitment if wanted else reopen_commitment
         if change(sessions, row.id, actor=event.user, now=now, via="reaction"):
             outcome = "done" if wanted else "reopened"
-            reply_in_thread(slack, row, views.transition_reply(wanted, event.user, slack.settings))
+            text = views.transition_reply(wanted, event.user, slack.settings)
+            reply_in_thread(sessions, slack, row, text, now)
         if shown is None or done_reaction_present(slack, row, account) == wanted:
             break
     return outcome

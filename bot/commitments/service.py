@@ -26,6 +26,7 @@ from bot.accounts.queries import account_by_id, account_in_workspace
 from bot.commitments import queries, rules
 from bot.commitments.announce import (
     announce_commitment,
+    owe_announcement,
     refresh_commitment_message,
     refuse_once,
     reply_in_thread,
@@ -51,6 +52,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.views import commitments as views
 from storage.db import transaction
+from storage.events import first_time_in
 from storage.models import Account, Commitment
 
 # --- logging commitments ----------------------------------------------------------------------
@@ -67,30 +69,40 @@ def log_commitments(
     today: date,
     now: datetime,
     on_saved: Callable[[], None] | None = None,
+    once_key: str | None = None,
 ) -> Logged:
     """Check and save every draft or none, then announce each when Slack is there to tell.
 
     `captured_in` is where they were captured, kept for an account without a channel. `on_saved`
     runs between saving and announcing: a modal must be closed within Slack's three seconds.
+    `once_key` (a modal submission's) is recorded in the saving transaction: the same key again
+    saves nothing and says `replayed`, and a save that never committed left no key behind.
     """
-    with transaction(runtime.sessions) as session:
-        account = account_by_id(session, account_id)
-        if account is None:
-            return Logged(account_name=None)
-        resolved = [_with_answer(session, account, draft, runtime.settings) for draft in drafts]
-        try:
-            saved = queries.record_commitments(
-                session,
-                account,
-                resolved,
-                actor=actor,
-                channel=rules.capture_channel(account, captured_in),
-                today=today,
-                now=now,
-            )
-        except InvalidCommitments as invalid:
-            return Logged(account_name=account.name, problems=invalid.problems)
-        account_name = account.name
+    try:
+        with transaction(runtime.sessions) as session:
+            account = account_by_id(session, account_id)
+            if account is None:
+                return Logged(account_name=None)
+            if once_key is not None and not first_time_in(session, account.workspace_id, once_key):
+                return Logged(account_name=account.name, replayed=True)
+            resolved = [_with_answer(session, account, draft, runtime.settings) for draft in drafts]
+            try:
+                saved = queries.record_commitments(
+                    session,
+                    account,
+                    resolved,
+                    actor=actor,
+                    channel=rules.capture_channel(account, captured_in),
+                    today=today,
+                    now=now,
+                )
+            except InvalidCommitments as invalid:
+                raise _NothingSaved(Logged(account.name, problems=invalid.problems)) from invalid
+            if slack is not None:
+                owe_announcement(session, slack.workspace_id, saved, now)
+            account_name = account.name
+    except _NothingSaved as unsaved:  # rolled back, the submission's key with it
+        return unsaved.logged
     if on_saved is not None:
         on_saved()
     if slack is None:
@@ -102,6 +114,15 @@ def log_commitments(
     except SEND_ERRORS as error:
         return Logged(account_name, saved, announcements=announcements, unreachable=str(error))
     return Logged(account_name=account_name, saved=saved, announcements=announcements)
+
+
+class _NothingSaved(Exception):
+    """Raised inside the saving transaction to roll it back whole: a submission answered with
+    field errors may be sent again as it is and be answered anew."""
+
+    def __init__(self, logged: Logged) -> None:
+        super().__init__("nothing saved")
+        self.logged = logged
 
 
 def _with_answer(
@@ -214,7 +235,9 @@ def complete_from_button(
         return ButtonOutcome("refused", row, account.name, check.ask)
     if not queries.complete_commitment(sessions, row.id, actor=user_id, now=now, via="button"):
         return ButtonOutcome("already_done", queries.commitment(sessions, row.id), account.name)
-    reply_in_thread(slack, row, views.transition_reply(True, user_id, slack.settings))
+    reply_in_thread(
+        sessions, slack, row, views.transition_reply(True, user_id, slack.settings), now
+    )
     refresh_commitment_message(sessions, slack, row.id)
     _redraw_followup(sessions, slack, row, now)
     return ButtonOutcome("done", queries.commitment(sessions, row.id), account.name)
@@ -243,7 +266,9 @@ def set_done_by_operator(
     if not change(sessions, row.id, actor=actor, now=now, via="cli"):
         return ButtonOutcome("unchanged", queries.commitment(sessions, row.id), account.name)
     if slack is not None:
-        reply_in_thread(slack, row, views.transition_reply(done, actor, slack.settings))
+        reply_in_thread(
+            sessions, slack, row, views.transition_reply(done, actor, slack.settings), now
+        )
         refresh_commitment_message(sessions, slack, row.id)
         _redraw_followup(sessions, slack, row, now)
     outcome = "done" if done else "reopened"

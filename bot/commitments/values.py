@@ -57,6 +57,7 @@ class Announcement:
     owner_error: str | None = None
     area_channel: str | None = None
     area_error: str | None = None
+    delivered: tuple[str, ...] = ()  # what this attempt sent or found: `post found`, …
 
     @property
     def posted(self) -> bool:
@@ -77,6 +78,7 @@ class Logged:
     problems: dict[int, dict[str, str]] = field(default_factory=dict)
     announcements: list[Announcement] = field(default_factory=list)
     unreachable: str | None = None
+    replayed: bool = False  # the same submission was saved before: nothing saved now
 
     @property
     def account_gone(self) -> bool:

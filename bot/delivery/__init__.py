@@ -11,6 +11,11 @@ channel message, its owner's DM — has a ledger key and goes through the same s
 4. **post** tagged with the key in the message metadata;
 5. **mark** the key sent, or failed so a later tick claims it again.
 
-`post_once` runs those steps for a single message; reminder bundles, which claim several
+`post_once` runs those steps for a single message, `post_now` for someone waiting on it
+(Slack's passing trouble retried at once, looking first); reminder bundles, which claim several
 occurrence rows with their DM, use the ledger and `tagged` pieces directly.
+
+What is promised after an ack is written as owed in the transaction that promises it
+(`ledger.owe_in` for a message, `replies.owe_reply` for a command's answer): a process that dies
+afterwards leaves it for the scheduler, which delivers it by the same steps.
 """

@@ -26,10 +26,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import transaction
-from storage.models import Delivery
+from storage.models import Delivery, OwedReply
 
 DEFAULT_LEASE = timedelta(minutes=5)
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# Who holds a claim, as operators read it (`host:pid`). Re-read in every forked child: gunicorn
+# forks its workers from a master that already imported this module, and each worker's claims
+# must name that worker (the one an operator would look for, or kill).
+WORKER_ID = _this_process()
+
+
+def _renamed_after_fork() -> None:
+    global WORKER_ID
+    WORKER_ID = _this_process()
+
+
+os.register_at_fork(after_in_child=_renamed_after_fork)
 KEYS_PER_STATEMENT = 500  # within SQLite's parameter limit, whatever the row width
 
 
@@ -51,7 +68,7 @@ def claim(
     recipient: str | None,
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
-    worker: str = WORKER_ID,
+    worker: str | None = None,
 ) -> Claim | None:
     """Take the key, or None when it is sent or someone else is sending it right now."""
     with transaction(sessions) as session:
@@ -183,7 +200,7 @@ def claim_in(
     recipient: str | None,
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
-    worker: str = WORKER_ID,
+    worker: str | None = None,
     worker_is_exclusive: bool = False,
 ) -> dict[str, Claim]:
     """Claim each key that is free inside `session`'s transaction; the ones won, by key.
@@ -195,6 +212,7 @@ def claim_in(
     The INSERT comes first: on SQLite it takes the write lock before anything is read, so two
     contenders queue instead of failing on a stale snapshot.
     """
+    worker = worker or WORKER_ID
     lease_until = now + lease
     fresh = _insert_new(
         session,
@@ -454,3 +472,40 @@ def _update_keys(
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), KEYS_PER_STATEMENT):
         yield values[start : start + KEYS_PER_STATEMENT]
+
+
+# --- replies owed to a command (`bot.delivery.replies`) ----------------------------------------
+
+
+def record_reply_in(
+    session: Session,
+    *,
+    workspace_id: str,
+    key: str,
+    user_id: str,
+    command: str,
+    response_url: str | None,
+    expires_at: datetime,
+    now: datetime,
+) -> None:
+    """Where the reply under `key` goes, beside its ledger row, in the caller's transaction."""
+    session.add(
+        OwedReply(
+            workspace_id=workspace_id,
+            delivery_key=key,
+            user_id=user_id,
+            command=command,
+            response_url=response_url,
+            expires_at=expires_at,
+            created_at=now,
+        )
+    )
+
+
+def reply_of(sessions: sessionmaker[Session], *, workspace_id: str, key: str) -> OwedReply | None:
+    with sessions() as session:
+        return session.scalar(
+            select(OwedReply).where(
+                OwedReply.workspace_id == workspace_id, OwedReply.delivery_key == key
+            )
+        )

@@ -38,16 +38,24 @@ def tag(event_type: str, key: str, **extra: Any) -> dict[str, Any]:
     return {"event_type": event_type, "event_payload": {"key": key, **extra}}
 
 
-def find_tagged(client: WebClient, channel_id: str, event_type: str, key: str) -> Found | None:
-    """A recent message in `channel_id` tagged with `key`, if an earlier attempt posted it.
+def find_tagged(
+    client: WebClient, channel_id: str, event_type: str, key: str, thread_ts: str | None = None
+) -> Found | None:
+    """A recent message in `channel_id` (or its thread `thread_ts`) tagged with `key`, if an
+    earlier attempt posted it: a channel's history does not show replies in threads.
 
     When the bot may not read the conversation nobody can know, so the caller posts rather than
     stays silent; transient errors are raised so the delivery is retried later.
     """
     try:
-        response = client.conversations_history(
-            channel=channel_id, limit=HISTORY_LOOKBACK, include_all_metadata=True
-        )
+        if thread_ts is None:
+            response = client.conversations_history(
+                channel=channel_id, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        else:
+            response = client.conversations_replies(
+                channel=channel_id, ts=thread_ts, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
     except SlackApiError as error:
         if error.response.get("error") in UNREADABLE:
             log.warning("cannot read %s to look for %s: %s", channel_id, key, error)

@@ -21,14 +21,21 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.charts import trend_chart_png
 from bot.delivery import ledger
 from bot.delivery.jobs import Delivered, DueItem
-from bot.delivery.post import FAILED, SENT, SKIPPED, Delivery, Message, Posted, post_once
-from bot.delivery.tagged import SEND_ERRORS, describe_error, error_code
+from bot.delivery.post import (
+    FAILED,
+    SENT,
+    SKIPPED,
+    Delivery,
+    Message,
+    post_now,
+    post_once,
+    without_reposts,
+)
+from bot.delivery.tagged import SEND_ERRORS, describe_error
 from bot.digests.build import DueDigest, build_digest, due_digests, still_owed
 from bot.digests.model import Digest
 from bot.digests.queries import account_of_meeting, mark_digest_posted
@@ -45,10 +52,6 @@ log = logging.getLogger(__name__)
 JOB_NAME = "digest"
 DIGEST_EVENT_TYPE = "voc_digest"
 NOW_KIND = f"{DIGEST_KIND}_now"
-NOW_ATTEMPTS = 3  # the first and the two a person's client used to make after a 5xx
-SLACK_TROUBLE = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 
 
 # --- the scheduler's job -------------------------------------------------------------------------
@@ -183,7 +186,7 @@ def post_digest_now(
     target = channel or digest.channel or fallback_channel
     if not target:
         raise ValueError("no channel to post the digest in")
-    sender = _without_reposts(client)
+    sender = without_reposts(client)
     delivery = Delivery(
         account.workspace_id,
         f"{DIGEST_KIND}-now:{account.id}:{now.isoformat()}",
@@ -192,21 +195,18 @@ def post_digest_now(
         DIGEST_EVENT_TYPE,
     )
     message = digest_message(digest, runtime.settings.tz)
-    for attempt in range(1, NOW_ATTEMPTS + 1):
-        posted = post_once(
-            runtime.sessions,
-            sender,
-            delivery,
-            lambda: message,
-            now,
-            conversation=lambda: _channel_id(sender, account.workspace_id, target),
-        )
-        if posted.delivered and posted.channel and posted.ts:
-            _answer_for_scheduled(runtime, digest, posted.ts, now)
-            upload_trend_chart(sender, digest, posted.channel, posted.ts)
-            return posted.channel, posted.ts
-        if attempt == NOW_ATTEMPTS or not _worth_retrying(posted):
-            break
+    posted = post_now(
+        runtime.sessions,
+        sender,
+        delivery,
+        lambda: message,
+        now,
+        conversation=lambda: _channel_id(sender, account.workspace_id, target),
+    )
+    if posted.delivered and posted.channel and posted.ts:
+        _answer_for_scheduled(runtime, digest, posted.ts, now)
+        upload_trend_chart(sender, digest, posted.channel, posted.ts)
+        return posted.channel, posted.ts
     if posted.error is not None:
         raise posted.error
     raise RuntimeError(f"digest {delivery.key} not posted: {posted.detail}")
@@ -224,28 +224,6 @@ def _answer_for_scheduled(runtime: Runtime, digest: Digest, ts: str, now: dateti
     due_at = digest_due_at(digest.starts_at, settings)
     with transaction(runtime.sessions) as session:
         mark_digest_posted(session, digest.meeting_id, digest.starts_at, due_at, at=now, ts=ts)
-
-
-def _worth_retrying(posted: Posted) -> bool:
-    """A refusal (`not_in_channel`, 4xx) stays a refusal; Slack's own trouble (a 5xx, or an
-    `internal_error` it answers with 200) or a lost connection may pass on the next attempt."""
-    if posted.outcome != FAILED:
-        return False
-    error = posted.error
-    if isinstance(error, SlackApiError):
-        return error.response.status_code >= 500 or error_code(error) in SLACK_TROUBLE
-    return error is not None
-
-
-def _without_reposts(client: WebClient) -> WebClient:
-    """The person's client without its retries after a 5xx or a dropped connection, which may
-    post twice; the ledger retries instead. A 429 means Slack stored nothing, so it still waits."""
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)],
-    )
 
 
 # --- shared ---------------------------------------------------------------------------------------

@@ -129,14 +129,14 @@ def claim_bundle(
     plan: OwnerReminder,
     now: datetime,
     *,
-    worker: str = ledger.WORKER_ID,
+    worker: str | None = None,
     lease: timedelta = ledger.DEFAULT_LEASE,
 ) -> Bundle | None:
     """Claim the owner's DM for the day and each occurrence it carries, in one transaction.
 
     None when the DM is sent or in flight elsewhere, or nothing is left to say (rolled back).
     """
-    claimed = _claim(sessions, plan, now, worker, lease)
+    claimed = _claim(sessions, plan, now, worker or ledger.WORKER_ID, lease)
     return claimed if isinstance(claimed, Bundle) else None
 
 
@@ -289,7 +289,7 @@ def deliver_reminder(
     plan: OwnerReminder,
     now: datetime,
     *,
-    worker: str = ledger.WORKER_ID,
+    worker: str | None = None,
 ) -> Delivered:
     """Send one owner's DM for the day unless it went already; safe to call from anywhere."""
     bundle = claim_bundle(runtime.sessions, plan, now, worker=worker)

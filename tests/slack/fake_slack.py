@@ -3,7 +3,10 @@
 `FakeSlack` answers the methods the bot relies on the way Slack does (including Slack's
 `ok: false` error codes and its stricter habits: DM ids differ from user ids, ephemeral
 messages cannot be updated, trigger ids are single-use), records every call, validates every
-Block Kit payload and lets a test inject 429/500/`ok: false` failures.
+Block Kit payload and lets a test inject 429/500/`ok: false` failures — including Slack's
+ambiguous one, where the call took effect and the answer was still a 500 (`fail_after_effect`),
+and a call that took effect but whose answer is held until the test lets it go (`hold_after_effect`,
+for killing the process that is waiting on it).
 
     with FakeSlack() as slack:
         client = WebClient(token="xoxb-test", base_url=slack.api_url)
@@ -169,6 +172,10 @@ class FakeSlack:
         self._responses: list[tuple[str, Params]] = []
         self._invalid: list[tuple[str, str]] = []
         self._failures: dict[str, list[_Failure]] = {}
+        self._after_effect: dict[str, list[_Failure | None]] = {}
+        self._holds: dict[str, threading.Event] = {}
+        self._holds_before: dict[str, threading.Event] = {}
+        self._holding: set[str] = set()
         self._handlers: dict[str, Handler] = {}
         self._response_urls: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
@@ -318,6 +325,54 @@ class FakeSlack:
             queue = self._failures.setdefault(method, [])
             queue.extend(_Failure(status, code, retry_after) for _ in range(count))
 
+    def fail_after_effect(
+        self, method: str, status: int = 500, *, count: int = 1, skip: int = 0
+    ) -> None:
+        """After `skip` calls answered normally, the next `count` calls to `method` take effect
+        (a message is stored) and are then answered with `status` anyway: Slack's ambiguous
+        failure, which a retry must not double."""
+        code = _HTTP_ERRORS.get(status, "internal_error")
+        with self._cond:
+            queue = self._after_effect.setdefault(method, [])
+            queue.extend([None] * skip)
+            queue.extend(_Failure(status, code, 0) for _ in range(count))
+
+    def hold_after_effect(self, method: str) -> threading.Event:
+        """The next call to `method` takes effect, is recorded, and then waits for its answer
+        until the returned event is set (or a minute passes): its caller can be killed while
+        it waits, with the message already in Slack."""
+        release = threading.Event()
+        with self._cond:
+            self._holds[method] = release
+        return release
+
+    def hold_unanswered(self, method: str) -> threading.Event:
+        """The next call to `method` (or `"response_url"`) waits until the returned event is set
+        and is then refused with a 500 that took no effect: as if it never reached Slack, for a
+        caller killed while it waits."""
+        release = threading.Event()
+        with self._cond:
+            self._holds_before[method] = release
+        return release
+
+    def _held_before(self, method: str) -> bool:
+        """Wait out a `hold_unanswered` on `method`; True when this call was the one held."""
+        with self._cond:
+            hold = self._holds_before.pop(method, None)
+            if hold is None:
+                return False
+            self._holding.add(method)
+            self._cond.notify_all()
+        hold.wait(60)
+        with self._cond:
+            self._holding.discard(method)
+        return True
+
+    def holding(self, method: str) -> bool:
+        """Whether a call to `method` is waiting on a `hold_unanswered` right now."""
+        with self._cond:
+            return method in self._holding
+
     def clear(self) -> None:
         """Forget recorded calls, responses, invalid payloads and pending failures.
 
@@ -328,6 +383,7 @@ class FakeSlack:
             self._responses.clear()
             self._invalid.clear()
             self._failures.clear()
+            self._after_effect.clear()
 
     # -- response_url ----------------------------------------------------------------------
     def response_url(self) -> str:
@@ -360,6 +416,11 @@ class FakeSlack:
         with self._cond:
             return [payload for _, payload in self._responses]
 
+    def answered_response_urls(self) -> list[str]:
+        """The response URL of every payload accepted, in arrival order (repeats included)."""
+        with self._cond:
+            return [posted_to for posted_to, _ in self._responses]
+
     def responses_to(self, url: str) -> list[Params]:
         """Payloads accepted on one response URL."""
         with self._cond:
@@ -387,6 +448,12 @@ class FakeSlack:
         with self._cond:
             found = [m for (ch, _), m in self.workspace.messages.items() if ch == channel]
             return copy.deepcopy(sorted(found, key=lambda m: float(m["ts"])))
+
+    def all_messages(self) -> list[tuple[str, Params]]:
+        """(channel, message) for every message in the workspace, oldest first."""
+        with self._cond:
+            found = sorted(self.workspace.messages.items(), key=lambda item: float(item[0][1]))
+            return copy.deepcopy([(channel, message) for (channel, _), message in found])
 
     def view(self, view_id: str) -> Params | None:
         """The current state of a view opened/pushed/updated/published by the bot."""
@@ -445,6 +512,8 @@ class FakeSlack:
     # -- request handling (called from server threads) ------------------------------------
     def handle_api(self, method: str, params: Params, headers: dict[str, str]) -> _Reply:
         """Answer one Web API call and record it."""
+        if self._held_before(method):
+            return _Reply(500, {"ok": False, "error": "internal_error"})
         errors = self._validator(method, params)
         with self._cond:
             failure = self._pop_failure(method)
@@ -453,11 +522,18 @@ class FakeSlack:
             else:
                 reply = _Reply(200, self._answer(method, params, headers))
                 reply.headers["X-OAuth-Scopes"] = ",".join(self.granted_scopes)
+                after = self._after_effect.get(method)
+                failure = after.pop(0) if after else None
+                if failure is not None:
+                    reply = _failure_reply(failure)
             self._invalid.extend((method, error) for error in errors)
             self._calls.append(
                 Call(method, params, headers, reply.status, reply.body, failure is not None)
             )
             self._cond.notify_all()
+            hold = self._holds.pop(method, None)
+        if hold is not None:
+            hold.wait(60)
         return reply
 
     def handle_response_url(self, url: str, body: bytes) -> _Reply:
@@ -468,6 +544,8 @@ class FakeSlack:
             return self._reject_response(url, 400, "invalid_payload", "body is not JSON")
         if not isinstance(payload, dict):
             return self._reject_response(url, 400, "invalid_payload", "body is not an object")
+        if self._held_before("response_url"):
+            return _Reply(500, {"ok": False, "error": "internal_error"})
         errors = self._validator("response_url", payload)
         with self._cond:
             failure = self._pop_failure("response_url")
@@ -679,7 +757,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for key, value in reply.headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(payload)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(payload)  # a caller killed while waiting (`hold_after_effect`)
 
 
 # -- the simulated workspace ---------------------------------------------------------------
@@ -726,6 +805,8 @@ class Workspace:
             "conversations.members": self._conversations_members,
             "conversations.info": self._conversations_info,
             "conversations.list": self._conversations_list,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "users.list": self._users_list,
             "users.lookupByEmail": self._users_lookup_by_email,
@@ -1028,6 +1109,31 @@ class Workspace:
         self.channels[channel_id] = {"id": channel_id, "is_mpim": True, "is_im": False}
         self.members[channel_id] = [*users, BOT_USER_ID]
         return channel_id
+
+    def _conversations_history(self, params: Params) -> Params:
+        """Top-level messages, newest first, metadata included (threads are not history)."""
+        channel = str(params.get("channel"))
+        found = [
+            message
+            for (where, _), message in self.messages.items()
+            if where == channel and message.get("thread_ts") in (None, message.get("ts"))
+        ]
+        found.sort(key=lambda message: float(message["ts"]), reverse=True)
+        limit = int(params.get("limit") or 100)
+        return {"messages": found[:limit], "has_more": len(found) > limit}
+
+    def _conversations_replies(self, params: Params) -> Params:
+        """A thread: its parent first, then the replies oldest first."""
+        channel, ts = str(params.get("channel")), str(params.get("ts"))
+        found = [
+            message
+            for (where, key), message in self.messages.items()
+            if where == channel and (key == ts or message.get("thread_ts") == ts)
+        ]
+        if not found:
+            raise SlackError("thread_not_found")
+        found.sort(key=lambda message: float(message["ts"]))
+        return {"messages": found, "has_more": False}
 
     def _conversations_members(self, params: Params) -> Params:
         members = self.members.get(str(params.get("channel") or ""))
