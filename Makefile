@@ -25,9 +25,17 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Every figure the issues ask for, each printed beside its baseline from the same run.
+# PostgreSQL runs too when VOC_BENCH_DATABASE_URL is set (e.g. postgresql://postgres@127.0.0.1:5432/test).
 bench: install
-	$(BIN)/python benchmarks/import_bench.py --rows 1000000
+	$(BIN)/python benchmarks/startup_bench.py
 	$(BIN)/python benchmarks/report_bench.py
+	$(BIN)/python benchmarks/home_bench.py $(if $(VOC_BENCH_DATABASE_URL),--postgres-url $(VOC_BENCH_DATABASE_URL))
+	$(BIN)/python benchmarks/reminder_bench.py
+	$(BIN)/python benchmarks/followup_tick_bench.py
+	$(BIN)/python benchmarks/portfolio_bench.py
+	$(BIN)/python benchmarks/import_bench.py --rows 1000000
+	$(if $(VOC_BENCH_DATABASE_URL),$(BIN)/python benchmarks/fault_bench.py --database-url $(VOC_BENCH_DATABASE_URL))
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
