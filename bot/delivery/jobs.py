@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.delivery import ledger
 from bot.runtime import Runtime
 
 
@@ -51,3 +52,33 @@ class Job:
     name: str
     find_due: Callable[[Runtime, datetime], Sequence[DueItem]]
     deliver: Callable[[Runtime, WebClient, DueItem, datetime], Delivered]
+
+
+def owed_items(
+    runtime: Runtime,
+    now: datetime,
+    *,
+    kind: str,
+    job: str,
+    owed_for: timedelta,
+    describe: Callable[[str, str], str],
+) -> list[DueItem]:
+    """The messages of one kind recorded as owed (`ledger.owe_in`) that a claim would win now.
+
+    Every job whose messages are owed inside another transaction (an import's announcements,
+    a command's answer) reads them here, so none can differ on what is still owed; news older
+    than `owed_for` is left unsent. `describe(key, recipient)` is the dry run's line. The
+    payload is the recipient.
+    """
+    with runtime.sessions() as session:
+        rows = ledger.owed(session, kind=kind, since=now - owed_for, now=now)
+    return [
+        DueItem(
+            job=job,
+            key=row.delivery_key,
+            workspace_id=row.workspace_id,
+            description=describe(row.delivery_key, row.recipient),
+            payload=row.recipient,
+        )
+        for row in rows
+    ]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.slack import Mrkdwn, as_mrkdwn, mrkdwn
 from bot.delivery import ledger
-from bot.delivery.jobs import Delivered, DueItem
+from bot.delivery.jobs import Delivered, DueItem, owed_items
 from bot.delivery.post import Delivery, Message, Posted, post_once
 from bot.runtime import Runtime
 from storage.db import transaction
@@ -95,17 +95,14 @@ def give_up_reply(
 
 def find_due(runtime: Runtime, now: datetime) -> list[DueItem]:
     """Replies whose process died or crashed before answering (read only)."""
-    with runtime.sessions() as session:
-        rows = ledger.owed(session, kind=KIND, since=now - OWED_FOR, now=now)
-    return [
-        DueItem(
-            job=JOB_NAME,
-            key=row.delivery_key,
-            workspace_id=row.workspace_id,
-            description=f"unanswered command {row.delivery_key} of {row.recipient}",
-        )
-        for row in rows
-    ]
+    return owed_items(
+        runtime,
+        now,
+        kind=KIND,
+        job=JOB_NAME,
+        owed_for=OWED_FOR,
+        describe=lambda key, to: f"unanswered command {key} of {to}",
+    )
 
 
 def deliver(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -> Delivered:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot.accounts.queries import account_in_workspace
 from bot.champions import ChampionChange
 from bot.delivery import ledger
-from bot.delivery.jobs import Delivered, DueItem
+from bot.delivery.jobs import Delivered, DueItem, owed_items
 from bot.delivery.post import Delivery, Message, post_once
 from bot.directory import Directory, TtlCache
 from bot.portfolio import queries
@@ -97,18 +97,14 @@ def owe_champion_news(
 
 def find_due(runtime: Runtime, now: datetime) -> list[DueItem]:
     """Champion changes owed and not yet posted (read only, so a dry run can list them)."""
-    with runtime.sessions() as session:
-        rows = ledger.owed(session, kind=KIND, since=now - OWED_FOR, now=now)
-    return [
-        DueItem(
-            job=JOB_NAME,
-            key=row.delivery_key,
-            workspace_id=row.workspace_id,
-            description=f"champion change {row.delivery_key} to {row.recipient}",
-            payload=row.recipient,
-        )
-        for row in rows
-    ]
+    return owed_items(
+        runtime,
+        now,
+        kind=KIND,
+        job=JOB_NAME,
+        owed_for=OWED_FOR,
+        describe=lambda key, to: f"champion change {key} to {to}",
+    )
 
 
 def deliver(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -> Delivered:
