@@ -14,15 +14,12 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime
 
-import pandas as pd
-
 from bot.delivery.jobs import DueItem, Job
 from bot.reminders import bundle, planning
 from bot.reminders.escalations import plan_escalations
 from bot.reminders.parts import DayPart, PartPlanner, planned_parts
 from bot.reminders.planning import OwnerReminder
-from bot.reminders.queries import item_titles, sent_keys
-from bot.reminders.rules import dm_key
+from bot.reminders.queries import item_titles
 from bot.runtime import Runtime
 
 
@@ -37,7 +34,7 @@ def day_job(planners: list[PartPlanner]) -> Job:
 
 def find_day_dms(runtime: Runtime, now: datetime, planners: list[PartPlanner]) -> list[DueItem]:
     """Every DM of the day owed now, each described for the tick report; nothing is written."""
-    parts = _not_yet_dm_today(runtime, planned_parts(runtime, now, planners))
+    parts = planning.without_dm_sent(runtime, planned_parts(runtime, now, planners))
     plans = with_parts(planning.plan_reminders(runtime, now), parts)
     if any(not plan.items and plan.followups is None for plan in plans):
         plans = _with_escalations_alone(runtime, now, plans)
@@ -66,21 +63,6 @@ def _with_escalations_alone(
     rest = [plan for plan in plans if plan.items or plan.followups is not None]
     carried = planning.with_escalations(alone, plan_escalations(runtime, now))
     return sorted([*rest, *carried], key=lambda r: (r.send_at, r.workspace_id, r.user_id))
-
-
-def _not_yet_dm_today(runtime: Runtime, parts: list[DayPart]) -> list[DayPart]:
-    """Parts whose person has not had their DM of that day: the others wait for a later day."""
-    if not parts:
-        return []
-    keys = pd.DataFrame(
-        {
-            "workspace_id": [part.workspace_id for part in parts],
-            "key": [dm_key(part.user_id, part.day) for part in parts],
-        }
-    )
-    with runtime.sessions() as session:
-        sent = sent_keys(session, keys)
-    return [part for part in parts if dm_key(part.user_id, part.day) not in sent]
 
 
 def with_parts(reminders: list[OwnerReminder], parts: list[DayPart]) -> list[OwnerReminder]:

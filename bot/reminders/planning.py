@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -320,6 +320,24 @@ def _followups_owed(runtime: Runtime, now: datetime, lookups: PeopleFor) -> list
     with runtime.sessions() as session:
         rows = load_open_followups(session)
     planned = plan_followups(rows, lookups, now, runtime.settings)
+    if not planned:
+        return []
+    return without_dm_sent(runtime, planned)
+
+
+class ForOneDay(Protocol):
+    """Something meant for one person's DM of one day."""
+
+    workspace_id: str
+    user_id: str
+    day: date
+
+
+Planned = TypeVar("Planned", bound=ForOneDay)
+
+
+def without_dm_sent(runtime: Runtime, planned: list[Planned]) -> list[Planned]:
+    """Leave out what is meant for a DM that went already: that day's DM is not sent twice."""
     if not planned:
         return []
     keys = pd.DataFrame(
