@@ -85,8 +85,8 @@ def trim(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -> D
     ledger.mark_sent(runtime.sessions, workspace_id=item.workspace_id, key=item.key, now=now)
     return Delivered(
         "done",
-        f"removed {removed.deliveries} deliveries and {removed.processed_events} event keys "
-        f"from before {cutoff:%Y-%m-%d}",
+        f"removed {removed.deliveries} deliveries, {removed.processed_events} event keys and "
+        f"{removed.owed_replies} owed command answers from before {cutoff:%Y-%m-%d}",
     )
 
 

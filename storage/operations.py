@@ -21,17 +21,19 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import transaction
-from storage.models import Delivery, ProcessedEvent
+from storage.models import Delivery, OwedReply, ProcessedEvent
 
 BATCH_ROWS = 1000
 FINISHED_STATUSES = ("sent", "cancelled")  # a message that went, or was withdrawn for good
 BACKLOG_STATUSES = {"failed": "owed", "claimed": "sending"}
+Bookkeeping = type[Delivery] | type[ProcessedEvent] | type[OwedReply]
 
 
 @dataclass(frozen=True)
 class Removed:
     deliveries: int
     processed_events: int
+    owed_replies: int = 0
 
 
 def backlog(session: Session) -> dict[str, int]:
@@ -74,20 +76,22 @@ def remove_old_rows(
     `keep_kinds` are ledger kinds keyed by a thing rather than a moment (a follow-up's one late
     flag): their row is what stops a second message for as long as the thing lives.
     """
-    (deliveries, finished), (events, old_events) = _old_rows(
+    (deliveries, finished), (events, old_events), (replies, old_replies) = _old_rows(
         cutoff, keep_event_prefixes, keep_kinds
     )
     return Removed(
         deliveries=_delete_in_batches(sessions, deliveries, finished, batch),
         processed_events=_delete_in_batches(sessions, events, old_events, batch),
+        owed_replies=_delete_in_batches(sessions, replies, old_replies, batch),
     )
 
 
 def _old_rows(
     cutoff: datetime, keep_event_prefixes: Sequence[str], keep_kinds: Sequence[str]
-) -> list[tuple[type[Delivery] | type[ProcessedEvent], list[ColumnElement[bool]]]]:
-    """What is past retention, table by table: only finished deliveries, and event keys that
-    are not owed work."""
+) -> list[tuple[Bookkeeping, list[ColumnElement[bool]]]]:
+    """What is past retention, table by table: only finished deliveries, event keys that are
+    not owed work, and where command answers were to go (a response URL is valid 30 minutes,
+    an answer owed a day: every `/voc account` writes one, so they must be trimmed too)."""
     finished: list[ColumnElement[bool]] = [
         Delivery.status.in_(FINISHED_STATUSES),
         Delivery.created_at < cutoff,
@@ -100,12 +104,13 @@ def _old_rows(
         ~ProcessedEvent.event_key.startswith(prefix, autoescape=True)
         for prefix in keep_event_prefixes
     ]
-    return [(Delivery, finished), (ProcessedEvent, old_events)]
+    old_replies: list[ColumnElement[bool]] = [OwedReply.created_at < cutoff]
+    return [(Delivery, finished), (ProcessedEvent, old_events), (OwedReply, old_replies)]
 
 
 def _delete_in_batches(
     sessions: sessionmaker[Session],
-    model: type[Delivery] | type[ProcessedEvent],
+    model: Bookkeeping,
     where: Sequence[ColumnElement[bool]],
     batch: int,
 ) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.runtime import Runtime
 from bot.scheduler import default_jobs, run_due_work
 from storage.db import transaction
-from storage.models import Delivery, ProcessedEvent
+from storage.models import Delivery, OwedReply, ProcessedEvent
 from storage.operations import remove_old_rows
 from tests.slack import FakeSlack
 
@@ -35,6 +35,14 @@ def _event(key: str, received: datetime) -> ProcessedEvent:
     return ProcessedEvent(workspace_id=WORKSPACE, event_key=key, received_at=received)
 
 
+def _owed_reply(key: str, created: datetime) -> OwedReply:
+    return OwedReply(
+        workspace_id=WORKSPACE, delivery_key=key, user_id="U1", command="/voc account Acme",
+        response_url="https://hooks.example/1", expires_at=created + timedelta(minutes=30),
+        created_at=created,
+    )  # fmt: skip
+
+
 def _hand_made_rows(runtime: Runtime) -> None:
     with transaction(runtime.sessions) as session:
         session.add_all(
@@ -51,6 +59,8 @@ def _hand_made_rows(runtime: Runtime) -> None:
                 _event("Ev-old", OLD),
                 _event("reaction-recheck:7", OLD),  # a re-read a later tick still owes
                 _event("Ev-recent", RECENT),
+                _owed_reply("reply:old", OLD),
+                _owed_reply("reply:recent", RECENT),
             ]
         )
 
@@ -60,6 +70,11 @@ def _keys(runtime: Runtime) -> tuple[set[str], set[str]]:
         deliveries = set(session.scalars(select(Delivery.delivery_key)))
         events = set(session.scalars(select(ProcessedEvent.event_key)))
     return deliveries, events
+
+
+def _owed_reply_keys(runtime: Runtime) -> set[str]:
+    with runtime.sessions() as session:
+        return set(session.scalars(select(OwedReply.delivery_key)))
 
 
 def test_the_daily_job_removes_only_finished_old_rows(
@@ -72,8 +87,8 @@ def test_the_daily_job_removes_only_finished_old_rows(
 
     assert report.lines() == [
         "tick at 2026-12-01T10:00:00+00:00:",
-        "  done: remove deliveries and event keys older than 90 days (removed 2 deliveries "
-        "and 1 event keys from before 2026-09-02)",
+        "  done: remove deliveries and event keys older than 90 days (removed 2 deliveries, "
+        "1 event keys and 1 owed command answers from before 2026-09-02)",
     ]
     deliveries, events = _keys(any_runtime)
     assert deliveries == {
@@ -86,6 +101,7 @@ def test_the_daily_job_removes_only_finished_old_rows(
         "retention:2026-12-01",
     }
     assert events == {"reaction-recheck:7", "Ev-recent"}
+    assert _owed_reply_keys(any_runtime) == {"reply:recent"}
     assert slack.calls == []  # trimming asks Slack nothing
 
     again = run_due_work(
@@ -108,6 +124,7 @@ def test_a_shorter_retention_reaches_further(make_runtime, slack: FakeSlack) -> 
         "retention:2026-12-01",
     }
     assert events == {"reaction-recheck:7"}
+    assert _owed_reply_keys(runtime) == set()
 
 
 def test_big_tables_are_trimmed_in_batches_until_nothing_old_is_left(runtime: Runtime) -> None:
