@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.core.slack import escape
+from bot.figures.service import refresh_everything
 from bot.runtime import Runtime
 from bot.scheduler import run_due_work
 from storage.db import transaction
@@ -237,10 +238,11 @@ def steering_portfolio(any_runtime: Runtime) -> str:
         if any_runtime.engine.dialect.name == "sqlite"
         else SCREEN_COMMENT.replace("\x00", "")
     )
-    with transaction(
-        any_runtime.sessions
-    ) as session:  # as if it had come in before NULs were refused
+    # As if it had come in before NULs were refused: stored, then the upgrade's backfill
+    # computed the account's figures from it.
+    with transaction(any_runtime.sessions) as session:
         session.execute(update(Response).values(comment=comment))
+        refresh_everything(session)
     any_runtime.engine.dispose()
     return str(any_runtime.engine.url)
 
