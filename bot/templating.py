@@ -2,19 +2,57 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import cache
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemBytecodeCache,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+from jinja2.bccache import Bucket
 
 from bot import formatting
 from bot.core.slack import escape
+
+
+class CompiledTemplates(FileSystemBytecodeCache):
+    """Compiled templates kept between processes, in the user's own temporary directory.
+
+    Compiling the account report's template costs a `voc account` more time than building the
+    report. Entries are keyed by the template's source checksum, so an edited template is compiled
+    afresh; a directory that cannot be read or written only means compiling as before.
+    """
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, ValueError, EOFError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+@cache
+def compiled_templates() -> BytecodeCache | None:
+    """The shared cache of compiled templates, or None where no safe directory is available."""
+    try:
+        return CompiledTemplates()
+    except (OSError, RuntimeError):
+        return None
 
 
 @cache
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("bot", "templates"),
+        bytecode_cache=compiled_templates(),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -49,6 +87,7 @@ def document_environment() -> Environment:
     Markdown templates (`*.md.j2`) escape with the `md` filter their authors apply."""
     env = Environment(
         loader=PackageLoader("bot", "templates"),
+        bytecode_cache=compiled_templates(),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

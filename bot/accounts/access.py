@@ -9,12 +9,15 @@ someone created under the roster's `#name` is not the team.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.accounts import rules
-from bot.directory import Directory
 from bot.errors import AccessRefused
 from bot.settings import Settings
 from storage.models import Account
+
+if TYPE_CHECKING:  # the terminal reads accounts without Slack: no Slack client loaded for it
+    from bot.directory import Directory
 
 
 @dataclass(frozen=True)

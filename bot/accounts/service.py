@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -27,11 +28,13 @@ from bot.accounts.queries import (
     sponsored_elsewhere,
     unresolved_channels,
 )
-from bot.directory import Directory, DirectoryUnavailable
 from bot.errors import NotFound, SponsorOverCapacity
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import Account
+
+if TYPE_CHECKING:  # `voc account` reads without Slack; only the Slack paths load the directory
+    from bot.directory import Directory
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +120,8 @@ def claim_channel(runtime: Runtime, account: Account, reader: Reader) -> None:
     grants nothing. Slack being busy leaves it for next time."""
     if not rules.is_unresolved_name(account.channel, account.channel_id):
         return
+    from bot.directory import DirectoryUnavailable
+
     try:
         if may_resolve_channel(runtime.settings, reader):
             resolve_channel(runtime, account, reader.directory)
@@ -194,6 +199,8 @@ def resolve_channels(runtime: Runtime, workspace_id: str, directory: Directory) 
     is reported, and grants nothing until it is resolved (a later import, or an admin or the
     named team using the account in Slack).
     """
+    from bot.directory import DirectoryUnavailable
+
     with runtime.sessions() as session:
         waiting = unresolved_channels(session, workspace_id)
     resolved, missing = 0, []

@@ -8,13 +8,11 @@ import sys
 
 from bot.cli import status
 from bot.core.clock import utc_now
-from bot.directory import Directory, TtlCache
 from bot.errors import NotFound
 from bot.reports.model import Show
 from bot.reports.service import account_report
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack_client import make_client
 from bot.templating import render
 
 
@@ -49,4 +47,7 @@ def people_names(settings: Settings) -> Show:
     (`SLACK_BOT_TOKEN`), else as the roster wrote them. The JSON keeps them as stored."""
     if not settings.slack_bot_token:
         return lambda who: who
+    from bot.directory import Directory, TtlCache
+    from bot.slack_client import make_client
+
     return Directory(make_client(settings), settings.workspace, TtlCache()).name_of
