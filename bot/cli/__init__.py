@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.cli import status
+from bot.cli import startup, status
 from bot.cli.logs import LogSetup, cli_logging, level_for
 from bot.cli.options import HelpFormatter, at_least_one, port, subcommand
 from bot.cli.terminal import terminal_output
@@ -302,6 +302,7 @@ def _cmd_meetings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    startup.loading()
     try:
         with terminal_output():
             args = build_parser().parse_args(argv)
@@ -359,7 +360,9 @@ def _main(args: argparse.Namespace, logs: LogSetup) -> int:
 def _runtime(settings: Settings) -> Runtime:
     from bot.runtime import open_runtime
 
-    return open_runtime(settings)
+    runtime = open_runtime(settings)
+    startup.loaded()
+    return runtime
 
 
 def _reading_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
