@@ -4,9 +4,10 @@ Every top-level record carries `workspace_id`: one database can serve several Sl
 (OAuth installs) without one team ever seeing another's accounts. Uniqueness that protects people
 from doubled effects (imports, reactions, digests, reminders) lives here as constraints, because a
 constraint holds across retries, restarts and several bot instances where an in-memory flag cannot.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: with it every `Mapped[...]` is a string the mapping
+evaluates again, column by column, on every start of every command.
+"""
 
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
@@ -93,7 +94,7 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
-    respondents: Mapped[list[Respondent]] = relationship(back_populates="account")
+    respondents: Mapped[list["Respondent"]] = relationship(back_populates="account")
 
 
 class Cycle(Base):
