@@ -28,10 +28,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+from bot.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # loaded when a function here first needs it: most callers never do
+    pd = lazy_module("pandas")
 
 PROMOTER_MIN = 9.0
 DETRACTOR_MAX = 6.0

@@ -15,12 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from bot.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # loaded when a function here first needs it: most callers never do
+    pd = lazy_module("pandas")
 
 LOOKUP_BATCH = 5000
 """Values per `IN (…)` list when reading rows back by key."""

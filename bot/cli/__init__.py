@@ -302,7 +302,8 @@ def _cmd_meetings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    startup.loading()
+    if argv is None:  # this process is the command (`voc`, `python -m bot.cli`), not a caller's
+        startup.loading()
     try:
         with terminal_output():
             args = build_parser().parse_args(argv)

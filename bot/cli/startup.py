@@ -6,6 +6,9 @@ several full collections, each walking objects that can never be garbage: a tent
 `voc account`. While a command loads, collections wait for many more allocations; once it is
 loaded (its runtime opened), what exists is frozen out of later collections and the default
 thresholds return, so a long import or `voc serve` collects exactly as before.
+
+Only a process that is the command does this: a program calling `main(argv)` in-process keeps its
+own collector, since freezing would keep its earlier garbage (connections, files) for good.
 """
 
 from __future__ import annotations

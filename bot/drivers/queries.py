@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.core.cycles import cycle_sort_key
+from bot.core.lazy import lazy_module
 from bot.drivers.statistics import RATING_PREFIX, Moments
 from storage.models import Account, Cycle, DriverStatistic, Response
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # loaded when a function here first needs it: most callers never do
+    pd = lazy_module("pandas")
 
 REBUILD_CHUNK = 50_000
 

@@ -15,11 +15,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from bot.core.lazy import lazy_module
 from bot.insights import DEFAULT_SEGMENT
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # loaded when a function here first needs it: most callers never do
+    pd = lazy_module("pandas")
 
 PATTERN_SEPARATOR = "|"
 PATTERN_MAX = 1000  # the column's width

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.core.cycles import cycle_sort_key
+from bot.core.lazy import lazy_module
 from storage.bulk import fetch_in
 from storage.models import Account, AccountFigures, Cycle, Respondent, Response
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # loaded when a function here first needs it: most callers never do
+    pd = lazy_module("pandas")
 
 ACCOUNTS_PER_PASS = 5_000
 """Accounts computed together: enough to vectorise, few enough to bound memory."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from bot.core.lazy import lazy_module
 from bot.followups.values import AnsweredItem, FollowupItem
 from storage.bulk import fetch_in, insert_or_keep
 from storage.models import (
@@ -28,6 +28,11 @@ from storage.models import (
     Respondent,
     Response,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # loaded when a function here first needs it: most callers never do
+    pd = lazy_module("pandas")
 
 DECISION_MAKER = "decision_maker"
 
