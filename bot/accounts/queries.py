@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.accounts import rules
@@ -40,6 +40,12 @@ class AccountMatch:
         return self.account is not None
 
 
+_EXACT = select(Account).where(
+    Account.workspace_id == bindparam("workspace_id"), Account.name_key == bindparam("key")
+)
+"""Built once at import: every `/voc account` starts with it."""
+
+
 def find_account(
     session: Session, workspace_id: str, query: str, visible: Visible | None = None
 ) -> AccountMatch:
@@ -51,14 +57,16 @@ def find_account(
     key = name_key(query)
     if not key:
         return AccountMatch()
-    in_workspace = Account.workspace_id == workspace_id
-    exact = session.scalars(select(Account).where(in_workspace, Account.name_key == key)).first()
+    exact = session.scalars(_EXACT, {"workspace_id": workspace_id, "key": key}).first()
     if exact is not None:
         return AccountMatch(account=exact)
     partial = list(
         session.scalars(
             select(Account)
-            .where(in_workspace, Account.name_key.contains(key, autoescape=True))
+            .where(
+                Account.workspace_id == workspace_id,
+                Account.name_key.contains(key, autoescape=True),
+            )
             .order_by(func.length(Account.name_key), Account.name_key)
             .limit(PARTIAL_READ if visible else MAX_LISTED + 1)
         )

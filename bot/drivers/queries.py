@@ -74,24 +74,45 @@ def response_chunks(
         yield frame
 
 
+StoredStatistic = tuple[tuple[str, ...], int, tuple[float, ...], tuple[tuple[float, ...], ...]]
+"""One answer pattern's statistics as stored (attributes, n, sums, cross-products), hashable:
+equal statistics are an equal key, so what is derived from them can be kept by it."""
+
+_STATISTICS = sa.select(
+    DriverStatistic.attributes,
+    DriverStatistic.n,
+    DriverStatistic.sums,
+    DriverStatistic.cross_products,
+).where(
+    DriverStatistic.workspace_id == sa.bindparam("workspace_id"),
+    DriverStatistic.cycle_id == sa.bindparam("cycle_id"),
+    DriverStatistic.scope == sa.bindparam("scope"),
+    DriverStatistic.segment == sa.bindparam("segment"),
+)
+"""Built once at import: the account report reads it on every request."""
+
+
+def stored_statistics(
+    session: Session, workspace_id: str, cycle_id: int, scope: str, segment: str
+) -> tuple[StoredStatistic, ...]:
+    params = {"workspace_id": workspace_id, "cycle_id": cycle_id, "scope": scope}
+    rows = session.connection().execute(_STATISTICS, {**params, "segment": segment})
+    return tuple(
+        (tuple(attributes), int(n), tuple(sums), tuple(tuple(row) for row in cross))
+        for attributes, n, sums, cross in rows
+    )
+
+
+def as_moments(statistic: StoredStatistic) -> Moments:
+    attributes, n, sums, cross = statistic
+    return Moments(attributes, n, np.asarray(sums, float), np.asarray(cross, float))
+
+
 def stored_moments(
     session: Session, workspace_id: str, cycle_id: int, scope: str, segment: str
 ) -> list[Moments]:
-    statement = sa.select(
-        DriverStatistic.attributes,
-        DriverStatistic.n,
-        DriverStatistic.sums,
-        DriverStatistic.cross_products,
-    ).where(
-        DriverStatistic.workspace_id == workspace_id,
-        DriverStatistic.cycle_id == cycle_id,
-        DriverStatistic.scope == scope,
-        DriverStatistic.segment == segment,
-    )
-    return [
-        Moments(tuple(attributes), int(n), np.asarray(sums, float), np.asarray(cross, float))
-        for attributes, n, sums, cross in session.execute(statement)
-    ]
+    statistics = stored_statistics(session, workspace_id, cycle_id, scope, segment)
+    return [as_moments(statistic) for statistic in statistics]
 
 
 def cycles_with_statistics(

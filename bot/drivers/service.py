@@ -8,6 +8,7 @@ benchmarks), `fix_first` inside the account report's assembly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
@@ -75,17 +76,31 @@ def fix_first(
 ) -> list[AttributeGap]:
     """The segment's drivers (important: fix_first or strength) where the account is below the
     segment's mean, biggest gap first; nothing when the segment has too few cases to rank."""
-    moments = queries.stored_moments(session, workspace_id, cycle_id, "segment", segment)
-    analysis = analyse(moments, segment=segment, cycle=None, with_stability=False)
+    statistics = queries.stored_statistics(session, workspace_id, cycle_id, "segment", segment)
     gaps = [
-        AttributeGap(d.attribute, mean, d.performance, mean - d.performance)
-        for d in analysis.ranked
-        if d.quadrant in (FIX_FIRST, STRENGTH)
-        and d.performance is not None
-        and (mean := account_means.get(d.attribute)) is not None
-        and mean < d.performance
+        AttributeGap(attribute, mean, performance, mean - performance)
+        for attribute, performance in _important_drivers(statistics, segment)
+        if (mean := account_means.get(attribute)) is not None and mean < performance
     ]
     return sorted(gaps, key=lambda g: (g.gap, g.attribute))
+
+
+@functools.lru_cache(maxsize=1024)
+def _important_drivers(
+    statistics: tuple[queries.StoredStatistic, ...], segment: str
+) -> tuple[tuple[str, float], ...]:
+    """(attribute, segment mean) of the segment's fix-first and strength drivers, in rank order.
+
+    Kept by the statistics themselves: every report of the segment's accounts in a cycle ranks
+    the same drivers, and statistics that change are a different key, so nothing goes stale.
+    """
+    moments = [queries.as_moments(statistic) for statistic in statistics]
+    analysis = analyse(moments, segment=segment, cycle=None, with_stability=False)
+    return tuple(
+        (d.attribute, d.performance)
+        for d in analysis.ranked
+        if d.quadrant in (FIX_FIRST, STRENGTH) and d.performance is not None
+    )
 
 
 # --- keeping the statistics current (in the intake's transaction) ---------------------------

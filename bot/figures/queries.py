@@ -137,24 +137,31 @@ def accounts_with_responses(session: Session) -> list[tuple[str, int]]:
 # --- reading (the report and the portfolio) ---------------------------------------------------
 
 
+_CYCLES_OF = (
+    sa.select(Cycle, *HEADLINE)
+    .join(Cycle, Cycle.id == AccountFigures.cycle_id)
+    .where(AccountFigures.account_id == sa.bindparam("account_id"))
+)
+"""The report's reads, built once at import so each report only binds its values."""
+
+_DETAILS_OF = sa.select(
+    AccountFigures.attribute_means,
+    AccountFigures.people,
+    AccountFigures.previous_cycle_id,
+    AccountFigures.changes,
+    AccountFigures.champions,
+).where(
+    AccountFigures.account_id == sa.bindparam("account_id"),
+    AccountFigures.cycle_id == sa.bindparam("cycle_id"),
+)
+
+
 def cycles_of(session: Session, account_id: int) -> list[tuple[Cycle, Any]]:
     """The account's cycles with figures, each with its headline (HEADLINE columns)."""
-    rows = session.execute(
-        sa.select(Cycle, *HEADLINE)
-        .join(Cycle, Cycle.id == AccountFigures.cycle_id)
-        .where(AccountFigures.account_id == account_id)
-    ).all()
+    rows = session.execute(_CYCLES_OF, {"account_id": account_id}).all()
     return [(row[0], row) for row in rows]
 
 
 def details_of(session: Session, account_id: int, cycle_id: int) -> Any:
     """The people, attribute means and changes of one account in one cycle."""
-    return session.execute(
-        sa.select(
-            AccountFigures.attribute_means,
-            AccountFigures.people,
-            AccountFigures.previous_cycle_id,
-            AccountFigures.changes,
-            AccountFigures.champions,
-        ).where(AccountFigures.account_id == account_id, AccountFigures.cycle_id == cycle_id)
-    ).one()
+    return session.execute(_DETAILS_OF, {"account_id": account_id, "cycle_id": cycle_id}).one()

@@ -7,6 +7,7 @@ one per person: an import of a million rows must not turn into a million queries
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -201,9 +202,12 @@ _ANSWER = aliased(Response)
 account report's time."""
 
 
-def _items_statement(workspace_id: str, *, with_answer: bool = False) -> sa.Select[Any]:
-    """Follow-ups with what people see of them; `with_answer` adds the answer's id, scores and
-    comment (what an announcement quotes)."""
+@functools.cache
+def _items_statement(*, with_answer: bool = False) -> sa.Select[Any]:
+    """Follow-ups with what people see of them, in the workspace bound as `workspace_id`;
+    `with_answer` adds the answer's id, scores and comment (what an announcement quotes).
+
+    Built once: constructing the joins on every call cost more than running them."""
     answer = _ANSWER
     extra = (
         (answer.id, answer.satisfaction, answer.recommend, answer.comment) if with_answer else ()
@@ -228,8 +232,25 @@ def _items_statement(workspace_id: str, *, with_answer: bool = False) -> sa.Sele
                 answer.cycle_id == Followup.cycle_id,
             ),
         )
-        .where(Followup.workspace_id == workspace_id)
+        .where(Followup.workspace_id == sa.bindparam("workspace_id"))
     )
+
+
+@functools.cache
+def _listing_statement(by_accounts: bool, by_owners: bool, by_statuses: bool) -> sa.Select[Any]:
+    """`followup_items`' statement for one combination of filters, built once; the lists come
+    as expanding parameters (`account_ids`, `owners`, `statuses`)."""
+    statement = _items_statement()
+    whose = []
+    if by_accounts:
+        whose.append(Followup.account_id.in_(sa.bindparam("account_ids", expanding=True)))
+    if by_owners:
+        whose.append(Followup.owner.in_(sa.bindparam("owners", expanding=True)))
+    if whose:
+        statement = statement.where(sa.or_(*whose))
+    if by_statuses:
+        statement = statement.where(Followup.status.in_(sa.bindparam("statuses", expanding=True)))
+    return statement.order_by(Followup.due_at, Followup.id)
 
 
 def _item(row: Any) -> FollowupItem:
@@ -268,22 +289,23 @@ def followup_items(
     Given both, accounts and owners widen each other: a person's list is what they own plus
     what their accounts are waiting for.
     """
-    statement = _items_statement(workspace_id)
-    whose = []
+    statement = _listing_statement(
+        account_ids is not None, owners is not None, statuses is not None
+    )
+    params: dict[str, Any] = {"workspace_id": workspace_id}
     if account_ids is not None:
-        whose.append(Followup.account_id.in_(list(account_ids)))
+        params["account_ids"] = list(account_ids)
     if owners is not None:
-        whose.append(Followup.owner.in_(list(owners)))
-    if whose:
-        statement = statement.where(sa.or_(*whose))
+        params["owners"] = list(owners)
     if statuses is not None:
-        statement = statement.where(Followup.status.in_(list(statuses)))
-    rows = session.execute(statement.order_by(Followup.due_at, Followup.id)).all()
+        params["statuses"] = list(statuses)
+    rows = session.execute(statement, params).all()
     return [_item(row) for row in rows]
 
 
 def followup_item(session: Session, workspace_id: str, followup_id: int) -> FollowupItem | None:
-    row = session.execute(_items_statement(workspace_id).where(Followup.id == followup_id)).first()
+    statement = _items_statement().where(Followup.id == followup_id)
+    row = session.execute(statement, {"workspace_id": workspace_id}).first()
     return None if row is None else _item(row)
 
 
@@ -324,8 +346,9 @@ def followup_items_by_id(
     """These follow-ups as they are now, by id: what a DM planned earlier shows when it goes."""
     if not ids:
         return {}
-    statement = _items_statement(workspace_id).where(Followup.id.in_(list(ids)))
-    return {item.id: item for item in (_item(row) for row in session.execute(statement).all())}
+    statement = _items_statement().where(Followup.id.in_(list(ids)))
+    rows = session.execute(statement, {"workspace_id": workspace_id}).all()
+    return {item.id: item for item in (_item(row) for row in rows)}
 
 
 def count_answers(session: Session, cycle_id: int, account_ids: Sequence[int]) -> int:
@@ -367,18 +390,19 @@ def answered_items(
 ) -> list[AnsweredItem]:
     """An account's follow-ups of one cycle (opened at `opened_at`, when given), the unhappiest
     first, each with the answer that opened it."""
-    statement = _items_statement(workspace_id, with_answer=True).where(
+    statement = _items_statement(with_answer=True).where(
         Followup.account_id == account_id, Followup.cycle_id == cycle_id
     )
     if opened_at is not None:
         statement = statement.where(Followup.opened_at == opened_at)
-    rows = session.execute(statement.order_by(Followup.id)).all()
+    rows = session.execute(statement.order_by(Followup.id), {"workspace_id": workspace_id}).all()
     return [_answered(row) for row in rows]
 
 
 def answered_item(session: Session, workspace_id: str, followup_id: int) -> AnsweredItem | None:
     row = session.execute(
-        _items_statement(workspace_id, with_answer=True).where(Followup.id == followup_id)
+        _items_statement(with_answer=True).where(Followup.id == followup_id),
+        {"workspace_id": workspace_id},
     ).first()
     return None if row is None else _answered(row)
 

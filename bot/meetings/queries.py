@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import Account, Meeting, MeetingAttendee
@@ -21,37 +21,41 @@ SCHEDULED = "scheduled"
 CANCELLED = "cancelled"
 
 
+_NEXT = (
+    select(Meeting)
+    .where(
+        Meeting.account_id == bindparam("account_id"),
+        Meeting.status == SCHEDULED,
+        Meeting.starts_at >= bindparam("now"),
+    )
+    .order_by(Meeting.starts_at, Meeting.id)
+    .limit(1)
+)
+"""Built once at import: every account report asks for both; each call binds its values."""
+
+_PREVIOUS = (
+    select(Meeting)
+    .where(
+        Meeting.account_id == bindparam("account_id"),
+        Meeting.status != CANCELLED,
+        Meeting.starts_at < bindparam("before"),
+    )
+    .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    .limit(1)
+)
+
+
 def next_meeting(session: Session, account_id: int, now: datetime) -> Meeting | None:
     """The account's next scheduled review, the one a digest asked for now prepares."""
-    return session.scalars(
-        select(Meeting)
-        .where(
-            Meeting.account_id == account_id,
-            Meeting.status == SCHEDULED,
-            Meeting.starts_at >= now,
-        )
-        .order_by(Meeting.starts_at, Meeting.id)
-        .limit(1)
-    ).first()
+    return session.scalars(_NEXT, {"account_id": account_id, "now": now}).first()
 
 
 def previous_meeting(
     session: Session, account_id: int, before: datetime, *, exclude: int | None = None
 ) -> Meeting | None:
     """The last review held (not cancelled) before a moment: what "last time" means."""
-    query = (
-        select(Meeting)
-        .where(
-            Meeting.account_id == account_id,
-            Meeting.status != CANCELLED,
-            Meeting.starts_at < before,
-        )
-        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-        .limit(1)
-    )
-    if exclude is not None:
-        query = query.where(Meeting.id != exclude)
-    return session.scalars(query).first()
+    query = _PREVIOUS if exclude is None else _PREVIOUS.where(Meeting.id != exclude)
+    return session.scalars(query, {"account_id": account_id, "before": before}).first()
 
 
 def last_review(session: Session, account_id: int, now: datetime) -> Meeting | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.reports.model import OpenCommitment
@@ -25,6 +25,45 @@ def cycles_with_data(session: Session, account: Account) -> list[Cycle]:
     return sorted(cycles, key=cycle_order)
 
 
+_BENCHMARKS = select(
+    Benchmark.cycle_id,
+    Benchmark.scope,
+    Benchmark.respondents,
+    Benchmark.nps,
+    Benchmark.satisfaction_mean,
+    Benchmark.attribute_means,
+).where(
+    Benchmark.workspace_id == bindparam("workspace_id"),
+    Benchmark.cycle_id.in_(bindparam("cycle_ids", expanding=True)),
+    (
+        ((Benchmark.scope == "segment") & (Benchmark.segment == bindparam("segment")))
+        | (Benchmark.scope == "all")
+    ),
+)
+"""The statements of every report, built once at import: building them per request cost more
+than running them. Each request only binds its values."""
+
+_OPEN_COMMITMENTS = (
+    select(
+        Commitment.id,
+        Commitment.text,
+        Commitment.owner,
+        Commitment.due_on,
+        Commitment.status,
+        Commitment.area,
+    )
+    .where(Commitment.account_id == bindparam("account_id"), Commitment.status == "open")
+    .order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
+)
+
+_LAST_STARTS = (
+    select(Cycle.starts_on)
+    .where(Cycle.workspace_id == bindparam("workspace_id"), Cycle.starts_on.is_not(None))
+    .order_by(Cycle.starts_on.desc())
+    .limit(2)
+)
+
+
 def benchmarks_of(
     session: Session, account: Account, cycle_ids: list[int]
 ) -> dict[tuple[int, str], Any]:
@@ -32,43 +71,23 @@ def benchmarks_of(
     as plain rows (respondents, nps, satisfaction_mean, attribute_means): no ORM bookkeeping
     on every report."""
     rows = session.connection().execute(
-        select(
-            Benchmark.cycle_id,
-            Benchmark.scope,
-            Benchmark.respondents,
-            Benchmark.nps,
-            Benchmark.satisfaction_mean,
-            Benchmark.attribute_means,
-        ).where(
-            Benchmark.workspace_id == account.workspace_id,
-            Benchmark.cycle_id.in_(cycle_ids),
-            (
-                ((Benchmark.scope == "segment") & (Benchmark.segment == account.segment))
-                | (Benchmark.scope == "all")
-            ),
-        )
+        _BENCHMARKS,
+        {
+            "workspace_id": account.workspace_id,
+            "cycle_ids": cycle_ids,
+            "segment": account.segment,
+        },
     )
     return {(row.cycle_id, row.scope): row for row in rows}
 
 
 def open_commitments_of(session: Session, account_id: int) -> list[OpenCommitment]:
-    rows = session.scalars(
-        select(Commitment)
-        .where(Commitment.account_id == account_id, Commitment.status == "open")
-        .order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
-    ).all()
-    return [
-        OpenCommitment(row.id, row.text, row.owner, row.due_on, row.status, row.area)
-        for row in rows
-    ]
+    """The account's open commitments as plain rows, undated last."""
+    rows = session.connection().execute(_OPEN_COMMITMENTS, {"account_id": account_id})
+    return [OpenCommitment(*row) for row in rows]
 
 
 def next_cycle_start(session: Session, workspace_id: str) -> date | None:
     """When customers will be asked again: the last cycle's start plus the usual spacing."""
-    starts = session.scalars(
-        select(Cycle.starts_on)
-        .where(Cycle.workspace_id == workspace_id, Cycle.starts_on.is_not(None))
-        .order_by(Cycle.starts_on.desc())
-        .limit(2)
-    ).all()
-    return next_cycle_after(list(starts))
+    rows = session.connection().execute(_LAST_STARTS, {"workspace_id": workspace_id})
+    return next_cycle_after([starts for (starts,) in rows])
