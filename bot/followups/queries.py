@@ -202,6 +202,26 @@ _ANSWER = aliased(Response)
 account report's time."""
 
 
+_FOLLOWUP_COLUMNS = (
+    Followup.id,
+    Followup.account_id,
+    Followup.cycle_id,
+    Followup.reasons,
+    Followup.status,
+    Followup.owner,
+    Followup.opened_at,
+    Followup.due_at,
+    Followup.contacted_at,
+    Followup.closed_at,
+    Followup.note,
+    Followup.contact_method,
+)
+"""What a listing reads of the follow-up itself: plain columns, no ORM object per row."""
+
+_ANSWER_COLUMNS = 4
+"""The answer's id, scores and comment, last in a `with_answer` row."""
+
+
 @functools.cache
 def _items_statement(*, with_answer: bool = False) -> sa.Select[Any]:
     """Follow-ups with what people see of them, in the workspace bound as `workspace_id`;
@@ -210,16 +230,23 @@ def _items_statement(*, with_answer: bool = False) -> sa.Select[Any]:
     Built once: constructing the joins on every call cost more than running them."""
     answer = _ANSWER
     extra = (
-        (answer.id, answer.satisfaction, answer.recommend, answer.comment) if with_answer else ()
+        (
+            answer.id.label("response_id"),
+            answer.satisfaction.label("answer_satisfaction"),
+            answer.recommend.label("answer_recommend"),
+            answer.comment.label("answer_comment"),
+        )
+        if with_answer
+        else ()
     )
     return (
         sa.select(
-            Followup,
-            Account.name,
-            Cycle.label,
-            Respondent.name,
-            Respondent.email,
-            answer.role,
+            *_FOLLOWUP_COLUMNS,
+            Account.name.label("account"),
+            Cycle.label.label("cycle"),
+            Respondent.name.label("respondent"),
+            Respondent.email.label("email"),
+            answer.role.label("role"),
             *extra,
         )
         .join(Account, Account.id == Followup.account_id)
@@ -254,25 +281,24 @@ def _listing_statement(by_accounts: bool, by_owners: bool, by_statuses: bool) ->
 
 
 def _item(row: Any) -> FollowupItem:
-    followup, account, cycle, name, email, role = row[:6]
     return FollowupItem(
-        id=followup.id,
-        account_id=followup.account_id,
-        account=account,
-        cycle=cycle,
-        respondent=name,
-        email=email,
+        id=row.id,
+        account_id=row.account_id,
+        account=row.account,
+        cycle=row.cycle,
+        respondent=row.respondent,
+        email=row.email,
         # Only a silent decision maker has no answer in the follow-up's cycle.
-        role=role if role is not None else DECISION_MAKER,
-        reasons=list(followup.reasons or []),
-        status=followup.status,
-        owner=followup.owner,
-        opened_at=followup.opened_at,
-        due_at=followup.due_at,
-        contacted_at=followup.contacted_at,
-        closed_at=followup.closed_at,
-        note=followup.note,
-        contact_method=followup.contact_method,
+        role=row.role if row.role is not None else DECISION_MAKER,
+        reasons=list(row.reasons or []),
+        status=row.status,
+        owner=row.owner,
+        opened_at=row.opened_at,
+        due_at=row.due_at,
+        contacted_at=row.contacted_at,
+        closed_at=row.closed_at,
+        note=row.note,
+        contact_method=row.contact_method,
     )
 
 
@@ -408,8 +434,8 @@ def answered_item(session: Session, workspace_id: str, followup_id: int) -> Answ
 
 
 def _answered(row: Any) -> AnsweredItem:
-    response_id, satisfaction, recommend, comment = row[6:10]
-    return AnsweredItem(_item(row), row[0].cycle_id, response_id, satisfaction, recommend, comment)
+    response_id, satisfaction, recommend, comment = row[-_ANSWER_COLUMNS:]
+    return AnsweredItem(_item(row), row.cycle_id, response_id, satisfaction, recommend, comment)
 
 
 def latest_actors(

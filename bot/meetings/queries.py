@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import Account, Meeting, MeetingAttendee
@@ -21,28 +22,39 @@ SCHEDULED = "scheduled"
 CANCELLED = "cancelled"
 
 
-_NEXT = (
-    select(Meeting)
-    .where(
-        Meeting.account_id == bindparam("account_id"),
-        Meeting.status == SCHEDULED,
-        Meeting.starts_at >= bindparam("now"),
+def _next_of(*columns: Any) -> Select[Any]:
+    """The account's next scheduled review as of `now` (both bound), reading `columns`."""
+    return (
+        select(*columns)
+        .where(
+            Meeting.account_id == bindparam("account_id"),
+            Meeting.status == SCHEDULED,
+            Meeting.starts_at >= bindparam("now"),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(1)
     )
-    .order_by(Meeting.starts_at, Meeting.id)
-    .limit(1)
-)
-"""Built once at import: every account report asks for both; each call binds its values."""
 
-_PREVIOUS = (
-    select(Meeting)
-    .where(
-        Meeting.account_id == bindparam("account_id"),
-        Meeting.status != CANCELLED,
-        Meeting.starts_at < bindparam("before"),
+
+def _previous_of(*columns: Any) -> Select[Any]:
+    """The account's last review held before `before` (both bound), reading `columns`."""
+    return (
+        select(*columns)
+        .where(
+            Meeting.account_id == bindparam("account_id"),
+            Meeting.status != CANCELLED,
+            Meeting.starts_at < bindparam("before"),
+        )
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        .limit(1)
     )
-    .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-    .limit(1)
-)
+
+
+# Built once at import: every account report asks for both; each call binds its values.
+_NEXT = _next_of(Meeting)
+_NEXT_START = _next_of(Meeting.starts_at)
+_PREVIOUS = _previous_of(Meeting)
+_PREVIOUS_START = _previous_of(Meeting.starts_at)
 
 
 def next_meeting(session: Session, account_id: int, now: datetime) -> Meeting | None:
@@ -61,6 +73,16 @@ def previous_meeting(
 def last_review(session: Session, account_id: int, now: datetime) -> Meeting | None:
     """The account's last customer review as of now (see the module's boundary)."""
     return previous_meeting(session, account_id, now)
+
+
+def next_meeting_start(session: Session, account_id: int, now: datetime) -> datetime | None:
+    """When `next_meeting` starts, read without loading the meeting (the report's line)."""
+    return session.execute(_NEXT_START, {"account_id": account_id, "now": now}).scalar()
+
+
+def last_review_start(session: Session, account_id: int, now: datetime) -> datetime | None:
+    """When `last_review` started, read without loading the meeting (the report's flags)."""
+    return session.execute(_PREVIOUS_START, {"account_id": account_id, "before": now}).scalar()
 
 
 def upcoming_meetings(

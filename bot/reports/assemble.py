@@ -21,7 +21,7 @@ from bot.champions import ChampionChange
 from bot.drivers.service import fix_first
 from bot.figures import queries as figures
 from bot.followups.queries import followup_items
-from bot.meetings.queries import last_review, next_meeting
+from bot.meetings.queries import last_review_start, next_meeting_start
 from bot.reports.model import AccountReport, Figures, OpenCommitment, Person, TrendPoint
 from bot.reports.queries import benchmarks_of, next_cycle_start, open_commitments_of
 from bot.reports.rules import account_flags, cycle_order, pick_cycles
@@ -82,7 +82,7 @@ def build_account_report(
             ChampionChange(account.name, **change) for change in changes.get("champion_changes", [])
         ],
         next_cycle_on=next_cycle_start(session, account.workspace_id),
-        next_meeting_at=_next_meeting_at(session, account.id, now),
+        next_meeting_at=next_meeting_start(session, account.id, now),
         flags=_flags(session, account, now),
         followups=followup_items(
             session, account.workspace_id, account_ids=[account.id], statuses=["open"]
@@ -118,14 +118,8 @@ def _flag_overdue(items: list[OpenCommitment], today: date) -> list[OpenCommitme
     ]
 
 
-def _next_meeting_at(session: Session, account_id: int, now: datetime) -> datetime | None:
-    meeting = next_meeting(session, account_id, now)
-    return meeting.starts_at if meeting is not None else None
-
-
 def _flags(session: Session, account: Account, now: datetime) -> list[str]:
-    review = last_review(session, account.id, now)
-    return account_flags(account, review.starts_at if review is not None else None, now)
+    return account_flags(account, last_review_start(session, account.id, now), now)
 
 
 def _figures(cycle: Cycle | None, headline: Any) -> Figures | None:
