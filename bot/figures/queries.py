@@ -138,7 +138,7 @@ def accounts_with_responses(session: Session) -> list[tuple[str, int]]:
 
 
 _CYCLES_OF = (
-    sa.select(Cycle, *HEADLINE)
+    sa.select(Cycle.id, Cycle.label, Cycle.starts_on, *HEADLINE)
     .join(Cycle, Cycle.id == AccountFigures.cycle_id)
     .where(AccountFigures.account_id == sa.bindparam("account_id"))
 )
@@ -156,12 +156,14 @@ _DETAILS_OF = sa.select(
 )
 
 
-def cycles_of(session: Session, account_id: int) -> list[tuple[Cycle, Any]]:
-    """The account's cycles with figures, each with its headline (HEADLINE columns)."""
-    rows = session.execute(_CYCLES_OF, {"account_id": account_id}).all()
-    return [(row[0], row) for row in rows]
+def cycles_of(session: Session, account_id: int) -> list[tuple[Any, Any]]:
+    """The account's cycles with figures (id, label, starts_on, as plain rows: the report only
+    reads them), each with its headline (HEADLINE columns)."""
+    rows = session.connection().execute(_CYCLES_OF, {"account_id": account_id}).all()
+    return [(row, row) for row in rows]
 
 
 def details_of(session: Session, account_id: int, cycle_id: int) -> Any:
     """The people, attribute means and changes of one account in one cycle."""
-    return session.execute(_DETAILS_OF, {"account_id": account_id, "cycle_id": cycle_id}).one()
+    params = {"account_id": account_id, "cycle_id": cycle_id}
+    return session.connection().execute(_DETAILS_OF, params).one()
