@@ -51,6 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.intake.writing import RESPONSE_WRITE_COLUMNS  # noqa: E402
+
 WORKSPACE = "bench"
 
 CYCLES = [f"{year}-Q{quarter}" for year in (2025, 2026) for quarter in (1, 2, 3, 4)]
@@ -226,23 +228,7 @@ def _time_opening(service: Any, followups: bool) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 # The raw baseline: the same rows into the same tables by the database's own bulk path
 
-RESPONSE_COLUMNS = (
-    "id",
-    "account_id",
-    "cycle_id",
-    "respondent_id",
-    "title",
-    "role",
-    "satisfaction",
-    "recommend",
-    "continue_score",
-    "ratings",
-    "comment",
-    "source",
-    "responded_on",
-    "themes",
-    "tone",
-)
+RESPONSE_COLUMNS = ("id", *RESPONSE_WRITE_COLUMNS)  # the importer's columns, with the ids
 RESPONDENT_COLUMNS = ("id", "account_id", "person_key", "name", "email")
 
 
