@@ -125,9 +125,12 @@ def loyalty_moves_by_account(
         (both["role"] == DECISION_MAKER) & (both["loyalty_before"] != both["loyalty_after"])
     ]
     moves: dict[int, list[LoyaltyMove]] = {}
-    for row in both.sort_values("respondent", kind="stable").itertuples(index=False):
-        move = LoyaltyMove(row.respondent, row.loyalty_before, row.loyalty_after)
-        moves.setdefault(int(row.account_id), []).append(move)
+    ordered = both.sort_values("respondent", kind="stable")
+    columns = ("account_id", "respondent", "loyalty_before", "loyalty_after")
+    for account_id, respondent, before, after in zip(
+        *(ordered[column].tolist() for column in columns), strict=True
+    ):
+        moves.setdefault(int(account_id), []).append(LoyaltyMove(respondent, before, after))
     return moves
 
 

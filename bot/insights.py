@@ -398,12 +398,15 @@ def _attribute_means_by_group(
     )
     per_attribute = long.groupby(["group", "attribute"], sort=True)["score"].agg(["sum", "count"])
     result: dict[int, dict[str, float]] = {}
-    for group, part in per_attribute.groupby(level="group", sort=False):
-        result[int(group)] = _means_dict(
-            part.index.get_level_values("attribute"),
-            part["sum"].to_numpy(),
-            part["count"].to_numpy(),
-        )
+    for group, attribute, total, count in zip(
+        per_attribute.index.get_level_values("group").tolist(),
+        per_attribute.index.get_level_values("attribute").tolist(),
+        per_attribute["sum"].tolist(),
+        per_attribute["count"].tolist(),
+        strict=True,
+    ):  # sorted by group, then attribute: each group's means come out in alphabetical order
+        if count > 0:
+            result.setdefault(int(group), {})[str(attribute)] = float(total / count)
     return result
 
 
@@ -627,6 +630,9 @@ def band_moves(previous_frame: pd.DataFrame, current_frame: pd.DataFrame) -> lis
     return moves.get(0, [])
 
 
+_MOVE_COLUMNS = ("group", "respondent_key", "respondent", "from_band", "to_band")
+
+
 def band_moves_by_group(
     previous_frame: pd.DataFrame, current_frame: pd.DataFrame, group: str
 ) -> dict[Any, list[BandMove]]:
@@ -657,12 +663,7 @@ def band_moves_by_group(
     moved = moved.sort_values(["group", "up", "name", "respondent_key"], kind="stable")
     result: dict[Any, list[BandMove]] = {}
     for key, person, name, from_band, to_band in zip(
-        moved["group"].tolist(),
-        moved["respondent_key"],
-        moved["respondent"],
-        moved["from_band"],
-        moved["to_band"],
-        strict=True,
+        *(moved[column].tolist() for column in _MOVE_COLUMNS), strict=True
     ):
         move = BandMove(str(person), str(name), str(from_band), str(to_band))
         result.setdefault(key, []).append(move)

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.core.lazy import lazy_module
+from storage import jsoncodec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,6 +110,38 @@ def python_values(values: Any) -> list[Any]:
         return labels[codes].tolist()
     # Text columns are built with None for "no value", never NaN: nothing to convert.
     return array.tolist()
+
+
+def bound_columns(
+    session: Session, table: sa.Table, columns: dict[str, list[Any]]
+) -> dict[str, list[Any]]:
+    """Columns of values as the table's column types bind them on this database, as the ORM
+    would (SQLite's timestamps as the same text; JSON as its text, which every driver and COPY
+    take), so rows written in bulk read back exactly like rows the models wrote."""
+    dialect = session.get_bind().dialect
+    return {name: _bound(table.c[name].type, dialect, values) for name, values in columns.items()}
+
+
+def _bound(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
+    process = (
+        jsoncodec.dumps
+        if isinstance(column_type, sa.JSON)
+        else column_type.dialect_impl(dialect).bind_processor(dialect)
+    )
+    if process is None:
+        return values
+    if values and values.count(values[0]) == len(values):
+        return [process(values[0])] * len(values)  # one moment, status or workspace for all
+    done: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        if isinstance(value, dict | list):  # JSON: rarely repeated, and not hashable
+            out.append(process(value))
+            continue
+        if value not in done:
+            done[value] = process(value)
+        out.append(done[value])
+    return out
 
 
 def executemany(session: Session, sql: str, columns: Sequence[list[Any]]) -> int:

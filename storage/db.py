@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import failures
+from storage import failures, jsoncodec
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -61,7 +61,8 @@ def make_engine(url: str, *, concurrency: int | None = None, **kwargs: object) -
     passes its thread count; commands and tests take the default), keeping a few open."""
     url = normalize_url(url)
     pool = _pool_size(make_url(url), concurrency or DEFAULT_CONCURRENCY)
-    engine = create_engine(url, **{**pool, **kwargs})
+    codec = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}
+    engine = create_engine(url, **{**pool, **codec, **kwargs})
     if engine.dialect.name == "sqlite":
         kept = int(pool.get("pool_size", 1))
         cache_kib = SQLITE_CACHE_BUDGET_KIB // kept

@@ -232,7 +232,7 @@ class AccountFigures(Base):
     decision_maker_high_risk: Mapped[bool] = mapped_column(Boolean, default=False)
     decision_maker_trapped: Mapped[bool] = mapped_column(Boolean, default=False)
     attribute_means: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    people: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    people: Mapped[dict[str, list[Any]]] = mapped_column(JSON, default=dict)  # by column
     previous_cycle_id: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Champion changes and decision makers' loyalty moves: apart, since the portfolio reads them

@@ -147,6 +147,28 @@ def test_the_upgrade_computes_the_figures_of_stored_responses(
     assert (cy["themes"], cy["tone"]) == (["Support"], "negative")
 
 
+def test_the_upgrade_to_people_by_column_recomputes_what_0008_stored(
+    any_runtime: Runtime, tmp_path: Path
+) -> None:
+    """0009 stores the people table by column; figures of 0008 (rows) are recomputed."""
+    _downgrade_to_0004(any_runtime)
+    _store_as_0004(any_runtime)
+    config = alembic_config(any_runtime.engine)
+    with any_runtime.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008")
+    with any_runtime.engine.begin() as connection:  # the shape 0008's code wrote
+        connection.execute(sa.text("UPDATE account_figures SET people = '[]'"))
+    upgrade(any_runtime.engine)
+
+    report = _report(_url(any_runtime), tmp_path, "--cycle", "2026-Q3")
+    # Q3 lists Cy (5, dissatisfied) before Ann (9): the lowest satisfaction first.
+    assert [(p["respondent"], p["band"]) for p in report["people"]] == [
+        ("Cy Dunn", "dissatisfied"),
+        ("Ann Lee", "totally_satisfied"),
+    ]
+
+
 def test_every_change_to_the_responses_changes_the_report(
     any_runtime: Runtime, tmp_path: Path
 ) -> None:

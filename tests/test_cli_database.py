@@ -145,9 +145,9 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
 
 def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
     first = voc("db", "upgrade", cwd=tmp_path)
-    assert (first.code, first.out, first.err) == (0, "Created the schema at revision 0008\n", "")
+    assert (first.code, first.out, first.err) == (0, "Created the schema at revision 0009\n", "")
     again = voc("db", "upgrade", cwd=tmp_path)
-    assert (again.code, again.out, again.err) == (0, "Already at revision 0008\n", "")
+    assert (again.code, again.out, again.err) == (0, "Already at revision 0009\n", "")
 
 
 def test_an_upgrade_names_both_revisions() -> None:

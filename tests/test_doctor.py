@@ -110,7 +110,7 @@ def test_a_database_behind_this_code_names_the_upgrade(tmp_path: Path, database:
     ran = voc("doctor", cwd=tmp_path, DATABASE_URL=database)
     assert ran.code == 1
     assert ran.out.splitlines()[-1] == (
-        "DATABASE_URL: schema at revision 0003, this code needs 0008 (run `voc db upgrade`)"
+        "DATABASE_URL: schema at revision 0003, this code needs 0009 (run `voc db upgrade`)"
     )
 
 

@@ -55,7 +55,7 @@ def test_readyz_says_why_not_when_the_schema_is_behind_while_healthz_stays_up(
         connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     assert _get(f"{bot.base_url}/readyz") == (
         503,
-        b"not ready: schema at revision 0003, this code needs 0008 (run `voc db upgrade`)\n",
+        b"not ready: schema at revision 0003, this code needs 0009 (run `voc db upgrade`)\n",
     )
     assert _get(f"{bot.base_url}/healthz")[0] == 200
 

@@ -14,7 +14,7 @@ from storage.models import Account, Delivery
 
 
 def test_schema_is_at_head_after_start(any_runtime: Runtime) -> None:
-    assert current_revision(any_runtime.engine) == "0008"
+    assert current_revision(any_runtime.engine) == "0009"
 
 
 def test_timestamps_come_back_aware_in_utc(any_runtime: Runtime) -> None:

@@ -10,7 +10,7 @@ any cycle finds what changed since the one before already stored.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
@@ -20,9 +20,12 @@ import pandas as pd
 
 from bot import insights
 from bot.champions import DECISION_MAKER, changes_by_account, loyalty_moves_by_account
-from bot.themes.tagging import tags_of
+from bot.themes.tagging import Tags, tags_of
 
 KEYS = ["account_id", "cycle_id"]
+_COMPARED = ("respondent_key", "respondent", "title", "role", "satisfaction", "loyalty")
+"""The columns comparing a cycle with the one before reads: band moves, missing people,
+champion changes and loyalty moves."""
 SortKey = Callable[[int], Any]
 
 
@@ -56,7 +59,7 @@ def figure_rows(
             "decision_maker_high_risk": makers.get((account_id, cycle_id), (False, False))[0],
             "decision_maker_trapped": makers.get((account_id, cycle_id), (False, False))[1],
             "attribute_means": part.attribute_means,
-            "people": people.get((account_id, cycle_id), []),
+            "people": people[(account_id, cycle_id)],
             "previous_cycle_id": previous_of.get((account_id, cycle_id)),
             "changes": changes.get((account_id, cycle_id), ({}, {}))[0],
             "champions": changes.get((account_id, cycle_id), ({}, {}))[1],
@@ -81,52 +84,93 @@ def _previous_cycles(
     return previous
 
 
-def _people_by_group(table: pd.DataFrame) -> dict[tuple[int, int], list[dict[str, Any]]]:
-    """The people table of each (account, cycle) as the report shows it, in its order."""
-    columns = [
-        "account_id",
-        "cycle_id",
-        "respondent_key",
-        "respondent",
-        "title",
-        "role",
-        "satisfaction",
-        "recommend",
-        "continue",
-        "band",
-        "loyalty",
-        "comment",
-        "source",
-        "themes",
-        "tone",
-    ]
-    result: dict[tuple[int, int], list[dict[str, Any]]] = {}
-    lists = [_python_values(table[column]) for column in columns]
-    for account_id, cycle_id, key, name, title, role, *rest in zip(*lists, strict=True):
-        satisfaction, recommend, continue_, band, loyalty, comment, source, themes, tone = rest
-        text = _text_or_none(comment)
-        tags = tags_of(text, _text_or_none(themes), _text_or_none(tone))
-        result.setdefault((account_id, cycle_id), []).append(
-            {
-                "respondent_key": key,
-                "respondent": name,
-                "title": _text_or_none(title),
-                "role": _text_or_none(role),
-                "satisfaction": float(satisfaction),
-                "recommend": _number_or_none(recommend),
-                "continue": _number_or_none(continue_),
-                "band": band,
-                "loyalty": loyalty,
-                "comment": text,
-                "source": source or "survey",
-                **({"themes": tags.themes, "tone": tags.tone} if tags else {}),
-            }
-        )
+PEOPLE = (
+    "respondent_key",
+    "respondent",
+    "title",
+    "role",
+    "satisfaction",
+    "recommend",
+    "continue",
+    "band",
+    "loyalty",
+    "comment",
+    "source",
+    "themes",
+    "tone",
+)
+"""The people table's columns, as stored: one list per column, a row per person in the order
+the report lists them; `themes` and `tone` are None for a person whose comment has no tags."""
+
+
+def _people_by_group(table: pd.DataFrame) -> dict[tuple[int, int], dict[str, list[Any]]]:
+    """The people table of each (account, cycle), stored by column.
+
+    By column, because then nothing runs per person in Python: each column is cleaned whole
+    (a million-response import has a million people rows) and each group's share of it is a
+    slice, since `people_table` keeps a group's rows together.
+    """
+    comments = _texts(table["comment"])
+    tags = _tags(comments, _texts(table["themes"]), _texts(table["tone"]))
+    columns = {
+        "respondent_key": _objects(table["respondent_key"]),
+        "respondent": _objects(table["respondent"]),
+        "title": _texts(table["title"]),
+        "role": _texts(table["role"]),
+        "satisfaction": table["satisfaction"].astype(float).tolist(),
+        "recommend": _numbers(table["recommend"]),
+        "continue": _numbers(table["continue"]),
+        "band": _objects(table["band"]),
+        "loyalty": _objects(table["loyalty"]),
+        "comment": comments,
+        "source": _objects(table["source"].fillna("survey").replace("", "survey")),
+        "themes": [tagged.themes if tagged else None for tagged in tags],
+        "tone": [tagged.tone if tagged else None for tagged in tags],
+    }
+    accounts = table["account_id"].to_numpy()
+    cycles = table["cycle_id"].to_numpy()
+    starts = np.flatnonzero(
+        np.r_[True, (accounts[1:] != accounts[:-1]) | (cycles[1:] != cycles[:-1])]
+    ).tolist()
+    return {
+        (int(accounts[start]), int(cycles[start])): {
+            name: values[start:end] for name, values in columns.items()
+        }
+        for start, end in pairwise([*starts, len(table)])
+    }
+
+
+def _tags(
+    comments: list[str | None], themes: list[str | None], tones: list[str | None]
+) -> list[Tags | None]:
+    """Each row's tags (`tags_of`), read once per distinct (comment, themes, tone): answers
+    repeat, and blank comments, the most common kind, have none."""
+    seen: dict[tuple[str | None, str | None, str | None], Tags | None] = {}
+    result = []
+    for row in zip(comments, themes, tones, strict=True):
+        if row not in seen:
+            seen[row] = tags_of(*row)
+        result.append(seen[row])
     return result
 
 
-def _python_values(column: pd.Series) -> list[Any]:
-    return column.astype(object).where(column.notna(), None).tolist()
+def _objects(column: pd.Series) -> list[Any]:
+    """The column's values as Python objects, missing ones as None."""
+    return column.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _texts(column: pd.Series) -> list[str | None]:
+    """The column's text stripped, blank or missing as None."""
+    return [
+        (value.strip() or None) if isinstance(value, str) else None
+        for value in column.to_numpy(dtype=object)
+    ]
+
+
+def _numbers(column: pd.Series) -> list[float | None]:
+    """The column as floats, missing as None."""
+    values = column.astype(float)
+    return _objects(values.astype(object).where(values.notna()))
 
 
 def _decision_makers_at_risk(table: pd.DataFrame) -> dict[tuple[int, int], tuple[bool, bool]]:
@@ -163,13 +207,16 @@ def _changes(
     if not previous_of:
         return {}
     pairs = list(previous_of.items())
-    current_pair = {pair: n for n, (pair, _) in enumerate(pairs)}
-    previous_pair: dict[tuple[int, int], list[int]] = {}
-    for n, ((account_id, _), before) in enumerate(pairs):
-        previous_pair.setdefault((account_id, before), []).append(n)
-    group = list(zip(table["account_id"].tolist(), table["cycle_id"].tolist(), strict=True))
-    current = _labelled(table, [[current_pair[g]] if g in current_pair else [] for g in group])
-    previous = _labelled(table, [previous_pair.get(g, []) for g in group])
+    rows = pd.MultiIndex.from_arrays([table["account_id"], table["cycle_id"]])
+    # Each cycle is the current one of at most one pair and, since an account's cycles are in
+    # one order, the previous one of at most one: each row takes part in each side once.
+    as_current = pd.MultiIndex.from_tuples([pair for pair, _ in pairs]).get_indexer(rows)
+    as_previous = pd.MultiIndex.from_tuples(
+        [(account_id, before) for (account_id, _), before in pairs]
+    ).get_indexer(rows)
+    compared = table[list(_COMPARED)]
+    current = _labelled(compared, as_current)
+    previous = _labelled(compared, as_previous)
     names = {n: "" for n in range(len(pairs))}
     moves = insights.band_moves_by_group(previous, current, "pair")
     missing = insights.missing_by_group(previous, current, "pair")
@@ -201,16 +248,11 @@ def _changes(
     return result
 
 
-def _labelled(table: pd.DataFrame, pairs: Iterable[list[int]]) -> pd.DataFrame:
-    """The rows of `table` that take part in a pair, once per pair, with its number as `pair`
-    (a cycle is the previous one of at most one pair per account, but stay general)."""
-    counts = []
-    labels: list[int] = []
-    for own in pairs:
-        counts.append(len(own))
-        labels.extend(own)
-    rows = table.iloc[np.repeat(np.arange(len(table)), counts)].reset_index(drop=True)
-    return rows.assign(pair=np.asarray(labels, dtype=np.int64))
+def _labelled(table: pd.DataFrame, pair_of_row: np.ndarray) -> pd.DataFrame:
+    """The rows of `table` that take part in a pair (`pair_of_row` ≥ 0), with its number as
+    `pair`."""
+    taking_part = pair_of_row >= 0
+    return table[taking_part].reset_index(drop=True).assign(pair=pair_of_row[taking_part])
 
 
 def _band_move_json(move: insights.BandMove) -> dict[str, str]:
@@ -236,9 +278,3 @@ def _text_or_none(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
-
-
-def _number_or_none(value: Any) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)

@@ -6,7 +6,6 @@ figures are compared with the one before it) and writes by replacing an account'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.cycles import cycle_sort_key
 from bot.core.lazy import lazy_module
-from storage.bulk import fetch_in
+from storage import jsoncodec
+from storage.bulk import bound_columns, fetch_in, insert_or_keep
 from storage.models import Account, AccountFigures, Cycle, Respondent, Response
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def response_frames(session: Session, account_ids: Sequence[int]) -> Iterator[pd
         batch = ordered[start : start + ACCOUNTS_PER_PASS]
         rows = fetch_in(session, statement, "ids", batch)
         frame = pd.DataFrame(rows, columns=RESPONSES)
-        frame["ratings"] = [_json(value) for value in frame["ratings"]]
+        frame["ratings"] = [_json(value) for value in frame["ratings"].to_numpy(dtype=object)]
         for column in ("satisfaction", "recommend", "continue"):
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
         yield frame
@@ -90,7 +90,7 @@ def response_frames(session: Session, account_ids: Sequence[int]) -> Iterator[pd
 
 def _json(value: Any) -> Any:
     """The driver hands JSON back parsed (PostgreSQL) or as text (SQLite)."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    return jsoncodec.loads(value) if isinstance(value, str | bytes) else value
 
 
 def cycle_sort_keys(session: Session, workspace_id: str) -> dict[int, Any]:
@@ -108,8 +108,15 @@ def replace_figures(
     for start in range(0, len(account_ids), ACCOUNTS_PER_PASS):
         batch = list(account_ids[start : start + ACCOUNTS_PER_PASS])
         session.execute(sa.delete(AccountFigures).where(AccountFigures.account_id.in_(batch)))
-    if rows:  # Core, not ORM: one executemany rather than a statement per row
-        session.execute(AccountFigures.__table__.insert(), rows)
+    if rows:  # by the driver's bulk path (COPY on PostgreSQL): an import writes thousands
+        columns = {name: [row[name] for row in rows] for name in rows[0]}
+        table = AccountFigures.__table__
+        insert_or_keep(
+            session,
+            table.name,
+            bound_columns(session, table, columns),
+            conflict=("account_id", "cycle_id"),
+        )
 
 
 def accounts_in_cycles(

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from bot.core import collector
 from bot.figures import queries
 from bot.figures.compute import figure_rows
 
@@ -24,8 +25,9 @@ def refresh_accounts(session: Session, workspace_id: str, account_ids: Iterable[
         return 0
     order = queries.cycle_sort_keys(session, workspace_id)
     rows = []
-    for frame in queries.response_frames(session, accounts):
-        rows += figure_rows(frame, workspace_id, order.__getitem__)
+    with collector.paused():
+        for frame in queries.response_frames(session, accounts):
+            rows += figure_rows(frame, workspace_id, order.__getitem__)
     queries.replace_figures(session, accounts, rows)
     return len(rows)
 

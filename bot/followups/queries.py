@@ -8,7 +8,6 @@ one per person: an import of a million rows must not turn into a million queries
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.core.lazy import lazy_module
 from bot.followups.values import AnsweredItem, FollowupItem
-from storage.bulk import fetch_in, insert_or_keep
+from storage.bulk import bound_columns, fetch_in, insert_or_keep
 from storage.models import (
     Account,
     AuditEntry,
@@ -163,35 +162,9 @@ def insert_new(session: Session, columns: dict[str, list[Any]]) -> int:
     """
     if not columns["respondent_id"]:
         return 0
-    dialect = session.get_bind().dialect
-    table = Followup.__table__
-    bound = {
-        name: _bound(table.c[name].type, dialect, columns[name]) for name in FOLLOWUP_INSERT_COLUMNS
-    }
+    wanted = {name: columns[name] for name in FOLLOWUP_INSERT_COLUMNS}
+    bound = bound_columns(session, Followup.__table__, wanted)
     return insert_or_keep(session, "followups", bound, conflict=("respondent_id", "cycle_id"))
-
-
-def _bound(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
-    """Values as the column's type binds them on this database (its dialect's own type, as the
-    ORM binds them: SQLite's timestamps as the same text); JSON as its text, which every driver
-    takes."""
-    process = (
-        json.dumps
-        if isinstance(column_type, sa.JSON)
-        else column_type.dialect_impl(dialect).bind_processor(dialect)
-    )
-    if process is None:
-        return values
-    if values and values.count(values[0]) == len(values):
-        return [process(values[0])] * len(values)  # one moment, status or workspace for all
-    done: dict[Any, Any] = {}
-    out = []
-    for value in values:
-        key = tuple(value) if isinstance(value, list) else value
-        if key not in done:
-            done[key] = process(value)
-        out.append(done[key])
-    return out
 
 
 # --- reading and changing follow-ups ------------------------------------------------------

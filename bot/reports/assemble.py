@@ -68,7 +68,7 @@ def build_account_report(
         nps_change_significant=_significance(previous, current),
         segment=_bench_figures(current_cycle, segment_bench),
         all_customers=_bench_figures(current_cycle, all_bench),
-        people=[_person(record) for record in details.people] if details else [],
+        people=_people(details.people) if details else [],
         weakest=insights.weakest_attributes(
             account_attributes, segment_bench.attribute_means if segment_bench else {}
         ),
@@ -146,21 +146,33 @@ def _bench_figures(cycle: Cycle | None, bench: Any) -> Figures | None:
     return Figures(cycle.label, bench.respondents, bench.nps, bench.satisfaction_mean)
 
 
-def _person(record: dict[str, Any]) -> Person:
-    """A row of the stored people table (`bot.figures.compute`) as the report shows it."""
-    return Person(
-        respondent=record["respondent"],
-        title=record["title"],
-        role=record["role"],
-        satisfaction=record["satisfaction"],
-        recommend=record["recommend"],
-        continue_=record["continue"],
-        band=record["band"],
-        loyalty=record["loyalty"],
-        comment=record["comment"],
-        source=record["source"],
-        **({"themes": record["themes"], "tone": record["tone"]} if "themes" in record else {}),
-    )
+def _people(stored: dict[str, list[Any]]) -> list[Person]:
+    """The stored people table (by column, `bot.figures.compute.PEOPLE`) as the report's rows."""
+    rows = zip(*(stored[name] for name in _PERSON_COLUMNS), strict=True)
+    return [_person(*row) for row in rows]
+
+
+_PERSON_COLUMNS = (
+    "respondent",
+    "title",
+    "role",
+    "satisfaction",
+    "recommend",
+    "continue",
+    "band",
+    "loyalty",
+    "comment",
+    "source",
+    "themes",
+    "tone",
+)
+
+
+def _person(*values: Any) -> Person:
+    *fields, themes, tone = values
+    if themes is None:  # a comment without tags, or none at all: the Person's defaults
+        return Person(*fields)
+    return Person(*fields, themes=themes, tone=tone)
 
 
 def _trend(
