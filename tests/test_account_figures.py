@@ -236,3 +236,54 @@ def test_every_change_to_the_responses_changes_the_report(
     assert ran.code == 0, ran.err
     report = _report(url, tmp_path)
     assert (report["cycle"], report["respondents"], report["people"]) == (None, 0, [])
+
+
+def test_figures_an_import_keeps_from_memory_are_those_its_stored_rows_give(
+    any_runtime: Runtime, tmp_path: Path
+) -> None:
+    """Cycles nobody had answered take their figures from the rows the import holds, not read
+    back (`bot.figures.fresh`); every report must be what its stored responses give."""
+    url = _url(any_runtime)
+    header = f"{HEADER},rating:Support,rating:Price"
+    q3 = [
+        "ACME,2026-Q3,Ann Lee,ann@acme.example,  CIO ,decision_maker,9,10,9,  Great support  ,9,",
+        "ACME,2026-Q3,Cy Dunn,cy@acme.example,,user,5,,8,Support never called us back.,3,4",
+        "ACME,2026-Q3,Éa Ñúñez,ea@acme.example,Ops,influencer,7,7,,,,",
+    ]
+    write_csv(tmp_path / "q3.csv", header, *q3)
+    ran = voc(
+        "import",
+        "responses",
+        str(tmp_path / "q3.csv"),
+        "--create-accounts",
+        cwd=tmp_path,
+        DATABASE_URL=url,
+    )
+    assert ran.code == 0, ran.err
+    # Q4 is fresh; Q3 changes too (Cy's answer), and Ann, renamed, shows renamed everywhere.
+    write_csv(
+        tmp_path / "q4.csv",
+        header,
+        "ACME,2026-Q4,Ann Lee-Park,ann@acme.example,CTO,decision_maker,6,6,5,Pricing is high,,2",
+        "ACME,2026-Q4,Éa Ñúñez,ea@acme.example,Ops,influencer,7,7,7,   ,8,8",
+        "ACME,2026-Q3,Cy Dunn,cy@acme.example,,user,6,5,8,Support never called us back.,3,4",
+    )
+    ran = voc("import", "responses", str(tmp_path / "q4.csv"), cwd=tmp_path, DATABASE_URL=url)
+    assert ran.code == 0, ran.err
+    as_imported = [_report(url, tmp_path, "--cycle", c) for c in ("2026-Q3", "2026-Q4")]
+
+    from bot.figures.service import refresh_everything
+    from storage.db import transaction
+
+    with transaction(any_runtime.sessions) as session:
+        refresh_everything(session)
+    recomputed = [_report(url, tmp_path, "--cycle", c) for c in ("2026-Q3", "2026-Q4")]
+
+    assert as_imported == recomputed
+    q4 = as_imported[1]
+    # By hand: Ann (6, recommend 6: detractor) first, then Éa (7, passive): NPS −50.
+    assert [(p["respondent"], p["title"]) for p in q4["people"]] == [
+        ("Ann Lee-Park", "CTO"),
+        ("Éa Ñúñez", "Ops"),
+    ]
+    assert (q4["nps"], q4["satisfaction_mean"]) == (-50.0, 6.5)

@@ -32,11 +32,12 @@ SortKey = Callable[[int], Any]
 def figure_rows(
     frame: pd.DataFrame, workspace_id: str, cycle_order: SortKey
 ) -> list[dict[str, Any]]:
-    """One row per (account, cycle) of `frame` (columns of `bot.figures.queries.RESPONSES`),
-    each cycle compared with the account's previous one by `cycle_order` (a cycle ID's sort
-    key)."""
+    """One row per (account, cycle) of `frame` (columns of `bot.figures.queries.RESPONSES`, in
+    any order), each cycle compared with the account's previous one by `cycle_order` (a cycle
+    ID's sort key)."""
     if frame.empty:
         return []
+    frame = _in_respondent_order(frame)
     figures = insights.figures_by_group(frame, KEYS)
     table = insights.people_table(frame, by=KEYS)
     people = _people_by_group(table)
@@ -67,6 +68,20 @@ def figure_rows(
         }
         for (account_id, cycle_id), part in figures.items()
     ]
+
+
+def _in_respondent_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows by (account, cycle, respondent): the figures are then the same whichever way the
+    rows were gathered (read back, or held by the import that wrote them), down to the order
+    of people whose call priority, score and name are all equal."""
+    order = np.lexsort(
+        (
+            frame["respondent_id"].to_numpy(),
+            frame["cycle_id"].to_numpy(),
+            frame["account_id"].to_numpy(),
+        )
+    )
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def _previous_cycles(
@@ -160,11 +175,11 @@ def _objects(column: pd.Series) -> list[Any]:
 
 
 def _texts(column: pd.Series) -> list[str | None]:
-    """The column's text stripped, blank or missing as None."""
-    return [
-        (value.strip() or None) if isinstance(value, str) else None
-        for value in column.to_numpy(dtype=object)
-    ]
+    """The column's text stripped, blank or missing as None; each distinct value cleaned once
+    (titles, roles and tags repeat, and so do the commonest comments)."""
+    codes, distinct = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+    cleaned = [(value.strip() or None) if isinstance(value, str) else None for value in distinct]
+    return np.array([*cleaned, None], dtype=object)[codes].tolist()  # code -1 (missing): None
 
 
 def _numbers(column: pd.Series) -> list[float | None]:

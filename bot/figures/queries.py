@@ -6,7 +6,7 @@ figures are compared with the one before it) and writes by replacing an account'
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -19,8 +19,10 @@ from storage.bulk import bound_columns, fetch_in, insert_or_keep
 from storage.models import Account, AccountFigures, Cycle, Respondent, Response
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 else:  # loaded when a function here first needs it: most callers never do
+    np = lazy_module("numpy")
     pd = lazy_module("pandas")
 
 ACCOUNTS_PER_PASS = 5_000
@@ -29,6 +31,7 @@ ACCOUNTS_PER_PASS = 5_000
 RESPONSES = [
     "account_id",
     "cycle_id",
+    "respondent_id",
     "respondent_key",
     "respondent",
     "title",
@@ -54,43 +57,63 @@ HEADLINE = (
 )
 
 
-def response_frames(session: Session, account_ids: Sequence[int]) -> Iterator[pd.DataFrame]:
-    """The accounts' responses, every cycle, in batches of whole accounts (in stored order)."""
-    statement = (
-        sa.select(
-            Response.account_id,
-            Response.cycle_id,
-            Respondent.person_key,
-            Respondent.name,
-            Response.title,
-            Response.role,
-            Response.satisfaction,
-            Response.recommend,
-            Response.continue_score,
-            Response.comment,
-            Response.ratings,
-            Response.source,
-            Response.themes,
-            Response.tone,
-        )
-        .join(Respondent, Respondent.id == Response.respondent_id)
-        .where(Response.account_id.in_(sa.bindparam("ids", expanding=True)))
-        .order_by(Response.account_id, Response.id)
+_RESPONSES_OF = (
+    sa.select(
+        Response.account_id,
+        Response.cycle_id,
+        Response.respondent_id,
+        Respondent.person_key,
+        Respondent.name,
+        Response.title,
+        Response.role,
+        Response.satisfaction,
+        Response.recommend,
+        Response.continue_score,
+        Response.comment,
+        Response.ratings,
+        Response.source,
+        Response.themes,
+        Response.tone,
     )
-    ordered = sorted(set(account_ids))
-    for start in range(0, len(ordered), ACCOUNTS_PER_PASS):
-        batch = ordered[start : start + ACCOUNTS_PER_PASS]
-        rows = fetch_in(session, statement, "ids", batch)
-        frame = pd.DataFrame(rows, columns=RESPONSES)
-        frame["ratings"] = [_json(value) for value in frame["ratings"].to_numpy(dtype=object)]
-        for column in ("satisfaction", "recommend", "continue"):
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-        yield frame
+    .join(Respondent, Respondent.id == Response.respondent_id)
+    .where(Response.account_id.in_(sa.bindparam("ids", expanding=True)))
+)
 
 
-def _json(value: Any) -> Any:
-    """The driver hands JSON back parsed (PostgreSQL) or as text (SQLite)."""
-    return jsoncodec.loads(value) if isinstance(value, str | bytes) else value
+def response_frame(
+    session: Session, account_ids: Sequence[int], leaving_out: Collection[int] = ()
+) -> pd.DataFrame:
+    """The accounts' responses (columns RESPONSES), every cycle but those `leaving_out`."""
+    statement = _RESPONSES_OF
+    if leaving_out:  # cycle ids, ours and integers: inlined, as fetch_in binds only the accounts
+        excluded = ", ".join(str(int(cycle_id)) for cycle_id in sorted(leaving_out))
+        statement = statement.where(sa.text(f"responses.cycle_id NOT IN ({excluded})"))
+    rows = fetch_in(session, statement, "ids", list(account_ids))
+    return with_parsed_answers(pd.DataFrame(rows, columns=RESPONSES))
+
+
+def account_batches(account_ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    """The accounts in passes of ACCOUNTS_PER_PASS."""
+    for start in range(0, len(account_ids), ACCOUNTS_PER_PASS):
+        yield account_ids[start : start + ACCOUNTS_PER_PASS]
+
+
+def with_parsed_answers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Scores as floats and ratings as dicts, however the rows were read (SQLite hands JSON
+    back as text, PostgreSQL parsed; an import holds it as text). Each distinct ratings text is
+    parsed once: scores take few values, so a million rows share a few hundred texts."""
+    ratings = frame["ratings"].to_numpy(dtype=object)
+    texts = np.array([isinstance(value, str | bytes) for value in ratings], dtype=bool)
+    if texts.any():
+        codes, distinct = pd.factorize(ratings[texts])
+        parsed = np.empty(len(distinct), dtype=object)
+        parsed[:] = [jsoncodec.loads(text) for text in distinct]
+        ratings = ratings.copy()
+        ratings[texts] = parsed[codes]
+    frame = frame.assign(ratings=ratings)
+    for column in ("satisfaction", "recommend", "continue"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
 
 
 def cycle_sort_keys(session: Session, workspace_id: str) -> dict[int, Any]:
@@ -105,8 +128,7 @@ def replace_figures(
     session: Session, account_ids: Sequence[int], rows: list[dict[str, Any]]
 ) -> None:
     """Make the accounts' figures exactly `rows` (a cycle they no longer answered in goes)."""
-    for start in range(0, len(account_ids), ACCOUNTS_PER_PASS):
-        batch = list(account_ids[start : start + ACCOUNTS_PER_PASS])
+    for batch in account_batches(account_ids):
         session.execute(sa.delete(AccountFigures).where(AccountFigures.account_id.in_(batch)))
     if rows:  # by the driver's bulk path (COPY on PostgreSQL): an import writes thousands
         columns = {name: [row[name] for row in rows] for name in rows[0]}

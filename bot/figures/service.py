@@ -10,23 +10,44 @@ forgotten cycle changes which cycle that is.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bot.core import collector
+from bot.core.lazy import lazy_module
 from bot.figures import queries
 from bot.figures.compute import figure_rows
+from bot.figures.fresh import FreshResponses
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # loaded when a function here first needs it: `voc forget` of nothing never does
+    pd = lazy_module("pandas")
 
 
-def refresh_accounts(session: Session, workspace_id: str, account_ids: Iterable[int]) -> int:
-    """Recompute these accounts' figures from their stored responses; returns rows written."""
+def refresh_accounts(
+    session: Session,
+    workspace_id: str,
+    account_ids: Iterable[int],
+    fresh: FreshResponses | None = None,
+) -> int:
+    """Recompute these accounts' figures from their responses; returns rows written.
+
+    `fresh` holds what an import wrote into cycles nobody had answered before: those rows are
+    taken from it rather than read back.
+    """
     accounts = sorted(set(account_ids))
     if not accounts:
         return 0
     order = queries.cycle_sort_keys(session, workspace_id)
+    leaving_out = fresh.cycles if fresh else set()
     rows = []
     with collector.paused():
-        for frame in queries.response_frames(session, accounts):
+        for batch in queries.account_batches(accounts):
+            frame = queries.response_frame(session, batch, leaving_out)
+            if fresh and leaving_out:
+                frame = pd.concat([frame, fresh.frame(session, batch)], ignore_index=True)
             rows += figure_rows(frame, workspace_id, order.__getitem__)
     queries.replace_figures(session, accounts, rows)
     return len(rows)

@@ -31,6 +31,7 @@ from bot import metrics
 from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
 from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh_statistics
+from bot.figures.fresh import FreshResponses
 from bot.figures.service import refresh_accounts, refresh_cycles
 from bot.followups.announce import TouchedCycles, owe_announcements
 from bot.followups.opening import FollowupOpener
@@ -200,9 +201,12 @@ def import_responses(
     fresh_figures = _FreshCycleFigures(validator.attributes)
     driver_moments = fresh_accumulator(writer.segments)
 
+    fresh_responses = FreshResponses()
+
     def on_fresh_rows(rows: pd.DataFrame) -> None:
         fresh_figures.add(rows)
         driver_moments.add(rows)  # the key drivers' statistics, summed the same way
+        fresh_responses.add(rows, writer.fresh_cycles)  # the account figures, not read back
 
     writer.on_fresh_rows = on_fresh_rows
     policy = followups or FollowupPolicy()
@@ -226,7 +230,7 @@ def import_responses(
     refresh_statistics(
         session, workspace_id, writer.changed_cycles, writer.fresh_cycles, driver_moments
     )
-    refresh_accounts(session, workspace_id, writer.accounts_to_refresh())
+    refresh_accounts(session, workspace_id, writer.accounts_to_refresh(), fresh_responses)
     refresh_cycles(session, workspace_id, writer.moved_cycles)  # their order changed
     opened_at = clock.utc_now()
     opened = opener.open(session, workspace_id, opened_at)
