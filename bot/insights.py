@@ -608,12 +608,14 @@ class BandMove:
     to_band: str
 
 
-def _unique_keys(frame: pd.DataFrame, which: str, by: Sequence[str] = ()) -> None:
+def _unique_keys(
+    frame: pd.DataFrame, which: str, by: Sequence[str] = (), key: str = "respondent_key"
+) -> None:
     """Cycle comparisons match people by key; duplicates mean frames of several accounts."""
-    duplicated = frame["respondent_key"][frame.duplicated([*by, "respondent_key"])]
+    duplicated = frame[key][frame.duplicated([*by, key])]
     if not duplicated.empty:
         raise ValueError(
-            f"{which} frame has duplicate respondent_key {duplicated.iloc[0]!r}; "
+            f"{which} frame has duplicate {key} {duplicated.iloc[0]!r}; "
             "compare one account's cycles at a time"
         )
 
@@ -634,28 +636,34 @@ _MOVE_COLUMNS = ("group", "respondent_key", "respondent", "from_band", "to_band"
 
 
 def band_moves_by_group(
-    previous_frame: pd.DataFrame, current_frame: pd.DataFrame, group: str
+    previous_frame: pd.DataFrame,
+    current_frame: pd.DataFrame,
+    group: str,
+    key: str = "respondent_key",
 ) -> dict[Any, list[BandMove]]:
     """`band_moves` of many pairs of cycles at once, each pair named by the column `group`
-    (the same value in the pair's previous and current rows)."""
-    _unique_keys(previous_frame, "previous", [group])
-    _unique_keys(current_frame, "current", [group])
+    (the same value in the pair's previous and current rows). People are matched by `key`
+    (any column naming them within an account: integer ids match fastest); each move names
+    them by their `respondent_key`."""
+    _unique_keys(previous_frame, "previous", [group], key)
+    _unique_keys(current_frame, "current", [group], key)
     previous = pd.DataFrame(
         {
             "group": previous_frame[group].to_numpy(),
-            "respondent_key": previous_frame["respondent_key"].to_numpy(),
+            "_match": previous_frame[key].to_numpy(),
             "from_band": bands(previous_frame["satisfaction"]).to_numpy(),
         }
     )
     current = pd.DataFrame(
         {
             "group": current_frame[group].to_numpy(),
+            "_match": current_frame[key].to_numpy(),
             "respondent_key": current_frame["respondent_key"].to_numpy(),
             "respondent": current_frame["respondent"].astype(str).to_numpy(),
             "to_band": bands(current_frame["satisfaction"]).to_numpy(),
         }
     )
-    both = previous.merge(current, on=["group", "respondent_key"], how="inner")
+    both = previous.merge(current, on=["group", "_match"], how="inner")
     moved = both[both["from_band"] != both["to_band"]].copy()
     rank = {band: position for position, band in enumerate(BAND_ORDER)}
     moved["up"] = moved["to_band"].map(rank) > moved["from_band"].map(rank)
@@ -684,23 +692,27 @@ def missing_respondents(previous_frame: pd.DataFrame, current_frame: pd.DataFram
 
 
 def missing_by_group(
-    previous_frame: pd.DataFrame, current_frame: pd.DataFrame, group: str
+    previous_frame: pd.DataFrame,
+    current_frame: pd.DataFrame,
+    group: str,
+    key: str = "respondent_key",
 ) -> dict[Any, list[str]]:
-    """`missing_respondents` of many pairs of cycles at once, each named by the column `group`."""
+    """`missing_respondents` of many pairs of cycles at once, each named by the column `group`,
+    people matched by `key`."""
     asked = pd.DataFrame(
         {
             "group": previous_frame[group].to_numpy(),
-            "respondent_key": previous_frame["respondent_key"].to_numpy(),
+            "_match": previous_frame[key].to_numpy(),
             "respondent": previous_frame["respondent"].astype(str).to_numpy(),
         }
     )
     answered = pd.DataFrame(
         {
             "group": current_frame[group].to_numpy(),
-            "respondent_key": current_frame["respondent_key"].to_numpy(),
+            "_match": current_frame[key].to_numpy(),
         }
     ).drop_duplicates()
-    both = asked.merge(answered, on=["group", "respondent_key"], how="left", indicator=True)
+    both = asked.merge(answered, on=["group", "_match"], how="left", indicator=True)
     gone = both.loc[both["_merge"] == "left_only", ["group", "respondent"]].drop_duplicates()
     gone = gone.assign(name=gone["respondent"].str.casefold())
     gone = gone.sort_values(["group", "name", "respondent"], kind="stable")
