@@ -108,7 +108,6 @@ def _previous_cycles(
 
 
 PEOPLE = (
-    "respondent_key",
     "respondent",
     "title",
     "role",
@@ -136,7 +135,6 @@ def _people_by_group(table: pd.DataFrame) -> dict[tuple[int, int], dict[str, lis
     comments = _texts(table["comment"])
     tags = _tags(comments, _texts(table["themes"]), _texts(table["tone"]))
     columns = {
-        "respondent_key": _objects(table["respondent_key"]),
         "respondent": _objects(table["respondent"]),
         "title": _texts(table["title"]),
         "role": _texts(table["role"]),
@@ -259,7 +257,7 @@ def _changes(
     result = {}
     for n, (pair, _) in enumerate(pairs):
         report_only = {
-            "band_moves": [_band_move_json(move) for move in moves.get(n, [])],
+            "band_moves": [_band_move_row(move) for move in moves.get(n, [])],
             "not_answered": missing.get(n, []),
         }
         makers = {
@@ -280,13 +278,10 @@ def _labelled(table: pd.DataFrame, pair_of_row: np.ndarray) -> pd.DataFrame:
     return table[taking_part].reset_index(drop=True).assign(pair=pair_of_row[taking_part])
 
 
-def _band_move_json(move: insights.BandMove) -> dict[str, str]:
-    return {
-        "respondent_key": move.respondent_key,
-        "respondent": move.respondent,
-        "from_band": move.from_band,
-        "to_band": move.to_band,
-    }
+def _band_move_row(move: insights.BandMove) -> tuple[str, str, str, str]:
+    """A band move stored as its fields in order (`BandMove(*row)` reads it back): an import
+    stores tens of thousands, and the field names would double their size."""
+    return (move.respondent_key, move.respondent, move.from_band, move.to_band)
 
 
 def _champion_json(change: Any) -> dict[str, Any]:

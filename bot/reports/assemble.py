@@ -76,7 +76,7 @@ def build_account_report(
             open_commitments_of(session, account.id), now.astimezone(tz).date()
         ),
         trend=_trend(cycles, headlines, benchmarks),
-        band_moves=[insights.BandMove(**move) for move in changes.get("band_moves", [])],
+        band_moves=[insights.BandMove(*move) for move in changes.get("band_moves", [])],
         not_answered=list(changes.get("not_answered", [])),
         champion_changes=[
             ChampionChange(account.name, **change) for change in changes.get("champion_changes", [])
