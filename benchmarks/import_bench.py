@@ -8,7 +8,7 @@ Generates a realistic responses file (13 columns: account, cycle, respondent, em
 date, three scores, two `rating:` columns and a short comment; many accounts, 8 quarterly cycles,
 people answering cycle after cycle) and a roster for its accounts. Then, per database (SQLite
 always; PostgreSQL too with `--database-url` or `VOC_BENCH_DATABASE_URL`, each phase in a
-throwaway schema), it runs three phases, each in its own process against a freshly migrated
+throwaway schema), it runs these phases, each in its own process against a freshly migrated
 database holding the roster:
 
 - raw: the rows the import stores (its respondents, then its responses), already computed as
@@ -19,7 +19,11 @@ database holding the roster:
 - import: `bot.intake.service.import_responses`, timing the whole use case (reading,
   validation, writes, benchmarks, follow-ups, commit);
 - without follow-ups: the same import with an opener that does nothing, so the two differ by
-  exactly the opening of follow-ups (issue 11's "at most 15 % over the import without them").
+  exactly the opening of follow-ups (issue 11's "at most 15 % over the import without them");
+- next cycle: the quarter after, as a team imports it every quarter (next.csv: the file's
+  latest panel answering a ninth cycle), into the database holding the whole file (imported
+  first, not timed), against the same next.csv into a database holding only the roster. What
+  the stored history adds to a new quarter's import is the difference.
 
 The machine running it is shared, so the phases are interleaved and repeated (`--rounds`, the
 order rotating each round) and the figures are medians, with each round's ratio shown so the
@@ -117,6 +121,7 @@ def generate(rows: int, directory: Path, seed: int = 7) -> dict[str, Any]:
     )
     responses = directory / "responses.csv"
     frame.to_csv(responses, index=False)
+    _next_cycle(frame, rng).to_csv(directory / "next.csv", index=False)
     roster = pd.DataFrame(
         {
             "account": account_names,
@@ -126,6 +131,21 @@ def generate(rows: int, directory: Path, seed: int = 7) -> dict[str, Any]:
     )
     roster.to_csv(directory / "roster.csv", index=False)
     return {"rows": rows, "accounts": accounts, "bytes": responses.stat().st_size}
+
+
+NEXT_CYCLE = "2027-Q1"
+
+
+def _next_cycle(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The last cycle's people answering the quarter after it, with new scores and comments."""
+    latest = frame[frame["Cycle"] == CYCLES[-1]].copy()
+    rows = len(latest)
+    latest["Cycle"] = NEXT_CYCLE
+    latest["Responded on"] = (np.datetime64("2027-01-04") + rng.integers(0, 21, rows)).astype(str)
+    for column in ("Satisfaction", "Recommend", "Continue"):
+        latest[column] = rng.integers(0, 11, rows)
+    latest["Comment"] = COMMENTS[rng.integers(0, len(COMMENTS), rows)]
+    return latest
 
 
 def _names(person: np.ndarray) -> np.ndarray:
@@ -163,13 +183,25 @@ def _prepared(directory: Path, database_url: str) -> Any:
 
 
 def run_import(
-    directory: Path, database_url: str, trace: bool, followups: bool = True
+    directory: Path,
+    database_url: str,
+    trace: bool,
+    followups: bool = True,
+    file: str = "responses.csv",
+    history: bool = False,
 ) -> dict[str, Any]:
+    """Time one import of `file`; with `history`, into a database already holding
+    responses.csv (imported first, untimed)."""
     from bot.intake import service
     from storage.db import transaction
 
-    opening = _time_opening(service, followups)
     engine, sessions = _prepared(directory, database_url)
+    if history:
+        with transaction(sessions) as session:
+            service.import_responses(
+                session, directory / "responses.csv", workspace_id=WORKSPACE, actor="bench"
+            )
+    opening = _time_opening(service, followups)
     if trace:
         import tracemalloc
 
@@ -177,7 +209,7 @@ def run_import(
     started, cpu = time.perf_counter(), time.process_time()
     with transaction(sessions) as session:
         summary = service.import_responses(
-            session, directory / "responses.csv", workspace_id=WORKSPACE, actor="bench"
+            session, directory / file, workspace_id=WORKSPACE, actor="bench"
         )
         committing = time.perf_counter()
     seconds = time.perf_counter() - started
@@ -360,7 +392,7 @@ def _raw_rows(path: Path, session: Any) -> tuple[list[tuple[Any, ...]], list[tup
 # --------------------------------------------------------------------------------------------
 # Orchestration: phases interleaved and repeated, one fresh database each
 
-PHASES = ("raw", "import", "without")
+PHASES = ("raw", "import", "without", "next", "next-empty")
 
 
 def _phase(*args: str) -> dict[str, Any]:
@@ -445,7 +477,11 @@ def main(argv: list[str] | None = None) -> int:
         help="a PostgreSQL server to measure as well (a throwaway schema per phase)",
     )
     parser.add_argument("--tracemalloc", action="store_true", help="also report traced peak")
-    parser.add_argument("--phase", choices=["generate", "import", "raw"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phase",
+        choices=["generate", "import", "raw", "next", "next-empty"],
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     parser.add_argument("--without-followups", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -485,6 +521,9 @@ def _run_phase(args: argparse.Namespace) -> int:
         result = run_import(
             directory, args.database_url, args.tracemalloc, not args.without_followups
         )
+    elif args.phase in ("next", "next-empty"):
+        history = args.phase == "next"
+        result = run_import(directory, args.database_url, False, file="next.csv", history=history)
     else:
         result = run_raw(directory, args.database_url)
     print(json.dumps(result))
@@ -542,6 +581,14 @@ def _report(name: str, results: dict[str, list[Any]], traced: dict[str, Any] | N
         f"  commit {_median(commits):.2f} s; peak RSS {rss:.0f} MiB (ru_maxrss of the import "
         f"process); benchmark rows {imported[0]['benchmark_rows']}"
     )
+    later, alone = results["next"], results["next-empty"]
+    later_s = [r["seconds"] for r in later]
+    alone_s = [r["seconds"] for r in alone]
+    added = [a / n - 1 for a, n in zip(later_s, alone_s, strict=True)]
+    print(f"  the quarter after ({later[0]['rows']:,} rows, {NEXT_CYCLE}):")
+    line("  into the database holding the file", f"{_median(later_s):.2f} s", _each(later_s))
+    line("  into a database holding none", f"{_median(alone_s):.2f} s", _each(alone_s))
+    line("  what the stored history adds", f"{_median(added):+.0%}", _each(added, "{:+.0%}"))
     if imported[0]["people_added"] != raw[0]["people"]:
         print(f"  (the import stored {imported[0]['people_added']:,} people)")
     if traced:

@@ -270,17 +270,39 @@ def test_figures_an_import_keeps_from_memory_are_those_its_stored_rows_give(
     )
     ran = voc("import", "responses", str(tmp_path / "q4.csv"), cwd=tmp_path, DATABASE_URL=url)
     assert ran.code == 0, ran.err
-    as_imported = [_report(url, tmp_path, "--cycle", c) for c in ("2026-Q3", "2026-Q4")]
+    # A quarter after (only it and the one before are recomputed: bot.figures.service), then
+    # one before all of them, which becomes the cycle Q3 compares with.
+    write_csv(
+        tmp_path / "later.csv",
+        header,
+        "ACME,2027-Q1,Cy Dunn,cy@acme.example,Lead,user,9,9,9,Much better support,9,9",
+    )
+    write_csv(
+        tmp_path / "earlier.csv",
+        header,
+        "ACME,2026-Q2,Cy Dunn,cy@acme.example,,user,9,9,9,,,",
+        "ACME,2026-Q2,Di Fox,di@acme.example,CFO,decision_maker,8,8,8,,,",
+    )
+    for name in ("later.csv", "earlier.csv"):
+        ran = voc("import", "responses", str(tmp_path / name), cwd=tmp_path, DATABASE_URL=url)
+        assert ran.code == 0, ran.err
+    cycles = ("2026-Q2", "2026-Q3", "2026-Q4", "2027-Q1")
+    as_imported = [_report(url, tmp_path, "--cycle", c) for c in cycles]
 
     from bot.figures.service import refresh_everything
     from storage.db import transaction
 
     with transaction(any_runtime.sessions) as session:
         refresh_everything(session)
-    recomputed = [_report(url, tmp_path, "--cycle", c) for c in ("2026-Q3", "2026-Q4")]
+    recomputed = [_report(url, tmp_path, "--cycle", c) for c in cycles]
 
     assert as_imported == recomputed
-    q4 = as_imported[1]
+    _, q3, q4, q1 = as_imported
+    # Q3 now compares with Q2: Di Fox (a decision maker) did not answer again.
+    assert q3["previous"]["cycle"] == "2026-Q2" and q3["not_answered"] == ["Di Fox"]
+    # 2027-Q1 compares with Q4, where Cy did not answer: Ann and Éa did not answer again.
+    assert q1["previous"]["cycle"] == "2026-Q4"
+    assert q1["not_answered"] == ["Ann Lee-Park", "Éa Ñúñez"]
     # By hand: Ann (6, recommend 6: detractor) first, then Éa (7, passive): NPS −50.
     assert [(p["respondent"], p["title"]) for p in q4["people"]] == [
         ("Ann Lee-Park", "CTO"),

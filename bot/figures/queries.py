@@ -81,15 +81,27 @@ _RESPONSES_OF = (
 
 
 def response_frame(
-    session: Session, account_ids: Sequence[int], leaving_out: Collection[int] = ()
+    session: Session,
+    account_ids: Sequence[int],
+    leaving_out: Collection[int] = (),
+    only: Collection[int] | None = None,
 ) -> pd.DataFrame:
-    """The accounts' responses (columns RESPONSES), every cycle but those `leaving_out`."""
+    """The accounts' responses (columns RESPONSES) in every cycle, or `only` those, but not in
+    the cycles `leaving_out`."""
     statement = _RESPONSES_OF
-    if leaving_out:  # cycle ids, ours and integers: inlined, as fetch_in binds only the accounts
-        excluded = ", ".join(str(int(cycle_id)) for cycle_id in sorted(leaving_out))
-        statement = statement.where(sa.text(f"responses.cycle_id NOT IN ({excluded})"))
+    # Cycle ids are ours and integers: inlined, as fetch_in binds only the accounts.
+    if leaving_out:
+        statement = statement.where(sa.text(f"responses.cycle_id NOT IN ({_ids(leaving_out)})"))
+    if only is not None:
+        if not only:
+            return pd.DataFrame(columns=RESPONSES)
+        statement = statement.where(sa.text(f"responses.cycle_id IN ({_ids(only)})"))
     rows = fetch_in(session, statement, "ids", list(account_ids))
     return with_parsed_answers(pd.DataFrame(rows, columns=RESPONSES))
+
+
+def _ids(values: Collection[int]) -> str:
+    return ", ".join(str(int(value)) for value in sorted(values))
 
 
 def account_batches(account_ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -130,6 +142,29 @@ def replace_figures(
     """Make the accounts' figures exactly `rows` (a cycle they no longer answered in goes)."""
     for batch in account_batches(account_ids):
         session.execute(sa.delete(AccountFigures).where(AccountFigures.account_id.in_(batch)))
+    _insert_figures(session, rows)
+
+
+def replace_cycle_figures(
+    session: Session, pairs: Collection[tuple[int, int]], rows: list[dict[str, Any]]
+) -> None:
+    """Make the figures of these (account, cycle) pairs `rows`, and no others."""
+    ordered = sorted(pairs)
+    for start in range(0, len(ordered), PAIRS_PER_DELETE):
+        batch = ordered[start : start + PAIRS_PER_DELETE]
+        session.execute(
+            sa.delete(AccountFigures).where(
+                sa.tuple_(AccountFigures.account_id, AccountFigures.cycle_id).in_(batch)
+            )
+        )
+    _insert_figures(session, rows)
+
+
+PAIRS_PER_DELETE = 400
+"""Pairs per DELETE: two parameters each, under SQLite's limit on a statement's parameters."""
+
+
+def _insert_figures(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:  # by the driver's bulk path (COPY on PostgreSQL): an import writes thousands
         columns = {name: [row[name] for row in rows] for name in rows[0]}
         table = AccountFigures.__table__
@@ -139,6 +174,18 @@ def replace_figures(
             bound_columns(session, table, columns),
             conflict=("account_id", "cycle_id"),
         )
+
+
+def cycles_with_figures(session: Session, account_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Account -> the cycles it has figures in: the cycles it answered in, as every change
+    to responses recomputes them."""
+    statement = sa.select(AccountFigures.account_id, AccountFigures.cycle_id).where(
+        AccountFigures.account_id.in_(sa.bindparam("ids", expanding=True))
+    )
+    cycles: dict[int, set[int]] = {}
+    for account_id, cycle_id in fetch_in(session, statement, "ids", list(account_ids)):
+        cycles.setdefault(int(account_id), set()).add(int(cycle_id))
+    return cycles
 
 
 def accounts_in_cycles(

@@ -53,6 +53,62 @@ def refresh_accounts(
     return len(rows)
 
 
+def refresh_changed(
+    session: Session,
+    workspace_id: str,
+    changed: Iterable[tuple[int, int]],
+    fresh: FreshResponses | None = None,
+) -> int:
+    """Recompute the figures of the (account, cycle) pairs whose responses an import changed,
+    and of each one's next cycle (it is compared with the changed one); returns rows written.
+
+    A quarter's import into years of history reads and computes that quarter and the one
+    before it, not the history: each pair's figures depend only on its own responses and on
+    those of the account's cycle before it. An account's cycles are the ones it has figures
+    in, plus those the import just gave it.
+    """
+    by_account: dict[int, set[int]] = {}
+    for account_id, cycle_id in changed:
+        by_account.setdefault(int(account_id), set()).add(int(cycle_id))
+    if not by_account:
+        return 0
+    order = queries.cycle_sort_keys(session, workspace_id)
+    stored = queries.cycles_with_figures(session, sorted(by_account))
+    redo: set[tuple[int, int]] = set()
+    needed: set[tuple[int, int]] = set()
+    for account_id, cycles in by_account.items():
+        ordered = sorted(stored.get(account_id, set()) | cycles, key=order.__getitem__)
+        mine, read = _recomputed_and_read(ordered, cycles)
+        redo.update((account_id, cycle_id) for cycle_id in mine)
+        needed.update((account_id, cycle_id) for cycle_id in read)
+    leaving_out = fresh.cycles if fresh else set()
+    rows = []
+    with collector.paused():
+        for batch in queries.account_batches(sorted(by_account)):
+            accounts = set(batch)
+            wanted = {cycle_id for account_id, cycle_id in needed if account_id in accounts}
+            frame = queries.response_frame(session, batch, leaving_out, only=wanted - leaving_out)
+            if fresh and leaving_out:
+                frame = pd.concat([frame, fresh.frame(session, batch)], ignore_index=True)
+            pairs = pd.MultiIndex.from_arrays([frame["account_id"], frame["cycle_id"]])
+            frame = frame[pairs.isin(list(needed))]
+            computed = figure_rows(frame, workspace_id, order.__getitem__)
+            rows += [row for row in computed if (row["account_id"], row["cycle_id"]) in redo]
+    queries.replace_cycle_figures(session, redo, rows)
+    return len(rows)
+
+
+def _recomputed_and_read(ordered: list[int], changed: set[int]) -> tuple[set[int], set[int]]:
+    """Of an account's cycles in order: those to recompute (the changed ones and the cycle
+    after each) and those to read for it (those, and the cycle before each)."""
+    place = {cycle_id: n for n, cycle_id in enumerate(ordered)}
+    mine = set(changed)
+    mine.update(ordered[place[c] + 1] for c in changed if place[c] + 1 < len(ordered))
+    read = set(mine)
+    read.update(ordered[place[c] - 1] for c in mine if place[c] > 0)
+    return mine, read
+
+
 def refresh_cycles(
     session: Session, workspace_id: str, cycle_ids: Iterable[int], account_id: int | None = None
 ) -> int:

@@ -32,7 +32,7 @@ from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
 from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh_statistics
 from bot.figures.fresh import FreshResponses
-from bot.figures.service import refresh_accounts, refresh_cycles
+from bot.figures.service import refresh_accounts, refresh_changed, refresh_cycles
 from bot.followups.announce import TouchedCycles, owe_announcements
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
@@ -230,7 +230,9 @@ def import_responses(
     refresh_statistics(
         session, workspace_id, writer.changed_cycles, writer.fresh_cycles, driver_moments
     )
-    refresh_accounts(session, workspace_id, writer.accounts_to_refresh(), fresh_responses)
+    whole, pairs = writer.figures_to_refresh()
+    refresh_accounts(session, workspace_id, whole, fresh_responses)
+    refresh_changed(session, workspace_id, pairs, fresh_responses)
     refresh_cycles(session, workspace_id, writer.moved_cycles)  # their order changed
     opened_at = clock.utc_now()
     opened = opener.open(session, workspace_id, opened_at)

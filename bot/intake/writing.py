@@ -173,7 +173,8 @@ class ResponseWriter:
         self.touched_accounts: set[int] = set()  # every known account a valid row names
         self.changed_cycles: set[int] = set()
         self.fresh_cycles: set[int] = set()
-        self.changed_accounts: set[int] = set()  # accounts with a response added or changed
+        # (account, cycle) of every response added or changed
+        self.changed_pairs: set[tuple[int, int]] = set()
         self.moved_cycles: set[int] = set()  # cycles whose start moved: their order changed
         self._checked_cycles: set[int] = set()
         self.on_fresh_rows: Callable[[pd.DataFrame], None] | None = None
@@ -338,7 +339,9 @@ class ResponseWriter:
         self._insert_responses(chunk[~exists])
         self._update_responses(chunk[exists & ~same])
         self.changed_cycles.update(int(c) for c in chunk.loc[~same, "cycle_id"].unique())
-        self.changed_accounts.update(int(a) for a in chunk.loc[~same, "account_id"].unique())
+        changed = chunk.loc[~same, ["account_id", "cycle_id"]].drop_duplicates()
+        accounts, cycles = changed["account_id"].astype(int), changed["cycle_id"].astype(int)
+        self.changed_pairs.update(zip(accounts.tolist(), cycles.tolist(), strict=True))
         if self.on_rows is not None:
             self.on_rows(chunk)
         fresh = chunk["cycle_id"].isin(list(self.fresh_cycles)).to_numpy()
@@ -458,10 +461,13 @@ class ResponseWriter:
                     .values(starts_on=earliest)
                 )
 
-    def accounts_to_refresh(self) -> set[int]:
-        """Accounts whose figures this import changed: a response written, or (when a person's
-        name changed) every account the file names, since names show in every cycle."""
-        return self.touched_accounts if self.counts.people_updated else self.changed_accounts
+    def figures_to_refresh(self) -> tuple[set[int], set[tuple[int, int]]]:
+        """What this import changed the figures of: accounts to recompute whole (when a
+        person's name changed, every account the file names, since names show in every
+        cycle), else the (account, cycle) pairs a response was written in."""
+        if self.counts.people_updated:
+            return self.touched_accounts, set()
+        return set(), self.changed_pairs
 
     def cycle_labels(self) -> list[str]:
         """Labels of the cycles this import touched, oldest period first."""
