@@ -1,10 +1,12 @@
 """Keeping the account figures current, in the transaction that changes the responses.
 
-The intake calls `refresh_accounts` after an import (file, Slack upload, interview, demo),
-`voc forget` calls `refresh_cycle` after deleting a cycle's responses, and the schema upgrade
-that introduced the table calls `refresh_everything` once. An account is always recomputed
-whole: a cycle's figures are compared with the account's cycle before it, and a new or
-forgotten cycle changes which cycle that is.
+A cycle's figures are compared with the account's cycle before it, so a change to one cycle's
+responses changes its own figures and those of the account's next cycle, and a new or
+forgotten cycle changes which cycle comes before which. The intake calls `refresh_changed`
+after an import (file, Slack upload, interview, demo) for exactly those pairs, or
+`refresh_accounts` for accounts recomputed whole (a person renamed: names show in every
+cycle); `voc forget` calls `refresh_cycles` or `refresh_accounts` after deleting responses,
+and the schema upgrades that change the figures call `refresh_everything`.
 """
 
 from __future__ import annotations
