@@ -20,6 +20,7 @@ import pandas as pd
 
 from bot import insights
 from bot.champions import DECISION_MAKER, changes_by_account, loyalty_moves_by_account
+from bot.figures.queries import PEOPLE
 from bot.themes.tagging import Tags, tags_of
 
 KEYS = ["account_id", "cycle_id"]
@@ -107,24 +108,6 @@ def _previous_cycles(
     return previous
 
 
-PEOPLE = (
-    "respondent",
-    "title",
-    "role",
-    "satisfaction",
-    "recommend",
-    "continue",
-    "band",
-    "loyalty",
-    "comment",
-    "source",
-    "themes",
-    "tone",
-)
-"""The people table's columns, as stored: one list per column, a row per person in the order
-the report lists them; `themes` and `tone` are None for a person whose comment has no tags."""
-
-
 def _people_by_group(table: pd.DataFrame) -> dict[tuple[int, int], dict[str, list[Any]]]:
     """The people table of each (account, cycle), stored by column.
 
@@ -155,7 +138,7 @@ def _people_by_group(table: pd.DataFrame) -> dict[tuple[int, int], dict[str, lis
     ).tolist()
     return {
         (int(accounts[start]), int(cycles[start])): {
-            name: values[start:end] for name, values in columns.items()
+            name: columns[name][start:end] for name in PEOPLE
         }
         for start, end in pairwise([*starts, len(table)])
     }

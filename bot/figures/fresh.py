@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.lazy import lazy_module
 from bot.figures.queries import RESPONSES, with_parsed_answers
+from bot.intake.writing import RESPONSE_WRITE_COLUMNS
 from storage.bulk import fetch_in
 from storage.models import Respondent
 
@@ -24,22 +25,8 @@ if TYPE_CHECKING:
 else:  # loaded when a function here first needs it: most callers never do
     pd = lazy_module("pandas")
 
-HELD = (
-    "account_id",
-    "cycle_id",
-    "respondent_id",
-    "title",
-    "role",
-    "satisfaction",
-    "recommend",
-    "continue_score",
-    "comment",
-    "ratings",
-    "source",
-    "themes",
-    "tone",
-)
-"""The written columns a figure is computed from (the writer's names)."""
+HELD = tuple(column for column in RESPONSE_WRITE_COLUMNS if column != "responded_on")
+"""The written columns a figure is computed from (the writer's names): all but the date."""
 
 _PEOPLE = sa.select(Respondent.id, Respondent.person_key, Respondent.name).where(
     Respondent.id.in_(sa.bindparam("ids", expanding=True))

@@ -46,6 +46,25 @@ RESPONSES = [
     "tone",
 ]
 
+PEOPLE = (
+    "respondent",
+    "title",
+    "role",
+    "satisfaction",
+    "recommend",
+    "continue",
+    "band",
+    "loyalty",
+    "comment",
+    "source",
+    "themes",
+    "tone",
+)
+"""The people table's columns in `bot.reports.model.Person`'s field order, as stored
+(`bot.figures.compute`) and read (`bot.reports.assemble`): one list per column, a row per
+person in the order the report lists them; `themes` and `tone` are None for a person whose
+comment has no tags."""
+
 HEADLINE = (
     AccountFigures.cycle_id,
     AccountFigures.respondents,

@@ -147,25 +147,9 @@ def _bench_figures(cycle: Cycle | None, bench: Any) -> Figures | None:
 
 
 def _people(stored: dict[str, list[Any]]) -> list[Person]:
-    """The stored people table (by column, `bot.figures.compute.PEOPLE`) as the report's rows."""
-    rows = zip(*(stored[name] for name in _PERSON_COLUMNS), strict=True)
+    """The stored people table (by column, `figures.PEOPLE`) as the report's rows."""
+    rows = zip(*(stored[name] for name in figures.PEOPLE), strict=True)
     return [_person(*row) for row in rows]
-
-
-_PERSON_COLUMNS = (
-    "respondent",
-    "title",
-    "role",
-    "satisfaction",
-    "recommend",
-    "continue",
-    "band",
-    "loyalty",
-    "comment",
-    "source",
-    "themes",
-    "tone",
-)
 
 
 def _person(*values: Any) -> Person:
