@@ -2,17 +2,18 @@
 
 A cycle's figures are compared with the account's cycle before it, so a change to one cycle's
 responses changes its own figures and those of the account's next cycle, and a new or
-forgotten cycle changes which cycle comes before which. The intake calls `refresh_changed`
-after an import (file, Slack upload, interview, demo) for exactly those pairs, or
-`refresh_accounts` for accounts recomputed whole (a person renamed: names show in every
-cycle); `voc forget` calls `refresh_cycles` or `refresh_accounts` after deleting responses,
-and the schema upgrades that change the figures call `refresh_everything`.
+forgotten cycle changes which cycle comes before which. An import (file, Slack upload,
+interview, demo) plans exactly those pairs (`plan_recomputation`), computes them
+(`Recomputation.rows`) and stores them; `voc forget` recomputes whole
+accounts (`refresh_accounts`, `refresh_cycles`) after deleting responses, and the schema
+upgrades that change the figures call `refresh_everything`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ from bot.core import collector
 from bot.core.lazy import lazy_module
 from bot.figures import queries
 from bot.figures.compute import figure_rows
-from bot.figures.fresh import FreshResponses
+from bot.figures.held import HeldResponses
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,54 +29,72 @@ else:  # loaded when a function here first needs it: `voc forget` of nothing nev
     pd = lazy_module("pandas")
 
 
-def refresh_accounts(
-    session: Session,
-    workspace_id: str,
-    account_ids: Iterable[int],
-    fresh: FreshResponses | None = None,
-) -> int:
-    """Recompute these accounts' figures from their responses; returns rows written.
-
-    `fresh` holds what an import wrote into cycles nobody had answered before: those rows are
-    taken from it rather than read back.
-    """
+def refresh_accounts(session: Session, workspace_id: str, account_ids: Iterable[int]) -> int:
+    """Recompute these accounts' figures, every cycle, from their stored responses; returns
+    rows written. A cycle they no longer have answers in loses its figures."""
     accounts = sorted(set(account_ids))
     if not accounts:
         return 0
     order = queries.cycle_sort_keys(session, workspace_id)
-    leaving_out = fresh.cycles if fresh else set()
     rows = []
     with collector.paused():
         for batch in queries.account_batches(accounts):
-            frame = queries.response_frame(session, batch, leaving_out)
-            if fresh and leaving_out:
-                frame = pd.concat([frame, fresh.frame(session, batch)], ignore_index=True)
+            frame = queries.response_frame(session, batch)
             rows += figure_rows(frame, workspace_id, order.__getitem__)
     queries.replace_figures(session, accounts, rows)
     return len(rows)
 
 
-def refresh_changed(
+@dataclass
+class Recomputation:
+    """The figures an import changed, with the responses computing them reads, read already:
+    `rows` is the arithmetic alone, on rows in memory."""
+
+    workspace_id: str
+    order: dict[int, Any]
+    redo: set[tuple[int, int]]  # the (account, cycle) pairs recomputed
+    frames: list[pd.DataFrame]  # their responses and those of the cycle before each
+
+    def rows(self) -> list[dict[str, Any]]:
+        result = []
+        with collector.paused():
+            for frame in self.frames:
+                computed = figure_rows(frame, self.workspace_id, self.order.__getitem__)
+                result += [
+                    row for row in computed if (row["account_id"], row["cycle_id"]) in self.redo
+                ]
+        return result
+
+    def store(self, session: Session, rows: list[dict[str, Any]]) -> int:
+        queries.replace_cycle_figures(session, self.redo, rows)
+        return len(rows)
+
+
+def plan_recomputation(
     session: Session,
     workspace_id: str,
     changed: Iterable[tuple[int, int]],
-    fresh: FreshResponses | None = None,
-) -> int:
-    """Recompute the figures of the (account, cycle) pairs whose responses an import changed,
-    and of each one's next cycle (it is compared with the changed one); returns rows written.
+    *,
+    whole: Iterable[int] = (),
+    held: HeldResponses | None = None,
+) -> Recomputation:
+    """What recomputing the (account, cycle) pairs whose responses an import `changed` takes,
+    with every cycle of the accounts recomputed `whole` (someone renamed: names show in every
+    cycle). Each pair's next cycle is recomputed too (it compares with the changed one), and
+    read are those pairs and the cycle before each.
 
-    A quarter's import into years of history reads and computes that quarter and the one
-    before it, not the history: each pair's figures depend only on its own responses and on
-    those of the account's cycle before it. An account's cycles are the ones it has figures
-    in, plus those the import just gave it.
+    A quarter's import into years of history reads and computes that quarter and the one before
+    it, not the history. An account's cycles are the ones it has figures in, plus those the
+    import just gave it. Rows the import wrote come from `held`, the rest from the database.
     """
     by_account: dict[int, set[int]] = {}
     for account_id, cycle_id in changed:
         by_account.setdefault(int(account_id), set()).add(int(cycle_id))
-    if not by_account:
-        return 0
+    whole = {int(account_id) for account_id in whole}
     order = queries.cycle_sort_keys(session, workspace_id)
-    stored = queries.cycles_with_figures(session, sorted(by_account))
+    stored = queries.cycles_with_figures(session, sorted(set(by_account) | whole))
+    for account_id in whole:
+        by_account.setdefault(account_id, set()).update(stored.get(account_id, set()))
     redo: set[tuple[int, int]] = set()
     needed: set[tuple[int, int]] = set()
     for account_id, cycles in by_account.items():
@@ -83,21 +102,28 @@ def refresh_changed(
         mine, read = _recomputed_and_read(ordered, cycles)
         redo.update((account_id, cycle_id) for cycle_id in mine)
         needed.update((account_id, cycle_id) for cycle_id in read)
-    leaving_out = fresh.cycles if fresh else set()
-    rows = []
-    with collector.paused():
-        for batch in queries.account_batches(sorted(by_account)):
-            accounts = set(batch)
-            wanted = {cycle_id for account_id, cycle_id in needed if account_id in accounts}
-            frame = queries.response_frame(session, batch, leaving_out, only=wanted - leaving_out)
-            if fresh and leaving_out:
-                frame = pd.concat([frame, fresh.frame(session, batch)], ignore_index=True)
-            pairs = pd.MultiIndex.from_arrays([frame["account_id"], frame["cycle_id"]])
-            frame = frame[pairs.isin(list(needed))]
-            computed = figure_rows(frame, workspace_id, order.__getitem__)
-            rows += [row for row in computed if (row["account_id"], row["cycle_id"]) in redo]
-    queries.replace_cycle_figures(session, redo, rows)
-    return len(rows)
+    frames = [
+        _responses_of(session, batch, needed, held)
+        for batch in queries.account_batches(sorted(by_account))
+    ]
+    return Recomputation(workspace_id, order, redo, frames)
+
+
+def _responses_of(
+    session: Session,
+    accounts: Sequence[int],
+    needed: set[tuple[int, int]],
+    held: HeldResponses | None,
+) -> pd.DataFrame:
+    """The responses of these accounts' `needed` pairs: held rows, and the others stored."""
+    mine = set(accounts)
+    cycles = {cycle_id for account_id, cycle_id in needed if account_id in mine}
+    fresh = held.fresh_cycles if held else set()
+    frame = queries.response_frame(session, accounts, fresh, only=cycles - fresh)
+    if held is not None:
+        frame = pd.concat([held.without_held(frame), held.frame(session, accounts)])
+    pairs = pd.MultiIndex.from_arrays([frame["account_id"], frame["cycle_id"]])
+    return frame[pairs.isin(list(needed))].reset_index(drop=True)
 
 
 def _recomputed_and_read(ordered: list[int], changed: set[int]) -> tuple[set[int], set[int]]:

@@ -31,8 +31,8 @@ from bot import metrics
 from bot.core import clock
 from bot.core.cycles import cycle_sort_key, cycle_start
 from bot.drivers.service import fresh_accumulator, recompute_statistics, refresh_statistics
-from bot.figures.fresh import FreshResponses
-from bot.figures.service import refresh_accounts, refresh_changed, refresh_cycles
+from bot.figures.held import HeldResponses
+from bot.figures.service import plan_recomputation, refresh_cycles
 from bot.followups.announce import TouchedCycles, owe_announcements
 from bot.followups.opening import FollowupOpener
 from bot.followups.rules import FollowupPolicy
@@ -201,14 +201,13 @@ def import_responses(
     fresh_figures = _FreshCycleFigures(validator.attributes)
     driver_moments = fresh_accumulator(writer.segments)
 
-    fresh_responses = FreshResponses()
-
     def on_fresh_rows(rows: pd.DataFrame) -> None:
         fresh_figures.add(rows)
         driver_moments.add(rows)  # the key drivers' statistics, summed the same way
-        fresh_responses.add(rows, writer.fresh_cycles)  # the account figures, not read back
 
     writer.on_fresh_rows = on_fresh_rows
+    held = HeldResponses()  # the account figures take written rows from here, not read back
+    writer.on_written_rows = held.add
     policy = followups or FollowupPolicy()
     opener = FollowupOpener(policy)
     touched = TouchedCycles(policy)
@@ -226,13 +225,13 @@ def import_responses(
         if writer.wrote:
             session.rollback()
         raise
+    whole, pairs = writer.figures_to_refresh()
+    figures = plan_recomputation(session, workspace_id, pairs, whole=whole, held=held)
+    figures.store(session, figures.rows())
     benchmark_rows = _refresh_benchmarks(session, workspace_id, writer, fresh_figures)
     refresh_statistics(
         session, workspace_id, writer.changed_cycles, writer.fresh_cycles, driver_moments
     )
-    whole, pairs = writer.figures_to_refresh()
-    refresh_accounts(session, workspace_id, whole, fresh_responses)
-    refresh_changed(session, workspace_id, pairs, fresh_responses)
     refresh_cycles(session, workspace_id, writer.moved_cycles)  # their order changed
     opened_at = clock.utc_now()
     opened = opener.open(session, workspace_id, opened_at)

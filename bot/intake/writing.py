@@ -178,6 +178,8 @@ class ResponseWriter:
         self.moved_cycles: set[int] = set()  # cycles whose start moved: their order changed
         self._checked_cycles: set[int] = set()
         self.on_fresh_rows: Callable[[pd.DataFrame], None] | None = None
+        # Every row added or changed, and the cycles that had no responses before the import.
+        self.on_written_rows: Callable[[pd.DataFrame, set[int]], None] | None = None
         # Every valid row once its ids are known, written or not (follow-ups look at them all).
         self.on_rows: Callable[[pd.DataFrame], None] | None = None
         # Adds the comment's `themes` and `tone` columns (bot.themes.tagging.CommentTagger).
@@ -338,6 +340,8 @@ class ResponseWriter:
         self.counts.unchanged += int(same.sum())
         self._insert_responses(chunk[~exists])
         self._update_responses(chunk[exists & ~same])
+        if self.on_written_rows is not None:
+            self.on_written_rows(chunk[~same], self.fresh_cycles)
         self.changed_cycles.update(int(c) for c in chunk.loc[~same, "cycle_id"].unique())
         changed = chunk.loc[~same, ["account_id", "cycle_id"]].drop_duplicates()
         accounts, cycles = changed["account_id"].astype(int), changed["cycle_id"].astype(int)
@@ -464,10 +468,9 @@ class ResponseWriter:
     def figures_to_refresh(self) -> tuple[set[int], set[tuple[int, int]]]:
         """What this import changed the figures of: accounts to recompute whole (when a
         person's name changed, every account the file names, since names show in every
-        cycle), else the (account, cycle) pairs a response was written in."""
-        if self.counts.people_updated:
-            return self.touched_accounts, set()
-        return set(), self.changed_pairs
+        cycle), and the (account, cycle) pairs a response was written in."""
+        whole = self.touched_accounts if self.counts.people_updated else set()
+        return whole, self.changed_pairs
 
     def cycle_labels(self) -> list[str]:
         """Labels of the cycles this import touched, oldest period first."""
