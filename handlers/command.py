@@ -142,7 +142,7 @@ class CommandRouter:
         except Exception as error:
             if owed is not None:
                 replies.give_up_reply(
-                    request.runtime.sessions,
+                    request.runtime,
                     workspace_id=request.workspace_id,
                     key=owed,
                     error=repr(error),
@@ -150,7 +150,7 @@ class CommandRouter:
             raise
         if owed is not None:
             replies.settle_reply(
-                request.runtime.sessions, workspace_id=request.workspace_id, key=owed, now=utc_now()
+                request.runtime, workspace_id=request.workspace_id, key=owed, now=utc_now()
             )
 
     def _parse(
@@ -200,7 +200,7 @@ def _owe_answer(request: CommandRequest, body: dict[str, Any]) -> str | None:
         return None
     key = replies.reply_key(request.trigger_id)
     owed = replies.owe_reply(
-        request.runtime.sessions,
+        request.runtime,
         workspace_id=request.workspace_id,
         key=key,
         user_id=request.user_id,
