@@ -126,6 +126,8 @@ class CommandRouter:
             else None
         )
         ack()
+        if owed == KNOWN:  # the same command again: its first delivery answers it
+            return
         if request is None:
             respond(
                 text="That command text could not be read: check the quotes.",
@@ -193,9 +195,13 @@ class CommandRouter:
         return Mrkdwn("\n".join(lines))
 
 
+KNOWN = "known"
+"""What `_owe_answer` says of a command delivered again (Slack's trigger id seen already)."""
+
+
 def _owe_answer(request: CommandRequest, body: dict[str, Any]) -> str | None:
-    """Record the answer as owed before the slow work; its key, or None when there is nothing
-    to key it by (no trigger id) or it was known already."""
+    """Record the answer as owed before the slow work; its key, None when there is nothing to
+    key it by (no trigger id), or KNOWN when it is owed, or was answered, already."""
     if not request.trigger_id:
         return None
     key = replies.reply_key(request.trigger_id)
@@ -208,4 +214,4 @@ def _owe_answer(request: CommandRequest, body: dict[str, Any]) -> str | None:
         response_url=body.get("response_url"),
         now=utc_now(),
     )
-    return key if owed else None
+    return key if owed else KNOWN
