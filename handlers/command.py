@@ -126,6 +126,8 @@ class CommandRouter:
             else None
         )
         ack()
+        if owed == KNOWN:  # the same command again: its first delivery answers it
+            return
         if request is None:
             respond(
                 text="That command text could not be read: check the quotes.",
@@ -142,7 +144,7 @@ class CommandRouter:
         except Exception as error:
             if owed is not None:
                 replies.give_up_reply(
-                    request.runtime.sessions,
+                    request.runtime,
                     workspace_id=request.workspace_id,
                     key=owed,
                     error=repr(error),
@@ -150,7 +152,7 @@ class CommandRouter:
             raise
         if owed is not None:
             replies.settle_reply(
-                request.runtime.sessions, workspace_id=request.workspace_id, key=owed, now=utc_now()
+                request.runtime, workspace_id=request.workspace_id, key=owed, now=utc_now()
             )
 
     def _parse(
@@ -193,14 +195,18 @@ class CommandRouter:
         return Mrkdwn("\n".join(lines))
 
 
+KNOWN = "known"
+"""What `_owe_answer` says of a command delivered again (Slack's trigger id seen already)."""
+
+
 def _owe_answer(request: CommandRequest, body: dict[str, Any]) -> str | None:
-    """Record the answer as owed before the slow work; its key, or None when there is nothing
-    to key it by (no trigger id) or it was known already."""
+    """Record the answer as owed before the slow work; its key, None when there is nothing to
+    key it by (no trigger id), or KNOWN when it is owed, or was answered, already."""
     if not request.trigger_id:
         return None
     key = replies.reply_key(request.trigger_id)
     owed = replies.owe_reply(
-        request.runtime.sessions,
+        request.runtime,
         workspace_id=request.workspace_id,
         key=key,
         user_id=request.user_id,
@@ -208,4 +214,4 @@ def _owe_answer(request: CommandRequest, body: dict[str, Any]) -> str | None:
         response_url=body.get("response_url"),
         now=utc_now(),
     )
-    return key if owed else None
+    return key if owed else KNOWN

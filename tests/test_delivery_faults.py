@@ -169,6 +169,23 @@ def test_an_answered_command_owes_nothing_to_later_ticks(bot: SlackBot, tmp_path
     assert len(bot.slack.responses_to(url)) == 1
 
 
+def test_a_command_delivered_twice_is_answered_once(bot: SlackBot, tmp_path: Path) -> None:
+    """Slack's trigger id names the invocation: a second delivery of it is acked, not redone."""
+    _portfolio(bot)
+    url = bot.slack.response_url()
+    for _ in range(2):
+        sent = bot.requests.slash_command(
+            "account acme", user_id=AM, response_url=url, trigger_id="1.2.once"
+        )
+        assert sent.status == 200
+    later = bot.slack.response_url()  # asked once both were acked
+    assert bot.requests.slash_command("account acme", user_id=AM, response_url=later).status == 200
+    bot.slack.wait_until(lambda: len(bot.slack.responses_to(later)) == 1)
+    [report] = bot.slack.responses_to(url)
+    assert "ACME Corp" in report["text"]
+    assert "unanswered" not in _tick(bot, tmp_path, datetime.now(UTC) + LATER_THAN_A_LEASE)
+
+
 def test_a_thread_reply_that_kept_failing_is_posted_by_a_later_tick(
     bot: SlackBot, tmp_path: Path
 ) -> None:

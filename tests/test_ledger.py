@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from bot.delivery import ledger
+from sqlalchemy import select
+
+from bot.delivery import ledger, replies
 from bot.runtime import Runtime
+from storage.models import OwedReply
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -92,3 +95,47 @@ def test_many_contenders_for_a_failed_key_yield_one_winner(any_runtime: Runtime)
     assert _claim(any_runtime, key="k") is not None
     ledger.mark_failed(any_runtime.sessions, workspace_id="local", key="k", error="500")
     assert len(_race(any_runtime, "k", NOW + timedelta(minutes=1))) == 1
+
+
+# --- a command's answer, owed from the ack until sent (`bot.delivery.replies`) -----------------
+
+
+def _owe(rt: Runtime, trigger: str = "1.2.abc", now: datetime = NOW) -> bool:
+    return replies.owe_reply(
+        rt,
+        workspace_id="local",
+        key=replies.reply_key(trigger),
+        user_id="U1",
+        command="/voc account acme",
+        response_url="https://hooks.slack.test/1",
+        now=now,
+    )
+
+
+def _unanswered(rt: Runtime, now: datetime) -> list[str]:
+    return [item.key for item in replies.find_due(rt, now)]
+
+
+def test_an_answer_is_owed_once_and_settled_by_its_reply(any_runtime: Runtime) -> None:
+    assert _owe(any_runtime)
+    assert not _owe(any_runtime)  # delivered again while the first is answering
+    assert _unanswered(any_runtime, NOW + timedelta(minutes=6)) == ["reply:1.2.abc"]
+    replies.settle_reply(any_runtime, workspace_id="local", key="reply:1.2.abc", now=NOW)
+    assert not _owe(any_runtime, now=NOW + timedelta(minutes=1))  # answered: never again
+    assert _unanswered(any_runtime, NOW + timedelta(minutes=6)) == []
+
+
+def test_an_answer_given_up_is_taken_over_by_a_second_delivery(any_runtime: Runtime) -> None:
+    assert _owe(any_runtime)
+    replies.give_up_reply(any_runtime, workspace_id="local", key="reply:1.2.abc", error="500")
+    assert _unanswered(any_runtime, NOW + timedelta(minutes=1)) == ["reply:1.2.abc"]
+    assert _owe(any_runtime, now=NOW + timedelta(minutes=1))  # claimed again, by this process
+    assert _unanswered(any_runtime, NOW + timedelta(minutes=2)) == []
+    replies.settle_reply(any_runtime, workspace_id="local", key="reply:1.2.abc", now=NOW)
+    assert _unanswered(any_runtime, NOW + timedelta(minutes=10)) == []
+    assert [r.command for r in _owed_replies(any_runtime)] == ["/voc account acme"]
+
+
+def _owed_replies(rt: Runtime) -> list[OwedReply]:
+    with rt.sessions() as session:
+        return list(session.scalars(select(OwedReply)))

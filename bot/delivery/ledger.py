@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -95,10 +95,10 @@ def mark_sent(
     message_ts: str | None = None,
 ) -> None:
     with transaction(sessions) as session:
-        mark_sent_in(
-            session,
+        mark_sent_on(
+            session.connection(),
             workspace_id=workspace_id,
-            keys=[key],
+            key=key,
             now=now,
             channel=channel,
             message_ts=message_ts,
@@ -216,20 +216,7 @@ def claim_in(
     lease_until = now + lease
     fresh = _insert_new(
         session,
-        [
-            {
-                "workspace_id": workspace_id,
-                "delivery_key": key,
-                "kind": kind,
-                "recipient": recipient,
-                "status": "claimed",
-                "claimed_by": worker,
-                "lease_until": lease_until,
-                "attempts": 1,
-                "created_at": now,
-            }
-            for key in keys
-        ],
+        [_new_claim(workspace_id, key, kind, recipient, worker, lease_until, now) for key in keys],
     )
     won = {key: Claim(key=key, attempt=1, uncertain=False) for key in fresh}
     existing = [key for key in dict.fromkeys(keys) if key not in fresh]
@@ -394,6 +381,29 @@ def owed(session: Session, *, kind: str, since: datetime, now: datetime) -> list
     )
 
 
+def _new_claim(
+    workspace_id: str,
+    key: str,
+    kind: str,
+    recipient: str | None,
+    worker: str,
+    lease_until: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of a key claimed for the first time."""
+    return {
+        "workspace_id": workspace_id,
+        "delivery_key": key,
+        "kind": kind,
+        "recipient": recipient,
+        "status": "claimed",
+        "claimed_by": worker,
+        "lease_until": lease_until,
+        "attempts": 1,
+        "created_at": now,
+    }
+
+
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """INSERT … ON CONFLICT DO NOTHING on the ledger's unique key; the keys it inserted.
 
@@ -474,11 +484,84 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + KEYS_PER_STATEMENT]
 
 
+# --- one key on the caller's connection, by statements built once ------------------------------
+# A `/voc` command owes its answer before the ack and settles it after the reply: each request
+# binds its values to these, and pays for two small writes, not for compiling or the ORM.
+
+_CLAIM_NEW = {
+    name: dialect.insert(Delivery)
+    .on_conflict_do_nothing(index_elements=["workspace_id", "delivery_key"])
+    .returning(Delivery.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+"""A first claim, or nothing when the key is known: RETURNING says which (see `_insert_new`)."""
+
+_SENT = (
+    update(Delivery)
+    .where(Delivery.workspace_id == bindparam("ws"), Delivery.delivery_key == bindparam("key"))
+    .values(
+        status="sent",
+        sent_at=bindparam("at"),
+        lease_until=None,
+        channel=bindparam("to"),
+        message_ts=bindparam("ts"),
+        last_error=None,
+    )
+)
+
+
+def claim_on(
+    connection: Connection,
+    *,
+    workspace_id: str,
+    key: str,
+    kind: str,
+    recipient: str | None,
+    now: datetime,
+    lease: timedelta = DEFAULT_LEASE,
+) -> Claim | None:
+    """`claim` inside the caller's transaction on `connection`.
+
+    A new key (nearly always: every command has its own trigger id) is one INSERT; only a key
+    known already is read back and perhaps taken over, by `claim_in`.
+    """
+    row = _new_claim(workspace_id, key, kind, recipient, WORKER_ID, now + lease, now)
+    if connection.execute(_CLAIM_NEW[connection.dialect.name], row).first() is not None:
+        return Claim(key=key, attempt=1, uncertain=False)
+    with Session(bind=connection) as session:  # joins the caller's transaction, never ends it
+        won = claim_in(
+            session,
+            workspace_id=workspace_id,
+            keys=[key],
+            kind=kind,
+            recipient=recipient,
+            now=now,
+            lease=lease,
+        )
+    return won.get(key)
+
+
+def mark_sent_on(
+    connection: Connection,
+    *,
+    workspace_id: str,
+    key: str,
+    now: datetime,
+    channel: str | None = None,
+    message_ts: str | None = None,
+) -> None:
+    """`mark_sent` inside the caller's transaction on `connection`."""
+    values = {"ws": workspace_id, "key": key, "at": now, "to": channel, "ts": message_ts}
+    connection.execute(_SENT, values)
+
+
 # --- replies owed to a command (`bot.delivery.replies`) ----------------------------------------
 
+_RECORD_REPLY = insert(OwedReply)
 
-def record_reply_in(
-    session: Session,
+
+def record_reply_on(
+    connection: Connection,
     *,
     workspace_id: str,
     key: str,
@@ -489,16 +572,17 @@ def record_reply_in(
     now: datetime,
 ) -> None:
     """Where the reply under `key` goes, beside its ledger row, in the caller's transaction."""
-    session.add(
-        OwedReply(
-            workspace_id=workspace_id,
-            delivery_key=key,
-            user_id=user_id,
-            command=command,
-            response_url=response_url,
-            expires_at=expires_at,
-            created_at=now,
-        )
+    connection.execute(
+        _RECORD_REPLY,
+        {
+            "workspace_id": workspace_id,
+            "delivery_key": key,
+            "user_id": user_id,
+            "command": command,
+            "response_url": response_url,
+            "expires_at": expires_at,
+            "created_at": now,
+        },
     )
 
 

@@ -23,7 +23,6 @@ from bot.delivery import ledger
 from bot.delivery.jobs import Delivered, DueItem, owed_items
 from bot.delivery.post import Delivery, Message, Posted, post_once
 from bot.runtime import Runtime
-from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ def reply_key(trigger_id: str) -> str:
 
 
 def owe_reply(
-    sessions: sessionmaker[Session],
+    runtime: Runtime,
     *,
     workspace_id: str,
     key: str,
@@ -54,17 +53,19 @@ def owe_reply(
     """Claim the reply for this process and record where it goes, in one transaction.
 
     False when the key is known already (a redelivered command): its first delivery answers.
+    Every command with a slow answer pays for this before its ack, so it is two prebuilt
+    statements on one connection (`ledger.claim_on`), not a session's work.
     """
-    with transaction(sessions) as session:
-        won = ledger.claim_in(
-            session, workspace_id=workspace_id, keys=[key], kind=KIND, recipient=user_id, now=now
+    with runtime.engine.begin() as connection:
+        won = ledger.claim_on(
+            connection, workspace_id=workspace_id, key=key, kind=KIND, recipient=user_id, now=now
         )
-        if key not in won:
+        if won is None:
             return False
-        if won[key].attempt > 1:  # known already: where it goes was recorded the first time
+        if won.attempt > 1:  # known already: where it goes was recorded the first time
             return True
-        ledger.record_reply_in(
-            session,
+        ledger.record_reply_on(
+            connection,
             workspace_id=workspace_id,
             key=key,
             user_id=user_id,
@@ -76,18 +77,15 @@ def owe_reply(
     return True
 
 
-def settle_reply(
-    sessions: sessionmaker[Session], *, workspace_id: str, key: str, now: datetime
-) -> None:
-    """Answered: nothing is owed any more."""
-    ledger.mark_sent(sessions, workspace_id=workspace_id, key=key, now=now)
+def settle_reply(runtime: Runtime, *, workspace_id: str, key: str, now: datetime) -> None:
+    """Answered: nothing is owed any more. One prebuilt UPDATE, after every slow answer."""
+    with runtime.engine.begin() as connection:
+        ledger.mark_sent_on(connection, workspace_id=workspace_id, key=key, now=now)
 
 
-def give_up_reply(
-    sessions: sessionmaker[Session], *, workspace_id: str, key: str, error: str
-) -> None:
+def give_up_reply(runtime: Runtime, *, workspace_id: str, key: str, error: str) -> None:
     """The work crashed: the next tick tells the person rather than waiting out the lease."""
-    ledger.mark_failed(sessions, workspace_id=workspace_id, key=key, error=error)
+    ledger.mark_failed(runtime.sessions, workspace_id=workspace_id, key=key, error=error)
 
 
 # --- the scheduler's job --------------------------------------------------------------------------
@@ -119,13 +117,13 @@ def deliver(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -
         return Delivered("skipped", "nothing recorded about the request")
     text = _apology(owed.command)
     if owed.response_url and now < owed.expires_at and _respond(owed.response_url, text):
-        settle_reply(sessions, workspace_id=item.workspace_id, key=item.key, now=now)
+        settle_reply(runtime, workspace_id=item.workspace_id, key=item.key, now=now)
         return Delivered("sent", f"through the response URL to {owed.user_id}")
     posted = _tell_by_dm(sessions, client, item.workspace_id, owed.user_id, text, now)
     if posted.outcome == "failed":
-        give_up_reply(sessions, workspace_id=item.workspace_id, key=item.key, error=posted.detail)
+        give_up_reply(runtime, workspace_id=item.workspace_id, key=item.key, error=posted.detail)
         return Delivered("failed", posted.detail)
-    settle_reply(sessions, workspace_id=item.workspace_id, key=item.key, now=now)
+    settle_reply(runtime, workspace_id=item.workspace_id, key=item.key, now=now)
     if posted.delivered:
         return Delivered("sent", f"by DM to {owed.user_id}")
     return Delivered("skipped", f"{owed.user_id} was told by DM today already")

@@ -77,12 +77,14 @@ def last_review(session: Session, account_id: int, now: datetime) -> Meeting | N
 
 def next_meeting_start(session: Session, account_id: int, now: datetime) -> datetime | None:
     """When `next_meeting` starts, read without loading the meeting (the report's line)."""
-    return session.execute(_NEXT_START, {"account_id": account_id, "now": now}).scalar()
+    params = {"account_id": account_id, "now": now}
+    return session.connection().execute(_NEXT_START, params).scalar()
 
 
 def last_review_start(session: Session, account_id: int, now: datetime) -> datetime | None:
     """When `last_review` started, read without loading the meeting (the report's flags)."""
-    return session.execute(_PREVIOUS_START, {"account_id": account_id, "before": now}).scalar()
+    params = {"account_id": account_id, "before": now}
+    return session.connection().execute(_PREVIOUS_START, params).scalar()
 
 
 def upcoming_meetings(

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import insights
 from bot.champions import ChampionChange
@@ -154,13 +154,8 @@ class AccountReport:
             self,
             account_manager=show(self.account_manager),
             exec_sponsor=show(self.exec_sponsor),
-            open_commitments=[
-                replace(item, owner=show(item.owner) or item.owner)
-                for item in self.open_commitments
-            ],
-            followups=[
-                replace(item, owner=show(item.owner) or item.owner) for item in self.followups
-            ],
+            open_commitments=[_owned_as_shown(item, show) for item in self.open_commitments],
+            followups=[_owned_as_shown(item, show) for item in self.followups],
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -262,3 +257,14 @@ def _commitment_json(item: OpenCommitment) -> dict[str, Any]:
         "status": item.shown_status,
         "area": item.area,
     }
+
+
+_Owned = TypeVar("_Owned", OpenCommitment, FollowupItem)
+
+
+def _owned_as_shown(item: _Owned, show: Show) -> _Owned:
+    """The item with its owner as the reader's surface shows them; the item itself when that
+    is how it is stored already (an owner picked in Slack is a Slack ID): a report lists a
+    few dozen follow-ups, and copying each for nothing was a measurable part of its cost."""
+    shown = show(item.owner) or item.owner
+    return item if shown == item.owner else replace(item, owner=shown)
