@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python benchmarks/reminder_bench.py
 	$(BIN)/python benchmarks/followup_tick_bench.py
 	$(BIN)/python benchmarks/portfolio_bench.py
+	$(if $(VOC_BENCH_DATABASE_URL),$(BIN)/python benchmarks/portfolio_bench.py --database-url $(VOC_BENCH_DATABASE_URL))
 	$(BIN)/python benchmarks/import_bench.py --rows 1000000
 	$(if $(VOC_BENCH_DATABASE_URL),$(BIN)/python benchmarks/fault_bench.py --database-url $(VOC_BENCH_DATABASE_URL))
 
