@@ -16,8 +16,9 @@ from tests.portfolio import ADMIN, AM, MEMBER, OUTSIDER, SPONSOR
 
 def _ask(bot: SlackBot, text: str, user: str = AM) -> dict[str, Any]:
     url = bot.slack.response_url()
+    expected = len(bot.slack.responses) + 1  # every answer so far, and this one
     assert bot.requests.slash_command(text, user_id=user, response_url=url).status == 200
-    bot.slack.wait_for_response_url(count=1)
+    bot.slack.wait_for_response_url(count=expected)
     return bot.slack.responses_to(url)[-1]
 
 
