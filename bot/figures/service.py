@@ -56,6 +56,8 @@ class Recomputation:
     frames: list[pd.DataFrame]  # their responses and those of the cycle before each
 
     def rows(self) -> list[dict[str, Any]]:
+        """The recomputed pairs' figure rows; a cycle read only to compare with is dropped,
+        since the cycle before it was not read."""
         result = []
         with collector.paused():
             for frame in self.frames:
@@ -66,6 +68,7 @@ class Recomputation:
         return result
 
     def store(self, session: Session, rows: list[dict[str, Any]]) -> int:
+        """Replace the recomputed pairs' figures with `rows`; returns how many."""
         queries.replace_cycle_figures(session, self.redo, rows)
         return len(rows)
 
@@ -90,10 +93,10 @@ def plan_recomputation(
     by_account: dict[int, set[int]] = {}
     for account_id, cycle_id in changed:
         by_account.setdefault(int(account_id), set()).add(int(cycle_id))
-    whole = {int(account_id) for account_id in whole}
+    renamed = {int(account_id) for account_id in whole}
     order = queries.cycle_sort_keys(session, workspace_id)
-    stored = queries.cycles_with_figures(session, sorted(set(by_account) | whole))
-    for account_id in whole:
+    stored = queries.cycles_with_figures(session, sorted(set(by_account) | renamed))
+    for account_id in renamed:
         by_account.setdefault(account_id, set()).update(stored.get(account_id, set()))
     redo: set[tuple[int, int]] = set()
     needed: set[tuple[int, int]] = set()
