@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.delivery import replies
 from storage.models import Delivery
 from tests.cli import voc
 from tests.conftest import SlackBot
@@ -213,3 +214,36 @@ def test_a_thread_reply_that_kept_failing_is_posted_by_a_later_tick(
     assert f"Marked done by <@{AM}>" in reply
     _tick(bot, tmp_path, datetime.now(UTC) + timedelta(minutes=4))
     assert len(_thread(bot.slack, ACME_CHANNEL, message["ts"])) == 1
+
+
+TOKYO = "U0TOKYO01"
+
+
+def _owed_by_a_dead_worker(bot: SlackBot, trigger: str, at: datetime) -> None:
+    """A `/voc account` acked at `at` whose worker died before answering (nothing else of it
+    survives: the owed row is what the request wrote before its ack)."""
+    assert replies.owe_reply(
+        bot.runtime,
+        workspace_id=bot.runtime.settings.workspace,
+        key=replies.reply_key(trigger),
+        user_id=TOKYO,
+        command="/voc account acme",
+        response_url=None,  # long expired by the time a tick finds it
+        now=at,
+    )
+
+
+def test_lost_answers_are_told_by_one_dm_a_day_of_the_readers(
+    bot: SlackBot, tmp_path: Path
+) -> None:
+    """Two answers lost at 23:10 and 23:50 UTC, told at 23:30 and 00:30: a day apart in UTC,
+    but 08:30 and 09:30 of one morning in Tokyo, so one DM."""
+    bot.slack.add_user(TOKYO, tz="Asia/Tokyo")
+    first = datetime(2026, 12, 1, 23, 10, tzinfo=UTC)
+    _owed_by_a_dead_worker(bot, "1.1.a", first)
+    assert "unanswered command" in _tick(bot, tmp_path, first + timedelta(minutes=20))
+    _owed_by_a_dead_worker(bot, "1.1.b", first + timedelta(minutes=40))
+    told = _tick(bot, tmp_path, first + timedelta(minutes=80))
+    assert "told by DM today already" in told
+    [dm] = _dms_to(bot.slack, TOKYO)
+    assert "I could not answer `/voc account acme`" in dm["text"]

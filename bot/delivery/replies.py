@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.slack import Mrkdwn, as_mrkdwn, mrkdwn
 from bot.delivery import ledger
 from bot.delivery.jobs import Delivered, DueItem, owed_items
 from bot.delivery.post import Delivery, Message, Posted, post_once
+from bot.directory import Directory, TtlCache
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def deliver(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -
     if owed.response_url and now < owed.expires_at and _respond(owed.response_url, text):
         settle_reply(runtime, workspace_id=item.workspace_id, key=item.key, now=now)
         return Delivered("sent", f"through the response URL to {owed.user_id}")
-    posted = _tell_by_dm(sessions, client, item.workspace_id, owed.user_id, text, now)
+    posted = _tell_by_dm(runtime, client, item.workspace_id, owed.user_id, text, now)
     if posted.outcome == "failed":
         give_up_reply(runtime, workspace_id=item.workspace_id, key=item.key, error=posted.detail)
         return Delivered("failed", posted.detail)
@@ -149,14 +149,18 @@ def _respond(url: str, text: Mrkdwn) -> bool:
 
 
 def _tell_by_dm(
-    sessions: sessionmaker[Session],
+    runtime: Runtime,
     client: WebClient,
     workspace_id: str,
     user_id: str,
     text: Mrkdwn,
     now: datetime,
 ) -> Posted:
-    """At most one such DM per person per day: a second lost answer that day is not news."""
-    key = f"reply-lost:{user_id}:{now.date().isoformat()}"
+    """At most one such DM per person per day, their day (Slack's timezone for them, else the
+    workspace's): a second lost answer that day is not news."""
+    directory = Directory(client, workspace_id, TtlCache(), runtime.settings.tz)
+    person = directory.recipient(user_id)
+    day = now.astimezone(person.tz if person else runtime.settings.tz).date()
+    key = f"reply-lost:{user_id}:{day.isoformat()}"
     delivery = Delivery(workspace_id, key, LOST_DM_KIND, user_id, EVENT_TYPE)
-    return post_once(sessions, client, delivery, lambda: Message(text, unfurl=None), now)
+    return post_once(runtime.sessions, client, delivery, lambda: Message(text, unfurl=None), now)
