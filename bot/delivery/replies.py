@@ -6,7 +6,8 @@ reply is recorded as owed (`owe_reply`): a ledger row claimed by this process wi
 the `response_url` it goes through. `settle_reply` marks it sent once answered. When the claim's
 lease runs out unanswered — or the work crashed (`give_up_reply`) — the scheduler's
 `command_reply` job claims it and tells the person through the `response_url` while Slack keeps
-it valid (30 minutes, five uses), or else by DM, at most one such DM per person per day.
+it valid (30 minutes, five uses), or else by DM, at most one such DM per person per day of
+theirs.
 """
 
 from __future__ import annotations
