@@ -160,6 +160,7 @@ def test_a_promise_done_between_planning_and_sending_sends_nothing_and_blocks_no
     rt: Runtime, slack: FakeSlack
 ) -> None:
     from bot.delivery.jobs import Job
+    from bot.reminders.day import day_job
     from bot.scheduler import run_due_work
 
     first = promise(rt, "Send the SSO plan", ANN, THURSDAY)
@@ -169,7 +170,7 @@ def test_a_promise_done_between_planning_and_sending_sends_nothing_and_blocks_no
             session.execute(update(Commitment).where(Commitment.id == first).values(status="done"))
         return bundle.deliver(runtime, client, item, now)
 
-    job = Job("reminder", planning.find_due, complete_then_deliver)
+    job = Job("reminder", day_job([]).find_due, complete_then_deliver)
     report = run_due_work(rt, MONDAY.astimezone(UTC), jobs=[job])
     assert [(e.outcome, e.detail) for e in report.done] == [
         ("skipped", "already sent today, being sent, or nothing left to say")

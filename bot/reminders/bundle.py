@@ -92,7 +92,7 @@ class NothingToSend(Exception):
 
 
 def deliver(runtime: Runtime, client: WebClient, item: DueItem, now: datetime) -> Delivered:
-    """The scheduler's reminder job: the `OwnerReminder` that `planning.find_due` described."""
+    """The scheduler's reminder job: the `OwnerReminder` that `day.find_day_dms` described."""
     return deliver_reminder(runtime, client, item.payload, now)
 
 

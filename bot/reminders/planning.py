@@ -1,8 +1,8 @@
 """Planning a tick's reminders, set-based: every open commitment read once, decided with numpy.
 
-`plan_reminders` is read-only (`voc tick --dry-run` uses it through `find_due`): one query for the
-commitments, the workspace's people from the stored `users.list` (a lookup of its own only for
-someone not listed), a few set queries for the ledger. What each owner
+`plan_reminders` is read-only (`voc tick --dry-run` uses it through `day.find_day_dms`): one
+query for the commitments, the workspace's people from the stored `users.list` (a lookup of its
+own only for someone not listed), a few set queries for the ledger. What each owner
 is owed becomes one `OwnerReminder` per owner and local day, most urgent first and capped at
 `MAX_ITEMS_PER_DM`; `bundle` delivers it.
 """
@@ -21,14 +21,12 @@ import pandas as pd
 
 from bot.core.clock import working_day_start
 from bot.core.text import plural
-from bot.delivery.jobs import DueItem
 from bot.directory import DirectoryUnavailable
 from bot.reminders.escalations import DueEscalation, plan_escalations
 from bot.reminders.followups import DueFollowups, PersonFollowups, plan_followups
 from bot.reminders.parts import DayPart
 from bot.reminders.people import PeopleFor, once_per_workspace, people_for_workspace
 from bot.reminders.queries import (
-    item_titles,
     load_open_commitments,
     load_open_followups,
     sent_keys,
@@ -433,25 +431,6 @@ def resolve_recipients(
     frame = pd.DataFrame(rows, columns=columns)
     frame["day"] = pd.to_datetime(frame["day"])
     return frame
-
-
-def find_due(runtime: Runtime, now: datetime) -> list[DueItem]:
-    """The job's read-only half: every DM owed now, described for the tick report."""
-    plans = plan_reminders(runtime, now)
-    if not plans:
-        return []
-    with runtime.sessions() as session:
-        titles = item_titles(session, [item.commitment_id for plan in plans for item in plan.items])
-    return [
-        DueItem(
-            job=JOB_NAME,
-            key=plan.key,
-            workspace_id=plan.workspace_id,
-            description=describe(plan, titles),
-            payload=plan,
-        )
-        for plan in plans
-    ]
 
 
 def describe(plan: OwnerReminder, titles: dict[int, str]) -> str:
