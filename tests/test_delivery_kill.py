@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +24,7 @@ from bot.runtime import Runtime
 from storage.models import Commitment, Delivery
 from tests.conftest import SIGNING_SECRET, SlackBot
 from tests.portfolio import AM, MEMBER
+from tests.serving import voc_serve
 from tests.slack import BOT_USER_ID, FakeSlack, SlackRequests
 from tests.test_commitments_slack import (
     ACME_CHANNEL,
@@ -39,7 +38,6 @@ from tests.test_commitments_slack import (
     _top_level,
 )
 from tests.test_delivery_faults import LATER_THAN_A_LEASE, _dms_to, _tick
-from tests.test_serve import _free_port, _wait_until_listening
 
 GONE_WITHIN_SECONDS = 10
 
@@ -52,32 +50,11 @@ def served_master(served_bot: SlackBot) -> int:
 @pytest.fixture
 def served_bot(runtime: Runtime, slack: FakeSlack, tmp_path: Path) -> Iterator[SlackBot]:
     """`voc serve` with two workers on the test's database, its scheduler off (cron ticks)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": runtime.settings.database_url,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-    }
-    argv = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *argv, "--no-scheduler"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_until_listening(process, time.monotonic() + 30)
-        base_url = f"http://127.0.0.1:{port}"
-        requests = SlackRequests(base_url, SIGNING_SECRET, slack=slack)
-        served = SlackBot(runtime=runtime, slack=slack, requests=requests, base_url=base_url)
-        served.master_pid = process.pid  # type: ignore[attr-defined]
+    with voc_serve(tmp_path, slack, runtime.settings.database_url) as server:
+        requests = SlackRequests(server.url, SIGNING_SECRET, slack=slack)
+        served = SlackBot(runtime=runtime, slack=slack, requests=requests, base_url=server.url)
+        served.master_pid = server.process.pid  # type: ignore[attr-defined]
         yield served
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _claimant(runtime: Runtime, key: str | None = None, *, kind: str | None = None) -> int:

@@ -20,8 +20,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import SIGNING_SECRET
+from tests.serving import _free_port, voc_serve
 from tests.slack import FakeSlack, SlackRequests
-from tests.test_serve import _free_port, _wait_until_listening
 
 COMMANDS = 7
 
@@ -29,28 +29,9 @@ COMMANDS = 7
 @pytest.fixture
 def served(tmp_path: Path, slack: FakeSlack) -> Iterator[str]:
     """Two workers and the scheduler in the parent, as in production."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'voc.db'}",
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-    }
-    command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), "--workers", "2"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_until_listening(process, time.monotonic() + 30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    database = f"sqlite:///{tmp_path / 'voc.db'}"
+    with voc_serve(tmp_path, slack, database, scheduler=True) as server:
+        yield server.url
 
 
 def _samples(base_url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -6,15 +6,10 @@ no Slack payload reaches are refused before they are read, and clients that stal
 from __future__ import annotations
 
 import json
-import os
 import select
 import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,49 +17,14 @@ import pytest
 from bot.cli.worker import READ_TIMEOUT_SECONDS, SLOW_CLIENT_LINE
 from bot.request_shape import MAX_BODY_BYTES
 from tests.conftest import SIGNING_SECRET
+from tests.serving import Served, voc_serve
 from tests.slack import FakeSlack, signed_headers
-from tests.test_serve import _free_port, _wait_until_listening
-
-
-@dataclass
-class Served:
-    """A running `voc serve`; `log()` stops it and returns everything it logged."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        self.process.terminate()
-        _, stderr = self.process.communicate(timeout=30)
-        return stderr.decode(errors="replace")
 
 
 @pytest.fixture
 def served(tmp_path: Path, slack: FakeSlack) -> Iterator[Served]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'voc.db'}",
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-    }
-    command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", "2", "--no-scheduler"]
-    process = subprocess.Popen(
-        command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        _wait_until_listening(process, time.monotonic() + 30)
-        yield Served(process, port)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
+    with voc_serve(tmp_path, slack, f"sqlite:///{tmp_path / 'voc.db'}") as server:
+        yield server
 
 
 def _raw(port: int, head: str, body: bytes = b"", timeout: float = 30.0) -> socket.socket:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import select
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,65 +12,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SIGNING_SECRET
+from tests.serving import voc_serve
 from tests.slack import FakeSlack, SlackRequests
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_listening(process: subprocess.Popen[bytes], deadline: float) -> None:
-    """Read gunicorn's log until it says it is listening (the socket is bound by then)."""
-    assert process.stderr is not None
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stderr], [], [], deadline - time.monotonic())
-        if not ready:
-            break
-        line = process.stderr.readline()
-        if not line:
-            raise AssertionError(f"voc serve exited with {process.wait()}")
-        if b"Listening at:" in line:
-            return
-    raise AssertionError("voc serve did not start listening")
 
 
 @pytest.fixture
 def served(tmp_path: Path, slack: FakeSlack) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'voc.db'}",
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--no-scheduler",
-        ],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_until_listening(process, time.monotonic() + 30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with voc_serve(tmp_path, slack, f"sqlite:///{tmp_path / 'voc.db'}") as server:
+        yield server.url
 
 
 def test_voc_serve_answers_health_checks_and_signed_commands(served: str, slack: FakeSlack) -> None:
