@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
 
 from bot.runtime import Runtime
-from storage.db import alembic_config, upgrade
+from storage.db import upgrade
 from tests.cli import voc, write_csv
+from tests.schema import move_schema_to
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 HEADER = "account,cycle,respondent,email,title,role,satisfaction,recommend,continue,comment"
@@ -40,13 +40,6 @@ def _import(url: str, tmp_path: Path, name: str, *rows: str) -> None:
     path = write_csv(tmp_path / name, HEADER, *rows)
     ran = voc("import", "responses", str(path), cwd=tmp_path, DATABASE_URL=url)
     assert ran.code == 0, ran.err
-
-
-def _downgrade_to_0004(runtime: Runtime) -> None:
-    config = alembic_config(runtime.engine)
-    with runtime.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0004")
 
 
 def _store_as_0004(runtime: Runtime) -> None:
@@ -115,7 +108,7 @@ def _store_as_0004(runtime: Runtime) -> None:
 def test_the_upgrade_computes_the_figures_of_stored_responses(
     any_runtime: Runtime, tmp_path: Path
 ) -> None:
-    _downgrade_to_0004(any_runtime)
+    move_schema_to(any_runtime, "0004")
     _store_as_0004(any_runtime)
     upgrade(any_runtime.engine)
 
@@ -151,12 +144,9 @@ def test_the_upgrade_to_people_by_column_recomputes_what_0008_stored(
     any_runtime: Runtime, tmp_path: Path
 ) -> None:
     """0009 stores the people table by column; figures of 0008 (rows) are recomputed."""
-    _downgrade_to_0004(any_runtime)
+    move_schema_to(any_runtime, "0004")
     _store_as_0004(any_runtime)
-    config = alembic_config(any_runtime.engine)
-    with any_runtime.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0008")
+    move_schema_to(any_runtime, "0008")
     with any_runtime.engine.begin() as connection:  # the shape 0008's code wrote
         connection.execute(sa.text("UPDATE account_figures SET people = '[]'"))
     upgrade(any_runtime.engine)

@@ -13,22 +13,15 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from bot.cli import main as voc
 from bot.runtime import Runtime
-from storage.db import alembic_config, upgrade
+from storage.db import upgrade
 from tests.drivers_world import ATTRIBUTES, johnson, survey
+from tests.schema import move_schema_to
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 OLD_COMMENT = "Support never called us back."
-
-
-def _downgrade_to_0003(runtime: Runtime) -> None:
-    config = alembic_config(runtime.engine)
-    with runtime.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0003")
 
 
 def _store_as_0003(runtime: Runtime, frame: pd.DataFrame) -> None:
@@ -79,7 +72,7 @@ def test_the_upgrade_computes_the_statistics_of_stored_responses(
 ) -> None:
     frame = survey(120, (1, 5, 2, 1), seed=41)
     frame.loc[:20, "rating:Reporting"] = float("nan")
-    _downgrade_to_0003(any_runtime)
+    move_schema_to(any_runtime, "0003")
     _store_as_0003(any_runtime, frame)
     upgrade(any_runtime.engine)
 
