@@ -19,7 +19,7 @@ from bot.runtime import Runtime
 from bot.scheduler import TickReport, run_due_work
 from storage.db import transaction
 from storage.models import Account, AuditEntry, Commitment, Cycle, Delivery
-from tests.portfolio import AM, SPONSOR, account_row, load
+from tests.portfolio import AM, MEMBER, SPONSOR, account_row, load
 from tests.slack import FakeSlack
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -180,3 +180,13 @@ def serve_history(slack: FakeSlack) -> None:
         return {"ok": True, "messages": messages, "has_more": False}
 
     slack.set_handler("conversations.history", history)
+
+
+def two_promises_at_acme(runtime: Runtime) -> str:
+    """ACME Corp (strategic): one promise due 2026-12-02, one a month late owned by an email;
+    the database's URL, for a `voc` child process (the runtime's connections are let go)."""
+    load(runtime, [account_row("ACME Corp")])
+    promise(runtime, "Send the roadmap", MEMBER, date(2026, 12, 2))
+    promise(runtime, "Fix the invoices", "bo@example.com", date(2026, 11, 2))
+    runtime.engine.dispose()
+    return str(runtime.engine.url)

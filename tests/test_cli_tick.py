@@ -4,7 +4,6 @@ escalations (in VOC_TIMEZONE, owners as written), and says so."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,8 @@ from sqlalchemy import func, select
 from bot.runtime import Runtime
 from storage.models import Delivery
 from tests.cli import voc
-from tests.portfolio import AM, MEMBER, SPONSOR, account_row, load
-from tests.reminders_world import promise
+from tests.portfolio import AM, MEMBER, SPONSOR
+from tests.reminders_world import two_promises_at_acme
 from tests.slack import FakeSlack
 
 NOW = "2026-12-01T10:00:00Z"  # a Tuesday
@@ -22,12 +21,7 @@ NOW = "2026-12-01T10:00:00Z"  # a Tuesday
 
 @pytest.fixture
 def promised(runtime: Runtime) -> str:
-    """ACME Corp (strategic): one promise due tomorrow, one a month late, owned by an email."""
-    load(runtime, [account_row("ACME Corp")])
-    promise(runtime, "Send the roadmap", MEMBER, date(2026, 12, 2))
-    promise(runtime, "Fix the invoices", "bo@example.com", date(2026, 11, 2))
-    runtime.engine.dispose()
-    return str(runtime.engine.url)
+    return two_promises_at_acme(runtime)
 
 
 def test_a_dry_run_without_a_token_plans_reminders_in_the_team_timezone(

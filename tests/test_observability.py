@@ -6,7 +6,7 @@ import json
 import os
 import re
 import urllib.request
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.error import HTTPError
 
@@ -20,8 +20,8 @@ from bot.delivery.post import Delivery, Message, post_once
 from bot.runtime import Runtime
 from tests.cli import voc, write_csv
 from tests.conftest import SlackBot
-from tests.portfolio import AM, MEMBER, SPONSOR, account_row, load
-from tests.reminders_world import promise
+from tests.portfolio import AM, MEMBER, SPONSOR
+from tests.reminders_world import two_promises_at_acme
 from tests.slack import FakeSlack
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -114,11 +114,7 @@ def test_imported_rows_are_counted_and_a_rejected_file_adds_none(
 
 @pytest.fixture
 def promised(runtime: Runtime) -> str:
-    load(runtime, [account_row("ACME Corp")])
-    promise(runtime, "Send the roadmap", MEMBER, date(2026, 12, 2))
-    promise(runtime, "Fix the invoices", "bo@example.com", date(2026, 11, 2))
-    runtime.engine.dispose()
-    return str(runtime.engine.url)
+    return two_promises_at_acme(runtime)
 
 
 def test_json_logs_are_one_object_per_line_with_each_delivery_key(
