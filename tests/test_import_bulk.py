@@ -2,8 +2,9 @@
 again with something new, or breaks a unique key half-way through.
 
 On SQLite and, when VOC_TEST_DATABASE_URL is set, on PostgreSQL, where rows believed new are
-COPied straight into the tables and a key found there after all falls back to a merge that the
-unique constraint decides. Expected values are worked out by hand from the files below.
+COPied straight into the tables (new responses from a thread, while the figures compute) and a
+key found there after all falls back to a merge that the unique constraint decides. Expected
+values are worked out by hand from the files below.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
+import bot.figures.service as figures_service
 import bot.intake.reading as reading
+import bot.intake.writing as writing
 from bot.intake.service import ImportRejected, import_responses
 from bot.runtime import Runtime
 from storage.db import transaction
-from storage.models import Base
+from storage.models import Base, Respondent, Response
 from tests.cli import Ran, clean_env, voc, write_csv
 
 ROSTER = ("account,segment,account_manager", "Acme Corp,Enterprise,U0AM00001")
@@ -80,6 +84,67 @@ def test_a_corrected_file_opens_only_the_new_persons_follow_up_and_keeps_settled
     third = _run(tmp_path, env, "import", "responses", str(again))
     assert "Follow-ups opened" not in third.out
     assert _followups(tmp_path, env) == after
+
+
+def test_responses_stored_by_someone_else_after_the_import_looked_take_the_files_values(
+    any_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = _env(any_runtime)
+    _run(tmp_path, env, "import", "accounts", str(write_csv(tmp_path / "roster.csv", *ROSTER)))
+    _run(tmp_path, env, "import", "responses", str(write_csv(tmp_path / "q4.csv", HEADER, ANN, CY)))
+    # The writer looks and finds nothing stored, as if the rows had been stored just after it
+    # looked: on PostgreSQL they go in by COPY, which meets the unique key.
+    monkeypatch.setattr(
+        writing.ResponseWriter,
+        "_compare_with_stored",
+        lambda self, chunk, before: (np.zeros(len(chunk), bool), np.zeros(len(chunk), bool)),
+    )
+    cy_happier = CY.replace(",4,8,8", ",7,8,8")
+    corrected = "\n".join((HEADER, ANN, cy_happier, DI, "")).encode()
+
+    with transaction(any_runtime.sessions) as session:
+        import_responses(session, corrected, filename="q4.csv", workspace_id="local", actor="t")
+
+    assert _scores(any_runtime) == [("Ann Lee", 9.0), ("Cy Dunn", 7.0), ("Di Eve", 8.0)]
+
+
+def test_an_import_failing_while_its_responses_are_sent_stores_nothing_and_the_next_one_works(
+    any_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = _env(any_runtime)
+    _run(tmp_path, env, "import", "accounts", str(write_csv(tmp_path / "roster.csv", *ROSTER)))
+    before = _everything(any_runtime)
+    monkeypatch.setattr(reading, "CHUNK_ROWS", 2)  # a COPY per two rows: most still to send
+    many = [f"Acme Corp,2026-Q4,P{n},p{n}@acme.example,user,9,9,9" for n in range(400)]
+    file = "\n".join((HEADER, ANN, CY, DI, IDA, *many, "")).encode()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the figures broke")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(figures_service, "figure_rows", broken)
+        with (
+            pytest.raises(RuntimeError, match="the figures broke"),
+            transaction(any_runtime.sessions) as session,
+        ):
+            import_responses(session, file, filename="q4.csv", workspace_id="local", actor="test")
+    assert _everything(any_runtime) == before
+
+    with transaction(any_runtime.sessions) as session:
+        import_responses(session, file, filename="q4.csv", workspace_id="local", actor="test")
+    names = [name for name, _ in _scores(any_runtime)]
+    assert (len(names), names[:4]) == (404, ["Ann Lee", "Cy Dunn", "Di Eve", "Ida Jo"])
+
+
+def _scores(runtime: Runtime) -> list[tuple[str, float]]:
+    """(person, satisfaction) of every stored response, by name."""
+    with runtime.sessions() as session:
+        rows = session.execute(
+            sa.select(Respondent.name, Response.satisfaction)
+            .join(Respondent, Respondent.id == Response.respondent_id)
+            .order_by(Respondent.name)
+        )
+        return [(name, float(score)) for name, score in rows]
 
 
 def _everything(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:

@@ -41,6 +41,7 @@ class HeldResponses:
     def __init__(self) -> None:
         self.fresh_cycles: set[int] = set()
         self._parts: list[pd.DataFrame] = []
+        self._people = pd.DataFrame(columns=["respondent_id", "respondent_key", "respondent"])
 
     def add(self, rows: pd.DataFrame, fresh_cycles: Iterable[int]) -> None:
         """Keep a chunk's written rows; `fresh_cycles` had no responses before the import."""
@@ -63,18 +64,24 @@ class HeldResponses:
         rows = pd.MultiIndex.from_arrays([frame["respondent_id"], frame["cycle_id"]])
         return frame[~rows.isin(written)]
 
-    def frame(self, session: Session, account_ids: Collection[int]) -> pd.DataFrame:
-        """The held rows of these accounts, as `bot.figures.queries.response_frame` reads them."""
+    def read_people(self, session: Session) -> None:
+        """Read the held rows' people as stored now, once the import has written them all:
+        after this, `frame` needs no connection."""
+        held = self._rows()
+        ids = sorted({int(i) for i in held["respondent_id"].unique()})
+        self._people = pd.DataFrame(
+            fetch_in(session, _PEOPLE, "ids", ids) if ids else [],
+            columns=["respondent_id", "respondent_key", "respondent"],
+        )
+
+    def frame(self, account_ids: Collection[int]) -> pd.DataFrame:
+        """The held rows of these accounts, as `bot.figures.queries.response_frame` reads them
+        (`read_people` first)."""
         held = self._rows()
         held = held[held["account_id"].isin(list(account_ids))]
         if held.empty:
             return pd.DataFrame(columns=RESPONSES)
-        ids = sorted({int(i) for i in held["respondent_id"].unique()})
-        people = pd.DataFrame(
-            fetch_in(session, _PEOPLE, "ids", ids),
-            columns=["respondent_id", "respondent_key", "respondent"],
-        )
         frame = held.rename(columns={"continue_score": "continue"}).merge(
-            people, on="respondent_id", how="left", validate="many_to_one"
+            self._people, on="respondent_id", how="left", validate="many_to_one"
         )
         return with_parsed_answers(frame[RESPONSES])

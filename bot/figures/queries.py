@@ -161,13 +161,24 @@ def replace_figures(
     """Make the accounts' figures exactly `rows` (a cycle they no longer answered in goes)."""
     for batch in account_batches(account_ids):
         session.execute(sa.delete(AccountFigures).where(AccountFigures.account_id.in_(batch)))
-    _insert_figures(session, rows)
+    _insert_figures(session, figure_columns(session, rows))
+
+
+def figure_columns(session: Session, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Figure rows as columns of the values the database is sent (JSON as text, timestamps as
+    this database binds them): the encoding, which needs no connection, so an import does it
+    while its responses are still being sent."""
+    if not rows:
+        return {}
+    columns = {name: [row[name] for row in rows] for name in rows[0]}
+    return bound_columns(session, AccountFigures.__table__, columns)
 
 
 def replace_cycle_figures(
-    session: Session, pairs: Collection[tuple[int, int]], rows: list[dict[str, Any]]
+    session: Session, pairs: Collection[tuple[int, int]], columns: dict[str, list[Any]]
 ) -> None:
-    """Make the figures of these (account, cycle) pairs `rows`, and no others."""
+    """Make the figures of these (account, cycle) pairs `columns` (`figure_columns`), and no
+    others."""
     ordered = sorted(pairs)
     for start in range(0, len(ordered), PAIRS_PER_DELETE):
         batch = ordered[start : start + PAIRS_PER_DELETE]
@@ -176,23 +187,17 @@ def replace_cycle_figures(
                 sa.tuple_(AccountFigures.account_id, AccountFigures.cycle_id).in_(batch)
             )
         )
-    _insert_figures(session, rows)
+    _insert_figures(session, columns)
 
 
 PAIRS_PER_DELETE = 400
 """Pairs per DELETE: two parameters each, under SQLite's limit on a statement's parameters."""
 
 
-def _insert_figures(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:  # by the driver's bulk path (COPY on PostgreSQL): an import writes thousands
-        columns = {name: [row[name] for row in rows] for name in rows[0]}
-        table = AccountFigures.__table__
-        insert_or_keep(
-            session,
-            table.name,
-            bound_columns(session, table, columns),
-            conflict=("account_id", "cycle_id"),
-        )
+def _insert_figures(session: Session, columns: dict[str, list[Any]]) -> None:
+    if columns:  # by the driver's bulk path (COPY on PostgreSQL): an import writes thousands
+        table = AccountFigures.__table__.name
+        insert_or_keep(session, table, columns, conflict=("account_id", "cycle_id"))
 
 
 def cycles_with_figures(session: Session, account_ids: Sequence[int]) -> dict[int, set[int]]:

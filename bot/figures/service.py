@@ -4,7 +4,7 @@ A cycle's figures are compared with the account's cycle before it, so a change t
 responses changes its own figures and those of the account's next cycle, and a new or
 forgotten cycle changes which cycle comes before which. An import (file, Slack upload,
 interview, demo) plans exactly those pairs (`plan_recomputation`), computes them
-(`Recomputation.rows`) and stores them; `voc forget` recomputes whole
+(`Recomputation.computed`) and stores them; `voc forget` recomputes whole
 accounts (`refresh_accounts`, `refresh_cycles`) after deleting responses, and the schema
 upgrades that change the figures call `refresh_everything`.
 """
@@ -47,30 +47,45 @@ def refresh_accounts(session: Session, workspace_id: str, account_ids: Iterable[
 
 @dataclass
 class Recomputation:
-    """The figures an import changed, with the responses computing them reads, read already:
-    `rows` is the arithmetic alone, on rows in memory."""
+    """The figures an import changed, with what computing them reads from the database read
+    already: `rows` is the arithmetic alone, on rows in memory."""
 
     workspace_id: str
     order: dict[int, Any]
     redo: set[tuple[int, int]]  # the (account, cycle) pairs recomputed
-    frames: list[pd.DataFrame]  # their responses and those of the cycle before each
+    needed: set[tuple[int, int]]  # those and the cycle before each: what computing them reads
+    batches: list[tuple[Sequence[int], pd.DataFrame]]  # accounts, and their stored rows read
+    held: HeldResponses | None
 
     def rows(self) -> list[dict[str, Any]]:
         """The recomputed pairs' figure rows; a cycle read only to compare with is dropped,
         since the cycle before it was not read."""
         result = []
         with collector.paused():
-            for frame in self.frames:
+            for accounts, stored in self.batches:
+                frame = self._responses(accounts, stored)
                 computed = figure_rows(frame, self.workspace_id, self.order.__getitem__)
                 result += [
                     row for row in computed if (row["account_id"], row["cycle_id"]) in self.redo
                 ]
         return result
 
-    def store(self, session: Session, rows: list[dict[str, Any]]) -> int:
-        """Replace the recomputed pairs' figures with `rows`; returns how many."""
-        queries.replace_cycle_figures(session, self.redo, rows)
-        return len(rows)
+    def _responses(self, accounts: Sequence[int], stored: pd.DataFrame) -> pd.DataFrame:
+        """The `needed` responses of these accounts: the held rows, and the others stored."""
+        frame = stored
+        if self.held is not None:
+            frame = pd.concat([self.held.without_held(stored), self.held.frame(accounts)])
+        pairs = pd.MultiIndex.from_arrays([frame["account_id"], frame["cycle_id"]])
+        return frame[pairs.isin(list(self.needed))].reset_index(drop=True)
+
+    def computed(self, session: Session) -> dict[str, list[Any]]:
+        """`rows` as the columns `store` sends: arithmetic and encoding, on rows in memory and
+        without the session's connection."""
+        return queries.figure_columns(session, self.rows())
+
+    def store(self, session: Session, columns: dict[str, list[Any]]) -> None:
+        """Replace the recomputed pairs' figures with `columns` (`computed`)."""
+        queries.replace_cycle_figures(session, self.redo, columns)
 
 
 def plan_recomputation(
@@ -105,28 +120,27 @@ def plan_recomputation(
         mine, read = _recomputed_and_read(ordered, cycles)
         redo.update((account_id, cycle_id) for cycle_id in mine)
         needed.update((account_id, cycle_id) for cycle_id in read)
-    frames = [
-        _responses_of(session, batch, needed, held)
+    if held is not None:
+        held.read_people(session)
+    batches = [
+        (batch, _stored_responses(session, batch, needed, held))
         for batch in queries.account_batches(sorted(by_account))
     ]
-    return Recomputation(workspace_id, order, redo, frames)
+    return Recomputation(workspace_id, order, redo, needed, batches, held)
 
 
-def _responses_of(
+def _stored_responses(
     session: Session,
     accounts: Sequence[int],
     needed: set[tuple[int, int]],
     held: HeldResponses | None,
 ) -> pd.DataFrame:
-    """The responses of these accounts' `needed` pairs: held rows, and the others stored."""
+    """The stored responses of these accounts' `needed` pairs, but in cycles only the import
+    wrote (the held rows are all they have)."""
     mine = set(accounts)
     cycles = {cycle_id for account_id, cycle_id in needed if account_id in mine}
     fresh = held.fresh_cycles if held else set()
-    frame = queries.response_frame(session, accounts, fresh, only=cycles - fresh)
-    if held is not None:
-        frame = pd.concat([held.without_held(frame), held.frame(session, accounts)])
-    pairs = pd.MultiIndex.from_arrays([frame["account_id"], frame["cycle_id"]])
-    return frame[pairs.isin(list(needed))].reset_index(drop=True)
+    return queries.response_frame(session, accounts, fresh, only=cycles - fresh)
 
 
 def _recomputed_and_read(ordered: list[int], changed: set[int]) -> tuple[set[int], set[int]]:

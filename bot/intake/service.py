@@ -227,7 +227,9 @@ def import_responses(
         raise
     whole, pairs = writer.figures_to_refresh()
     figures = plan_recomputation(session, workspace_id, pairs, whole=whole, held=held)
-    figures.store(session, figures.rows())
+    with writer.responses_sent_meanwhile():  # the session's connection is the COPY's meanwhile
+        computed = figures.computed(session)
+    figures.store(session, computed)
     benchmark_rows = _refresh_benchmarks(session, workspace_id, writer, fresh_figures)
     refresh_statistics(
         session, workspace_id, writer.changed_cycles, writer.fresh_cycles, driver_moments

@@ -3,7 +3,8 @@
 Bulk statements run through the DBAPI cursor of the caller's session (`storage.bulk`), so
 everything lands in the caller's one transaction. Rows already stored and identical are not
 written at all; new rows go in with `INSERT … ON CONFLICT DO NOTHING` (by COPY on PostgreSQL,
-`storage.bulk.insert_or_keep`), changed rows with `… DO UPDATE`. This module decides *which*
+`storage.bulk.insert_or_keep`, where new responses wait until `responses_sent_meanwhile`),
+changed rows with `… DO UPDATE`. This module decides *which*
 rows to write (matching accounts by name, comparing with what is stored); `storage.bulk`
 knows only how. The respondents of the responses are resolved and numbered by `people`.
 """
@@ -11,7 +12,8 @@ knows only how. The respondents of the responses are resolved and numbered by `p
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -28,6 +30,7 @@ from bot.intake.people import People, WriteCounts
 from bot.intake.roster import DEFAULT_SEGMENT, RosterRows
 from bot.themes.tagging import CommentTagger
 from storage.bulk import (
+    copy_while,
     dialect_insert,
     executemany,
     fetch_in,
@@ -141,6 +144,7 @@ RESPONSE_WRITE_COLUMNS = (
     "themes",  # derived from the comment at import (bot.themes): a re-import re-tags
     "tone",
 )
+RESPONSE_KEY = ("respondent_id", "cycle_id")
 # What a re-import compares: everything but the identity (account, cycle, respondent).
 COMPARED_COLUMNS = RESPONSE_WRITE_COLUMNS[3:]
 
@@ -186,7 +190,11 @@ class ResponseWriter:
         self.tag_comments: Callable[[pd.DataFrame], pd.DataFrame] = CommentTagger()
         self.earliest: dict[int, date] = {}
         self.people = People(session, self.counts)
-        key = ("respondent_id", "cycle_id")
+        # PostgreSQL: new responses wait to be sent while the figures compute (see
+        # responses_sent_meanwhile); SQLite takes them as they come.
+        self._sent_later = session.get_bind().dialect.name == "postgresql"
+        self._unsent: list[pd.DataFrame] = []
+        key = RESPONSE_KEY
         # New rows go in with DO NOTHING (storage.bulk.insert_or_keep): SQLite runs DO UPDATE
         # with a statement journal per row, which makes a million-row insert three times
         # slower; changed rows use DO UPDATE.
@@ -433,16 +441,40 @@ class ResponseWriter:
         if rows.empty:
             return
         by_index = np.lexsort((rows["respondent_id"].to_numpy(), rows["account_id"].to_numpy()))
-        values = {
-            name: python_values(rows[name].to_numpy()[by_index]) for name in RESPONSE_WRITE_COLUMNS
-        }
-        inserted = insert_or_keep(
-            self.session, "responses", values, conflict=("respondent_id", "cycle_id")
-        )
+        rows = rows.iloc[by_index]
+        if self._sent_later:
+            self._unsent.append(rows.loc[:, list(RESPONSE_WRITE_COLUMNS)])
+            return
+        values = _response_values(rows)
+        inserted = insert_or_keep(self.session, "responses", values, conflict=RESPONSE_KEY)
         if 0 <= inserted < len(rows):
-            # Another writer stored some of these keys since we looked: the file wins.
-            sql, order = self._update_sql
+            self._file_wins([values])
+
+    def _file_wins(self, parts: Iterable[dict[str, list[Any]]]) -> None:
+        """Another writer stored some of these keys since we looked: the file's values win."""
+        sql, order = self._update_sql
+        for values in parts:
             executemany(self.session, sql, [values[name] for name in order])
+
+    @contextmanager
+    def responses_sent_meanwhile(self) -> Iterator[None]:
+        """PostgreSQL: the new responses, held back since they were validated, are sent while
+        the block computes (`storage.bulk.copy_while`); the block must not use the session.
+        Elsewhere they are stored already and the block just runs."""
+        unsent, self._unsent = self._unsent, []
+        if not unsent:
+            yield
+            return
+
+        def parts() -> Iterator[dict[str, list[Any]]]:
+            return (_response_values(rows) for rows in unsent)
+
+        with copy_while(
+            self.session, "responses", RESPONSE_WRITE_COLUMNS, parts, conflict=RESPONSE_KEY
+        ) as sent:
+            yield
+        if sent.inserted < sent.rows:
+            self._file_wins(parts())
 
     def _update_responses(self, rows: pd.DataFrame) -> None:
         if rows.empty:
@@ -477,6 +509,10 @@ class ResponseWriter:
         by_id = {cycle_id: label for cycle_id, label, _ in self.cycles.values()}
         labels = [by_id[c] for c in self.touched_cycles if c in by_id]
         return sorted(labels, key=lambda label: (cycle_start(label) or date.max, label))
+
+
+def _response_values(rows: pd.DataFrame) -> dict[str, list[Any]]:
+    return {name: python_values(rows[name].to_numpy()) for name in RESPONSE_WRITE_COLUMNS}
 
 
 def _equal_objects(left: np.ndarray, right: np.ndarray) -> np.ndarray:
