@@ -10,6 +10,7 @@ values are worked out by hand from the files below.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 import bot.figures.service as figures_service
 import bot.intake.reading as reading
 import bot.intake.writing as writing
-from bot.intake.service import ImportRejected, import_responses
+from bot.intake.service import ImportRejected, import_accounts, import_responses
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import Base, Respondent, Response
@@ -134,6 +135,33 @@ def test_an_import_failing_while_its_responses_are_sent_stores_nothing_and_the_n
         import_responses(session, file, filename="q4.csv", workspace_id="local", actor="test")
     names = [name for name, _ in _scores(any_runtime)]
     assert (len(names), names[:4]) == (404, ["Ann Lee", "Cy Dunn", "Di Eve", "Ida Jo"])
+
+
+def test_an_import_that_fails_half_way_through_a_file_stops_reading_it(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with transaction(runtime.sessions) as session:
+        import_accounts(session, "\n".join((*ROSTER, "")).encode(), workspace_id="local", actor="t")
+    monkeypatch.setattr(reading, "CHUNK_ROWS", 2)
+    many = [f"Acme Corp,2026-Q4,P{n},p{n}@acme.example,user,9,9,9" for n in range(40)]
+    file = "\n".join((HEADER, *many, "")).encode()
+
+    def give_up(done: int, estimated: int | None) -> None:
+        if done >= 4:  # the person's upload was withdrawn, or its progress message failed
+            raise RuntimeError("gave up")
+
+    with (
+        pytest.raises(RuntimeError, match="gave up") as failed,
+        transaction(runtime.sessions) as session,
+    ):
+        import_responses(
+            session, file, filename="q4.csv", workspace_id="local", actor="t", progress=give_up
+        )
+
+    # Even while the failure is still held (as a log record or an error report would hold it).
+    assert failed.traceback
+    assert [t.name for t in threading.enumerate() if t.name == "voc-read-ahead"] == []
+    assert _scores(runtime) == []
 
 
 def _scores(runtime: Runtime) -> list[tuple[str, float]]:

@@ -294,16 +294,19 @@ def _validate_and_write(
     After the first problem the rest is still validated (and its unknown accounts listed), so
     the message names every problem in one go rather than one per attempt.
     """
-    for raw in table.chunks:
-        clean = validator.validate(raw)
-        del raw  # the cells are not needed once validated; keep the peak to one chunk
-        if progress is not None:
-            progress(validator.rows, table.estimated_rows)
-        if not len(clean) or (validator.problems and writer.create_accounts):
-            continue
-        account_ids = writer.resolve_accounts(clean)
-        if not validator.problems and not writer.unknown:
-            writer.write(clean, account_ids)
+    try:
+        for raw in table.chunks:
+            clean = validator.validate(raw)
+            del raw  # the cells are not needed once validated; keep the peak to one chunk
+            if progress is not None:
+                progress(validator.rows, table.estimated_rows)
+            if not len(clean) or (validator.problems and writer.create_accounts):
+                continue
+            account_ids = writer.resolve_accounts(clean)
+            if not validator.problems and not writer.unknown:
+                writer.write(clean, account_ids)
+    finally:
+        table.close()
 
 
 def _response_warnings(table: Table, validator: ResponseValidator) -> list[str]:
