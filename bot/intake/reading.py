@@ -15,14 +15,11 @@ character, which no database column can hold, refuses the file with the row it i
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import io
-import queue
 import re
-import threading
 import zipfile
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -31,6 +28,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from bot.core.ahead import read_ahead
 from bot.intake.cells import blank_rows
 from bot.intake.hostile import (
     MAX_BLANK_RUN,
@@ -74,7 +72,7 @@ class Table:
     unmapped_questions: list[str] = field(default_factory=list)
 
     def close(self) -> None:
-        """Stop reading: a file read ahead on a thread (`_read_ahead`) stops and is closed now,
+        """Stop reading: a file read ahead on a thread (`bot.core.ahead`) stops and is closed now,
         not whenever a failed import's traceback lets go of it."""
         close = getattr(self.chunks, "close", None)
         if close is not None:
@@ -341,7 +339,7 @@ def _csv_table(
         name=name,
         kind="csv",
         header=header,
-        chunks=_read_ahead(_csv_chunks(reader, name, first_row=header_lines + 1))
+        chunks=read_ahead(_csv_chunks(reader, name, first_row=header_lines + 1))
         if reader
         else iter(()),
         estimated_rows=max(scan.lines - header_lines, 1),
@@ -388,46 +386,6 @@ def _csv_chunks(reader: Any, name: str, *, first_row: int) -> Iterator[RawChunk]
         raise reject(f"{name} is empty: there is no header row and no data", name) from None
     finally:
         reader.close()
-
-
-def _read_ahead(chunks: Generator[RawChunk, None, None]) -> Iterator[RawChunk]:
-    """The chunks, each next one parsed on a thread while the caller works on this one.
-
-    pandas' C parser lets go of the interpreter while it tokenizes, so reading a big file
-    overlaps validating and writing it rather than adding to it. A failure to read is raised
-    where that chunk would have come; a caller that stops early (a rejected file) stops the
-    reading too, and the file is closed.
-    """
-    ahead: queue.Queue[tuple[RawChunk | None, BaseException | None]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for chunk in chunks:
-                ahead.put((chunk, None))
-                if stop.is_set():
-                    return
-            ahead.put((None, None))
-        except BaseException as failure:  # raised again on the caller's thread
-            ahead.put((None, failure))
-        finally:
-            chunks.close()
-
-    reader = threading.Thread(target=read, name="voc-read-ahead", daemon=True)
-    reader.start()
-    try:
-        while True:
-            chunk, failure = ahead.get()
-            if failure is not None:
-                raise failure
-            if chunk is None:
-                return
-            yield chunk
-    finally:
-        stop.set()
-        with contextlib.suppress(queue.Empty):
-            ahead.get_nowait()  # a reader waiting to hand over a chunk now sees the stop
-        reader.join()
 
 
 def _parser_message(error: Exception) -> str:
