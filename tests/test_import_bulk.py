@@ -90,9 +90,7 @@ def test_a_corrected_file_opens_only_the_new_persons_follow_up_and_keeps_settled
 def test_responses_stored_by_someone_else_after_the_import_looked_take_the_files_values(
     any_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = _env(any_runtime)
-    _run(tmp_path, env, "import", "accounts", str(write_csv(tmp_path / "roster.csv", *ROSTER)))
-    _run(tmp_path, env, "import", "responses", str(write_csv(tmp_path / "q4.csv", HEADER, ANN, CY)))
+    _acme_with_ann_and_cy(any_runtime, tmp_path)
     # The writer looks and finds nothing stored, as if the rows had been stored just after it
     # looked: on PostgreSQL they go in by COPY, which meets the unique key.
     monkeypatch.setattr(
@@ -175,6 +173,13 @@ def _scores(runtime: Runtime) -> list[tuple[str, float]]:
         return [(name, float(score)) for name, score in rows]
 
 
+def _acme_with_ann_and_cy(runtime: Runtime, tmp_path: Path) -> None:
+    """The roster, then Q4 with Ann and Cy, imported through the CLI."""
+    env = _env(runtime)
+    _run(tmp_path, env, "import", "accounts", str(write_csv(tmp_path / "roster.csv", *ROSTER)))
+    _run(tmp_path, env, "import", "responses", str(write_csv(tmp_path / "q4.csv", HEADER, ANN, CY)))
+
+
 def _everything(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to prove a refused file stored nothing."""
     with runtime.sessions() as session:
@@ -187,9 +192,7 @@ def _everything(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
 def test_a_person_twice_across_chunks_is_refused_and_nothing_is_stored(
     any_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = _env(any_runtime)
-    _run(tmp_path, env, "import", "accounts", str(write_csv(tmp_path / "roster.csv", *ROSTER)))
-    _run(tmp_path, env, "import", "responses", str(write_csv(tmp_path / "q4.csv", HEADER, ANN, CY)))
+    _acme_with_ann_and_cy(any_runtime, tmp_path)
     before = _everything(any_runtime)
     # Two rows a chunk: Di and Ida are written (chunk 2) before Di comes again in chunk 3,
     # whose rows are believed new and go in by COPY on PostgreSQL.
