@@ -4,9 +4,9 @@ Bulk statements run through the DBAPI cursor of the caller's session (`storage.b
 everything lands in the caller's one transaction. Rows already stored and identical are not
 written at all; new rows go in with `INSERT … ON CONFLICT DO NOTHING` (by COPY on PostgreSQL,
 `storage.bulk.insert_or_keep`, where new responses wait until `responses_sent_meanwhile`),
-changed rows with `… DO UPDATE`. This module decides *which*
-rows to write (matching accounts by name, comparing with what is stored); `storage.bulk`
-knows only how. The respondents of the responses are resolved and numbered by `people`.
+changed rows with `… DO UPDATE`. This module decides *which* rows to write (matching accounts
+by name, comparing with what is stored); `storage.bulk` knows only how. The respondents of the
+responses are resolved and numbered by `people`.
 """
 
 from __future__ import annotations
