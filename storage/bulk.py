@@ -13,7 +13,7 @@ SQLite and PostgreSQL are supported; `INSERT … ON CONFLICT` is built with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -199,13 +199,24 @@ def copy_insert(
         try:
             _copy_rows(cursor, table, columns, values)
         except psycopg.errors.UniqueViolation:
-            cursor.execute("ROLLBACK TO SAVEPOINT voc_copy")
-            cursor.execute("RELEASE SAVEPOINT voc_copy")
-            return _merge_through_scratch(cursor, table, columns, values, conflict)
+            return _merged_instead(cursor, table, [values], conflict)
         cursor.execute("RELEASE SAVEPOINT voc_copy")
         return len(next(iter(values.values())))
     finally:
         cursor.close()
+
+
+def _merged_instead(
+    cursor: Any, table: str, parts: Iterable[dict[str, list[Any]]], conflict: Sequence[str]
+) -> int:
+    """A COPY met a stored key: back to the savepoint, and the same rows merged through the
+    scratch table instead. Returns the number of rows inserted."""
+    cursor.execute("ROLLBACK TO SAVEPOINT voc_copy")
+    cursor.execute("RELEASE SAVEPOINT voc_copy")
+    inserted = 0
+    for values in parts:
+        inserted += _merge_through_scratch(cursor, table, ", ".join(values), values, conflict)
+    return inserted
 
 
 @dataclass
@@ -251,6 +262,7 @@ def copy_while(
             for values in parts():
                 rows = len(values[columns[0]])
                 sender.send(_copy_text(formatting, [values[name] for name in columns]), rows)
+                sent.rows += rows
             yield sent
         except BaseException:
             sender.stop()  # the caller failed: no more parts, and wait for the one under way
@@ -259,17 +271,12 @@ def copy_while(
             sender.join()  # before anything else uses the connection
             formatting.close()
         if isinstance(sender.failure, psycopg.errors.UniqueViolation):
-            cursor.execute("ROLLBACK TO SAVEPOINT voc_copy")
-            cursor.execute("RELEASE SAVEPOINT voc_copy")
-            names = ", ".join(columns)
-            for values in parts():
-                sent.rows += len(values[columns[0]])
-                sent.inserted += _merge_through_scratch(cursor, table, names, values, conflict)
+            sent.inserted = _merged_instead(cursor, table, parts(), conflict)
             return
         if sender.failure is not None:
             raise sender.failure
         cursor.execute("RELEASE SAVEPOINT voc_copy")
-        sent.rows = sent.inserted = sender.rows
+        sent.inserted = sender.rows
     finally:
         cursor.close()
 
